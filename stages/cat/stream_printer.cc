@@ -1,0 +1,196 @@
+// StreamPrinter: text, CSV and JSON Lines renderings of streams.
+
+#include "stages/cat/stream_printer.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "stages/core/stage_error.h"
+
+namespace pv {
+namespace {
+
+// JSON has no NaN: pending (not yet computed) columns print as null.
+void appendJsonNumber(std::string& out, float v) {
+  if (std::isnan(v))
+    out += "null";
+  else
+    fmt::format_to(std::back_inserter(out), "{:g}", v);
+}
+
+void appendJsonString(std::string& out, const std::string& s) {
+  out += '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+void appendJsonList(std::string& out, const std::vector<std::string>& items) {
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    appendJsonString(out, items[i]);
+  }
+  out += ']';
+}
+
+std::vector<std::string> instructionColumns() {
+  return {"index", "is_fault", "sq_index", "op_class", "flags", "eff_addr_valid",
+          "data_addr", "access_size", "data_depth", "pc", "branching",
+          "mispredicted", "fetch_depth", "n_src", "n_dst", "src", "dst",
+          "fetch_tick", "retire_latency"};
+}
+
+}  // namespace
+
+void StreamPrinter::begin(const StreamHeader& header, std::string& out) {
+  if (what_ == PrintWhat::kLabels) {
+    if (!header.labelled())
+      throw StageError("", "", "--labels: the stream carries no labels");
+    labelWidth_ = header.labelWidth();
+    for (const auto& u : header.uarchNames)
+      for (const auto& t : header.targetNames)
+        names_.push_back(header.uarchNames.size() == 1 ? t : u + "." + t);
+  } else if (header.payload == PayloadKind::kFeatures) {
+    names_ = header.featureColumns;
+  } else {
+    names_ = instructionColumns();
+  }
+  if (format_ == PrintFormat::kCsv) {
+    if (what_ == PrintWhat::kRecords && header.payload == PayloadKind::kFeatures) out += "index,";
+    if (what_ == PrintWhat::kLabels) out += "index,";
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (i) out += ',';
+      out += names_[i];
+    }
+    out += '\n';
+  }
+}
+
+void StreamPrinter::printRow(const float* values, size_t count, uint64_t index,
+                             std::string& out) {
+  auto it = std::back_inserter(out);
+  switch (format_) {
+    case PrintFormat::kText:
+      // "%g " per value: byte-compatible with PerfVec's reference dumps.
+      for (size_t c = 0; c < count; ++c) fmt::format_to(it, "{:g} ", values[c]);
+      out += '\n';
+      break;
+    case PrintFormat::kCsv:
+      fmt::format_to(it, "{}", index);
+      for (size_t c = 0; c < count; ++c) fmt::format_to(it, ",{:g}", values[c]);
+      out += '\n';
+      break;
+    case PrintFormat::kJson:
+      fmt::format_to(it, "{{\"index\":{},\"{}\":[", index,
+                     what_ == PrintWhat::kLabels ? "labels" : "features");
+      for (size_t c = 0; c < count; ++c) {
+        if (c) out += ',';
+        appendJsonNumber(out, values[c]);
+      }
+      out += "]}\n";
+      break;
+  }
+}
+
+void StreamPrinter::print(const FeatureBatch& batch, std::string& out) {
+  const size_t rows = batch.rows();
+  for (size_t r = 0; r < rows; ++r) {
+    if (what_ == PrintWhat::kLabels)
+      printRow(batch.labels.data() + r * labelWidth_, labelWidth_, batch.firstIndex + r, out);
+    else
+      printRow(batch.row(r), batch.columns, batch.firstIndex + r, out);
+  }
+}
+
+void StreamPrinter::print(const InstructionBatch& batch, std::string& out) {
+  auto it = std::back_inserter(out);
+  for (size_t r = 0; r < batch.rows.size(); ++r) {
+    const uint64_t index = batch.firstIndex + r;
+    if (what_ == PrintWhat::kLabels) {
+      printRow(batch.labels.data() + r * labelWidth_, labelWidth_, index, out);
+      continue;
+    }
+    const Instruction& i = batch.rows[r];
+    std::string src, dst;
+    for (unsigned k = 0; k < i.srcCount; ++k)
+      fmt::format_to(std::back_inserter(src), "{}{}:{}", k ? " " : "", i.src[k].regClass, i.src[k].index);
+    for (unsigned k = 0; k < i.dstCount; ++k)
+      fmt::format_to(std::back_inserter(dst), "{}{}:{}", k ? " " : "", i.dst[k].regClass, i.dst[k].index);
+    const char* sep = format_ == PrintFormat::kCsv ? "," : " ";
+    if (format_ == PrintFormat::kJson) {
+      fmt::format_to(it,
+                     "{{\"index\":{},\"is_fault\":{},\"sq_index\":{},\"op_class\":{},\"flags\":{},"
+                     "\"eff_addr_valid\":{},\"data_addr\":{},\"access_size\":{},\"data_depth\":{},"
+                     "\"pc\":{},\"branching\":{},\"mispredicted\":{},\"fetch_depth\":{},"
+                     "\"src\":\"{}\",\"dst\":\"{}\"",
+                     index, int(i.isFault), i.sqIndex, i.opClass, i.flags, int(i.effAddrValid),
+                     i.dataAddr, i.accessSize, int(i.dataDepth), i.pc, int(i.branching),
+                     int(i.mispredicted), int(i.fetchDepth), src, dst);
+      if (i.hasTiming)
+        fmt::format_to(it, ",\"fetch_tick\":{},\"retire_latency\":{}", i.timing.fetchTick,
+                       i.timing.retireLatency);
+      out += "}\n";
+    } else {
+      fmt::format_to(it, "{1}{0}{2}{0}{3}{0}{4}{0}{5}{0}{6}{0}{7}{0}{8}{0}{9}{0}{10}{0}{11}{0}{12}{0}{13}{0}{14}{0}{15}{0}{16}{0}{17}",
+                     sep, index, int(i.isFault), i.sqIndex, i.opClass, i.flags,
+                     int(i.effAddrValid), i.dataAddr, i.accessSize, int(i.dataDepth), i.pc,
+                     int(i.branching), int(i.mispredicted), int(i.fetchDepth), int(i.srcCount),
+                     int(i.dstCount), src.empty() ? "-" : src, dst.empty() ? "-" : dst);
+      if (i.hasTiming)
+        fmt::format_to(it, "{0}{1}{0}{2}", sep, i.timing.fetchTick, i.timing.retireLatency);
+      else
+        fmt::format_to(it, "{0}{0}", sep);
+      out += '\n';
+    }
+  }
+}
+
+void StreamPrinter::describe(const StreamHeader& h, PrintFormat format, std::string& out) {
+  auto it = std::back_inserter(out);
+  const char* payload = h.payload == PayloadKind::kFeatures ? "features" : "instructions";
+  if (format == PrintFormat::kJson) {
+    out += "{\"payload\":";
+    appendJsonString(out, payload);
+    out += ",\"source\":";
+    appendJsonString(out, h.source);
+    out += ",\"stages\":";
+    appendJsonList(out, h.stages);
+    out += ",\"feature_columns\":";
+    appendJsonList(out, h.featureColumns);
+    out += ",\"pending_columns\":[";
+    for (size_t i = 0; i < h.pendingColumns.size(); ++i)
+      fmt::format_to(it, "{}{}", i ? "," : "", h.pendingColumns[i]);
+    fmt::format_to(it, "],\"has_addresses\":{},\"target_names\":", h.hasAddresses);
+    appendJsonList(out, h.targetNames);
+    out += ",\"uarch_names\":";
+    appendJsonList(out, h.uarchNames);
+    out += ",\"model_id\":";
+    appendJsonString(out, h.modelId);
+    out += "}\n";
+    return;
+  }
+  fmt::format_to(it, "payload: {}\nsource: {}\nstages: {}\n", payload, h.source,
+                 fmt::join(h.stages, " | "));
+  if (!h.featureColumns.empty())
+    fmt::format_to(it, "feature columns ({}): {}\n", h.featureColumns.size(),
+                   fmt::join(h.featureColumns, " "));
+  if (!h.pendingColumns.empty())
+    fmt::format_to(it, "pending columns: {}\n", fmt::join(h.pendingColumns, " "));
+  fmt::format_to(it, "address side columns: {}\n", h.hasAddresses ? "yes" : "no");
+  if (h.labelled())
+    fmt::format_to(it, "labels: {} targets x {} microarchitectures ({})\n", h.targetNames.size(),
+                   h.uarchNames.size(), fmt::join(h.uarchNames, " "));
+  if (!h.modelId.empty()) fmt::format_to(it, "model: {}\n", h.modelId);
+}
+
+}  // namespace pv

@@ -1,0 +1,60 @@
+// The 51 PerfVec input features: column indices and names
+// (../shared/reference/perfvec-facts.md, "The 51 input features").
+// pv-feature fills every column except the reuse distances, which
+// pv-reuse-distance fills; the header's pendingColumns says which are open.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pv::features {
+
+inline constexpr int kFault = 0;
+inline constexpr int kOpClass = 1;          // op class + 1
+inline constexpr int kStoreQueueStore = 2;
+inline constexpr int kLoad = 3;
+inline constexpr int kFirstFlag = 4;        // 4-14: microop .. non speculative
+inline constexpr int kScAtomic = 11;        // store_conditional + 2 * atomic
+inline constexpr int kBranching = 15;
+inline constexpr int kEntropyPre = 16;
+inline constexpr int kEntropyNow = 17;
+inline constexpr int kFetchReuse = 18;
+inline constexpr int kHasDataAddr = 19;
+inline constexpr int kLoadReuse = 20;
+inline constexpr int kStoreReuse = 21;
+inline constexpr int kAddrDistance = 22;
+inline constexpr int kFirstSrc = 23;        // 8 x (class + 1, index + 1)
+inline constexpr int kFirstDst = 39;        // 6 x (class + 1, index + 1)
+inline constexpr int kCount = 51;
+
+// Reuse distance of a line never seen before (also the cap).
+inline constexpr float kReuseNever = 1e8f;
+// Exact-address distance cap (also "never seen").
+inline constexpr float kAddrDistanceCap = 1000.0f;
+
+// The columns pv-reuse-distance computes.
+inline constexpr int kReuseColumns[] = {kFetchReuse, kLoadReuse, kStoreReuse,
+                                        kAddrDistance};
+
+inline std::vector<std::string> columnNames() {
+  std::vector<std::string> names = {
+      "fault",           "op_class",         "sq_store",
+      "load",            "microop",          "cond_ctrl",
+      "uncond_ctrl",     "direct_ctrl",      "squash_after",
+      "serialize_after", "serialize_before", "sc_atomic",
+      "read_barrier",    "write_barrier",    "non_speculative",
+      "branching",       "entropy_pre",      "entropy_now",
+      "fetch_reuse",     "has_data_addr",    "load_reuse",
+      "store_reuse",     "addr_distance"};
+  for (int i = 0; i < 8; ++i) {
+    names.push_back("src" + std::to_string(i) + "_class");
+    names.push_back("src" + std::to_string(i) + "_index");
+  }
+  for (int i = 0; i < 6; ++i) {
+    names.push_back("dst" + std::to_string(i) + "_class");
+    names.push_back("dst" + std::to_string(i) + "_index");
+  }
+  return names;
+}
+
+}  // namespace pv::features

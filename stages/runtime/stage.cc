@@ -1,0 +1,141 @@
+// The stage driver: command line, output opening, progress and errors.
+
+#include "stages/runtime/stage.h"
+
+#include <kj/exception.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace pv::runtime {
+
+Progress::Progress(std::string stage, bool enabled)
+    : stage_(std::move(stage)), enabled_(enabled) {
+  start_ = last_ = std::chrono::steady_clock::now();
+}
+
+void Progress::add(uint64_t records) {
+  records_ += records;
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_ >= std::chrono::milliseconds(250)) {
+    last_ = now;
+    print(false);
+  }
+}
+
+void Progress::finish() {
+  if (enabled_) print(true);
+}
+
+void Progress::print(bool final) {
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double rate = seconds > 0 ? records_ / seconds : 0.0;
+  std::fprintf(stderr, "\r%s: %llu records, %.2f M/s, %.1f s%s", stage_.c_str(),
+               static_cast<unsigned long long>(records_), rate / 1e6, seconds,
+               final ? "\n" : "   ");
+  std::fflush(stderr);
+}
+
+Stage::Stage(std::string name, std::string summary, bool hasInput)
+    : name_(std::move(name)), hasInput_(hasInput), app_(std::move(summary), name_) {
+  app_.set_help_flag("-h,--help", "Print this help and exit");
+  if (hasInput_)
+    app_.add_option("input", options_.input,
+                    "Input stream: '-' (stdin), a file (.zst: zstd), or a ZeroMQ "
+                    "endpoint ipc://... / tcp://... ('@' bind, '>' connect; inputs bind by default)")
+        ->capture_default_str();
+  app_.add_option("-o,--output", options_.output,
+                  "Output stream: '-' (stdout), a file (.zst: zstd), or a ZeroMQ "
+                  "endpoint ('@' bind, '>' connect; outputs connect by default)")
+      ->capture_default_str();
+  app_.add_flag("--progress", options_.progress,
+                "Show progress on stderr (default: when stderr is a terminal)");
+  app_.add_flag("--no-progress", options_.noProgress, "Never show progress");
+  app_.add_flag("-q,--quiet", options_.quiet, "Print only errors");
+  app_.add_flag("-f,--force", options_.force, "Write a binary stream even to a terminal");
+  app_.add_option("--batch-size", options_.batchSize, "Records per output batch")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 16));
+  app_.footer(
+      "Exit status: 0 success, 1 data or runtime error (also sent downstream as a stream "
+      "error), 2 usage error.");
+}
+
+std::optional<int> Stage::parse(int argc, char** argv) {
+  try {
+    app_.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app_.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app_.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << name_ << ": " << e.what() << "\n"
+              << "Run '" << name_ << " --help' for usage.\n";
+    return 2;
+  }
+  bool enabled = options_.progress ||
+                 (!options_.noProgress && !options_.quiet && ::isatty(2));
+  progress_ = std::make_unique<Progress>(name_, enabled);
+  return std::nullopt;
+}
+
+StreamWriter& Stage::openOutput(const StreamHeader& header) {
+  if (writer_) return *writer_;
+  if (options_.output == "-" && ::isatty(1) && !options_.force)
+    throw StageError("<stdout>", "",
+                     "refusing to write a binary stream to a terminal; redirect it, "
+                     "use -o FILE, or pipe it into pv-cat (--force overrides)");
+  writer_ = StreamWriter::open(options_.output);
+  writer_->writeHeader(header);
+  return *writer_;
+}
+
+void Stage::closeOutput() {
+  writer_->writeEnd(recordsOut_);
+  writer_->close();
+  progress_->finish();
+}
+
+int Stage::guard(const std::function<void()>& body) {
+  auto report = [&](const std::string& stage, const StageError& error) {
+    // Tell the next stage, so the failure reaches the end of the chain.
+    // A file that would hold a partial stream is removed instead (as zstd does).
+    bool isFile = options_.output != "-" && options_.output.find("://") == std::string::npos;
+    try {
+      if (isFile) {
+        writer_.reset();
+        ::unlink(options_.output.c_str());
+      } else if (writer_ || options_.output != "-" || !::isatty(1)) {
+        if (!writer_) writer_ = StreamWriter::open(options_.output);
+        writer_->writeError(stage, error);
+        writer_->close();
+      }
+    } catch (...) {
+      // The output itself may be what failed; the message below still goes out.
+    }
+    return 1;
+  };
+  try {
+    body();
+    return 0;
+  } catch (const UpstreamError& e) {
+    std::cerr << name_ << ": upstream stage " << e.stage() << " failed: " << e.what() << "\n";
+    return report(e.stage(), e);
+  } catch (const StageError& e) {
+    std::cerr << name_ << ": " << e.what() << "\n";
+    return report(name_, e);
+  } catch (const kj::Exception& e) {
+    StageError error("", "", e.getDescription().cStr());
+    std::cerr << name_ << ": " << error.what() << "\n";
+    return report(name_, error);
+  } catch (const std::exception& e) {
+    StageError error("", "", e.what());
+    std::cerr << name_ << ": " << error.what() << "\n";
+    return report(name_, error);
+  }
+}
+
+}  // namespace pv::runtime

@@ -1,0 +1,142 @@
+// The thin driver every stage main uses: common command line (CLI11),
+// endpoint opening, progress on stderr, error reporting and exit codes.
+//
+//   int main(int argc, char** argv) {
+//     pv::runtime::Stage stage("pv-feature", "Turns instructions into features");
+//     int knob = 8;
+//     stage.cli().add_option("--knob", knob, "what it does");
+//     if (auto rc = stage.parse(argc, argv)) return *rc;
+//     pv::FeatureExtractor transform(knob);
+//     return stage.run(transform);
+//   }
+//
+// Exit codes: 0 success, 1 data or runtime error (message on stderr, and a
+// StreamError sent downstream), 2 usage error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "stages/core/stage_error.h"
+#include "stages/core/transform.h"
+#include "stages/runtime/stream.h"
+
+namespace pv::runtime {
+
+struct StreamOptions {
+  std::string input = "-";
+  std::string output = "-";
+  bool progress = false;    // --progress
+  bool noProgress = false;  // --no-progress
+  bool force = false;       // write a binary stream to a terminal
+  bool quiet = false;
+  uint32_t batchSize = 4096;
+};
+
+// Counts records and prints "stage: N records, R rec/s" on stderr a few
+// times a second when enabled (default: when stderr is a terminal).
+class Progress {
+ public:
+  Progress(std::string stage, bool enabled);
+  void add(uint64_t records);
+  void finish();
+  uint64_t records() const { return records_; }
+
+ private:
+  void print(bool final);
+  std::string stage_;
+  bool enabled_;
+  uint64_t records_ = 0;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+class Stage {
+ public:
+  // `hasInput`: false for sources that read a foreign format themselves.
+  Stage(std::string name, std::string summary, bool hasInput = true);
+
+  CLI::App& cli() { return app_; }
+  StreamOptions& options() { return options_; }
+  const std::string& name() const { return name_; }
+
+  // Parses the command line; returns an exit code when the stage should
+  // stop now (--help: 0, usage error: 2).
+  std::optional<int> parse(int argc, char** argv);
+
+  // Runs a transform from the input stream to the output stream.
+  template <class T>
+  int run(T& transform) {
+    return guard([&] {
+      auto reader = StreamReader::open(options_.input);
+      runOn(*reader, transform);
+    });
+  }
+
+  // Runs a transform on an already opened reader.
+  template <class T>
+  void runOn(StreamReader& reader, T& transform) {
+    StreamHeader out = transform.describe(reader.header());
+    out.stages.push_back(name_);
+    auto& writer = openOutput(out);
+    Emit<typename T::Output> emit = [&](typename T::Output&& batch) {
+      countOut(batch);
+      writer.write(batch);
+    };
+    typename T::Input batch;
+    while (reader.next(batch)) {
+      progress_->add(recordsIn(batch));
+      transform.process(std::move(batch), emit);
+      batch = typename T::Input{};
+    }
+    transform.finish(emit);
+    closeOutput();
+  }
+
+  // Runs a source: `produce` emits batches until its input ends.
+  template <class Out>
+  int runSource(const StreamHeader& header,
+                const std::function<void(const Emit<Out>&)>& produce) {
+    return guard([&] {
+      StreamHeader out = header;
+      out.stages.push_back(name_);
+      auto& writer = openOutput(out);
+      Emit<Out> emit = [&](Out&& batch) {
+        progress_->add(recordsIn(batch));
+        countOut(batch);
+        writer.write(batch);
+      };
+      produce(emit);
+      closeOutput();
+    });
+  }
+
+  // Runs `body`, turning errors into messages, a StreamError downstream
+  // (when the output is open) and exit code 1.
+  int guard(const std::function<void()>& body);
+
+  // Opens the output and writes the header (once).
+  StreamWriter& openOutput(const StreamHeader& header);
+  // Writes end of stream with the number of records emitted, and closes.
+  void closeOutput();
+
+ private:
+  static uint64_t recordsIn(const InstructionBatch& b) { return b.rows.size(); }
+  static uint64_t recordsIn(const FeatureBatch& b) { return b.rows(); }
+  template <class B>
+  void countOut(const B& b) { recordsOut_ += recordsIn(b); }
+
+  std::string name_;
+  bool hasInput_;
+  CLI::App app_;
+  StreamOptions options_;
+  std::unique_ptr<Progress> progress_;
+  std::unique_ptr<StreamWriter> writer_;
+  uint64_t recordsOut_ = 0;
+};
+
+}  // namespace pv::runtime

@@ -1,0 +1,528 @@
+// Stream endpoints: Cap'n Proto framing over file descriptors (optionally
+// zstd-compressed) and one-message-per-frame over ZeroMQ PUSH/PULL sockets.
+
+#include "stages/runtime/stream.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <fcntl.h>
+#include <kj/exception.h>
+#include <kj/io.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <vector>
+#include <zmq.hpp>
+
+#include "schema/stream.capnp.h"
+#include "stages/runtime/byte_source.h"
+#include "stages/runtime/codec.h"
+
+namespace pv::runtime {
+namespace {
+
+// Reader limits. A batch of 4096 instructions is about 1.2 MB; the limits
+// leave room for batches of up to ~64 K records and reject anything larger
+// (a corrupt segment table must not make a reader allocate gigabytes).
+constexpr uint64_t kTraversalLimitWords = 64ull << 20;  // 512 MiB
+constexpr int kNestingLimit = 16;
+constexpr size_t kMaxZmqMessageBytes = 512ull << 20;
+
+capnp::ReaderOptions readerOptions() {
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = kTraversalLimitWords;
+  options.nestingLimit = kNestingLimit;
+  return options;
+}
+
+struct EndpointSpec {
+  enum Kind { kStdio, kFile, kZmq } kind;
+  std::string address;  // path or ZeroMQ address
+  std::optional<bool> bind;
+};
+
+EndpointSpec parseEndpoint(const std::string& spec) {
+  std::string s = spec;
+  std::optional<bool> bind;
+  if (!s.empty() && (s[0] == '@' || s[0] == '>')) {
+    bind = s[0] == '@';
+    s = s.substr(1);
+  }
+  bool zmq = s.rfind("ipc://", 0) == 0 || s.rfind("tcp://", 0) == 0 ||
+             s.rfind("inproc://", 0) == 0;
+  if (zmq) return {EndpointSpec::kZmq, s, bind};
+  if (bind) throw StageError(spec, "", "'@' / '>' only apply to ZeroMQ endpoints (ipc://, tcp://)");
+  if (s.empty()) throw StageError("<endpoint>", "", "empty endpoint name");
+  if (s == "-") return {EndpointSpec::kStdio, s, bind};
+  return {EndpointSpec::kFile, s, bind};
+}
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string positionOf(uint64_t message) { return "message " + std::to_string(message); }
+
+// ---------------------------------------------------------------- writing
+
+// kj::OutputStream that zstd-compresses into another stream.
+class ZstdOutputStream : public kj::OutputStream {
+ public:
+  explicit ZstdOutputStream(kj::OutputStream& out, int level)
+      : out_(out), buffer_(ZSTD_CStreamOutSize()) {
+    stream_ = ZSTD_createCStream();
+    ZSTD_initCStream(stream_, level);
+  }
+  ~ZstdOutputStream() override { ZSTD_freeCStream(stream_); }
+
+  void write(const void* data, size_t size) override {
+    ZSTD_inBuffer in{data, size, 0};
+    while (in.pos < in.size) {
+      ZSTD_outBuffer out{buffer_.data(), buffer_.size(), 0};
+      size_t ret = ZSTD_compressStream(stream_, &out, &in);
+      if (ZSTD_isError(ret)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(ret));
+      out_.write(buffer_.data(), out.pos);
+    }
+  }
+  void end() {
+    size_t remaining;
+    do {
+      ZSTD_outBuffer out{buffer_.data(), buffer_.size(), 0};
+      remaining = ZSTD_endStream(stream_, &out);
+      if (ZSTD_isError(remaining))
+        throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(remaining));
+      out_.write(buffer_.data(), out.pos);
+    } while (remaining != 0);
+  }
+
+ private:
+  kj::OutputStream& out_;
+  std::vector<char> buffer_;
+  ZSTD_CStream* stream_;
+};
+
+// Common part: build a Message and hand it to send().
+class MessageWriter : public StreamWriter {
+ public:
+  void writeHeader(const StreamHeader& header) override {
+    capnp::MallocMessageBuilder message;
+    encodeHeader(header, message.initRoot<wire::Message>().initHeader());
+    send(message);
+  }
+  void write(const InstructionBatch& batch) override {
+    capnp::MallocMessageBuilder message(firstSegmentWords(batch.rows.size() * 40));
+    encodeBatch(batch, message.initRoot<wire::Message>().initInstructions());
+    send(message);
+  }
+  void write(const FeatureBatch& batch) override {
+    capnp::MallocMessageBuilder message(
+        firstSegmentWords(batch.values.size() / 2 + batch.pc.size() * 2 + batch.labels.size() / 2));
+    encodeBatch(batch, message.initRoot<wire::Message>().initFeatures());
+    send(message);
+  }
+  void writeEnd(uint64_t records) override {
+    capnp::MallocMessageBuilder message;
+    message.initRoot<wire::Message>().initEnd().setRecords(records);
+    send(message);
+  }
+  void writeError(const std::string& stage, const StageError& error) override {
+    capnp::MallocMessageBuilder message;
+    auto e = message.initRoot<wire::Message>().initError();
+    e.setStage(stage);
+    e.setInput(error.input());
+    e.setPosition(error.position());
+    e.setMessage(error.message());
+    send(message);
+  }
+  const std::string& name() const override { return name_; }
+
+ protected:
+  explicit MessageWriter(std::string name) : name_(std::move(name)) {}
+  virtual void send(capnp::MessageBuilder& message) = 0;
+  // A first segment large enough for the whole batch avoids segment chains.
+  static unsigned firstSegmentWords(size_t estimate) {
+    return static_cast<unsigned>(std::max<size_t>(1024, std::min<size_t>(estimate + 64, 1u << 26)));
+  }
+  std::string name_;
+};
+
+// Buffered writes to a file descriptor. Errors throw StageError; the
+// destructor never writes (close() flushes), so it cannot throw.
+class BufferedFdStream : public kj::OutputStream {
+ public:
+  BufferedFdStream(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
+    buffer_.reserve(kCapacity);
+  }
+  void write(const void* data, size_t size) override {
+    if (buffer_.size() + size > kCapacity) flush();
+    if (size >= kCapacity) {
+      writeAll(static_cast<const char*>(data), size);
+      return;
+    }
+    buffer_.insert(buffer_.end(), static_cast<const char*>(data),
+                   static_cast<const char*>(data) + size);
+  }
+  void flush() {
+    writeAll(buffer_.data(), buffer_.size());
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr size_t kCapacity = 1 << 20;
+  void writeAll(const char* p, size_t n) {
+    while (n > 0) {
+      ssize_t put = ::write(fd_, p, n);
+      if (put < 0) {
+        if (errno == EINTR) continue;
+        throw StageError(name_, "", std::string("write failed: ") + std::strerror(errno));
+      }
+      p += put;
+      n -= static_cast<size_t>(put);
+    }
+  }
+  int fd_;
+  std::string name_;
+  std::vector<char> buffer_;
+};
+
+class FdWriter : public MessageWriter {
+ public:
+  FdWriter(int fd, std::string name, bool owned, bool zstd)
+      : MessageWriter(std::move(name)), fd_(fd), owned_(owned),
+        buffered_(std::make_unique<BufferedFdStream>(fd, name_)) {
+    if (zstd) zstd_ = std::make_unique<ZstdOutputStream>(*buffered_, 3);
+  }
+  ~FdWriter() override {
+    if (owned_ && fd_ >= 0) ::close(fd_);
+  }
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    wrap([&] {
+      if (zstd_) zstd_->end();
+      buffered_->flush();
+    });
+    if (owned_) {
+      int fd = fd_;
+      fd_ = -1;
+      if (::close(fd) != 0)
+        throw StageError(name_, "", std::string("close failed: ") + std::strerror(errno));
+    }
+  }
+
+ protected:
+  void send(capnp::MessageBuilder& message) override {
+    wrap([&] {
+      if (zstd_)
+        capnp::writeMessage(*zstd_, message);
+      else
+        capnp::writeMessage(*buffered_, message);
+    });
+  }
+
+ private:
+  template <class F>
+  void wrap(F&& f) {
+    try {
+      f();
+    } catch (const kj::Exception& e) {
+      throw StageError(name_, "", std::string("write failed: ") + e.getDescription().cStr());
+    } catch (const StageError&) {
+      throw;
+    } catch (const std::runtime_error& e) {
+      throw StageError(name_, "", std::string("write failed: ") + e.what());
+    }
+  }
+  int fd_;
+  bool owned_;
+  bool closed_ = false;
+  std::unique_ptr<BufferedFdStream> buffered_;
+  std::unique_ptr<ZstdOutputStream> zstd_;
+};
+
+class ZmqWriter : public MessageWriter {
+ public:
+  ZmqWriter(const EndpointSpec& spec)
+      : MessageWriter(spec.address), socket_(context_, zmq::socket_type::push) {
+    socket_.set(zmq::sockopt::sndhwm, kZmqHighWaterMark);
+    // Deliver everything before close() returns.
+    socket_.set(zmq::sockopt::linger, -1);
+    try {
+      if (spec.bind.value_or(false))
+        socket_.bind(spec.address);
+      else
+        socket_.connect(spec.address);
+    } catch (const zmq::error_t& e) {
+      throw StageError(spec.address, "", std::string("cannot open ZeroMQ endpoint: ") + e.what());
+    }
+  }
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    socket_.close();
+    context_.close();
+  }
+
+ protected:
+  void send(capnp::MessageBuilder& message) override {
+    auto words = capnp::messageToFlatArray(message);
+    auto bytes = words.asBytes();
+    try {
+      socket_.send(zmq::const_buffer(bytes.begin(), bytes.size()), zmq::send_flags::none);
+    } catch (const zmq::error_t& e) {
+      throw StageError(name_, "", std::string("send failed: ") + e.what());
+    }
+  }
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  bool closed_ = false;
+};
+
+// ---------------------------------------------------------------- reading
+
+// kj::InputStream over a ByteSource.
+class ByteSourceInputStream : public kj::InputStream {
+ public:
+  explicit ByteSourceInputStream(ByteSource& source) : source_(source) {}
+  size_t tryRead(void* buffer, size_t minBytes, size_t maxBytes) override {
+    size_t total = 0;
+    auto* out = static_cast<char*>(buffer);
+    while (total < minBytes) {
+      size_t got = source_.read(out + total, maxBytes - total);
+      if (got == 0) break;
+      total += got;
+    }
+    return total;
+  }
+
+ private:
+  ByteSource& source_;
+};
+
+// Common part: decode Messages from next(); dispatch by kind.
+class MessageReaderBase : public StreamReader {
+ public:
+  const StreamHeader& header() const override { return header_; }
+  uint64_t records() const override { return records_; }
+  const std::string& name() const override { return name_; }
+
+  bool next(InstructionBatch& batch) override { return nextBatch(batch, wire::Message::INSTRUCTIONS); }
+  bool next(FeatureBatch& batch) override { return nextBatch(batch, wire::Message::FEATURES); }
+
+ protected:
+  explicit MessageReaderBase(std::string name) : name_(std::move(name)) {}
+
+  // The next raw message, or nullptr when the transport ended cleanly at a
+  // message boundary.
+  virtual kj::Own<capnp::MessageReader> receive() = 0;
+
+  void readHeader() {
+    auto message = receiveChecked();
+    if (!message) throw StageError(name_, "", "empty input (no stream header)");
+    try {
+      auto root = message->getRoot<wire::Message>();
+      if (root.isError()) throwUpstream(root.getError());
+      if (!root.isHeader())
+        throw StageError(name_, positionOf(messages_), "stream does not start with a header");
+      header_ = decodeHeader(root.getHeader(), {name_, positionOf(messages_)});
+    } catch (const kj::Exception& e) {
+      throw malformed(e);
+    }
+  }
+
+ private:
+  kj::Own<capnp::MessageReader> receiveChecked() {
+    try {
+      auto message = receive();
+      if (message) ++messages_;
+      return message;
+    } catch (const kj::Exception& e) {
+      throw StageError(name_, positionOf(messages_ + 1),
+                       std::string("corrupt or truncated message: ") + e.getDescription().cStr());
+    }
+  }
+
+  StageError malformed(const kj::Exception& e) const {
+    return StageError(name_, positionOf(messages_),
+                      std::string("malformed message: ") + e.getDescription().cStr());
+  }
+
+  [[noreturn]] void throwUpstream(wire::StreamError::Reader e) const {
+    throw UpstreamError(e.getStage(), e.getInput(), e.getPosition(), e.getMessage());
+  }
+
+  template <class Batch>
+  bool nextBatch(Batch& batch, wire::Message::Which want) {
+    if (ended_) return false;
+    auto message = receiveChecked();
+    if (!message)
+      throw StageError(name_, positionOf(messages_),
+                       "stream ends without end-of-stream after " + std::to_string(records_) +
+                           " records (truncated: the producer stopped early)");
+    try {
+      auto root = message->getRoot<wire::Message>();
+      auto which = root.which();
+      Where where{name_, positionOf(messages_)};
+      if (which == want) {
+        if constexpr (std::is_same_v<Batch, InstructionBatch>)
+          decodeBatch(root.getInstructions(), header_, where, batch);
+        else
+          decodeBatch(root.getFeatures(), header_, where, batch);
+        uint64_t count = recordCount(batch);
+        if (batch.firstIndex != records_)
+          throw StageError(name_, where.position,
+                           "batch starts at record " + std::to_string(batch.firstIndex) +
+                               ", expected " + std::to_string(records_) + " (records lost or reordered)");
+        records_ += count;
+        return true;
+      }
+      switch (which) {
+        case wire::Message::END: {
+          uint64_t announced = root.getEnd().getRecords();
+          if (announced != records_)
+            throw StageError(name_, where.position,
+                             "end-of-stream announces " + std::to_string(announced) +
+                                 " records but " + std::to_string(records_) + " arrived");
+          ended_ = true;
+          return false;
+        }
+        case wire::Message::ERROR:
+          throwUpstream(root.getError());
+        case wire::Message::HEADER:
+          throw StageError(name_, where.position, "second stream header inside a stream");
+        case wire::Message::INSTRUCTIONS:
+        case wire::Message::FEATURES:
+          throw StageError(name_, where.position,
+                           std::string("expected ") +
+                               (want == wire::Message::FEATURES ? "feature" : "instruction") +
+                               " batches, the stream carries " +
+                               (which == wire::Message::FEATURES ? "features" : "instructions"));
+        default:
+          throw StageError(name_, where.position,
+                           "unknown message kind " + std::to_string(static_cast<int>(which)));
+      }
+    } catch (const kj::Exception& e) {
+      throw malformed(e);
+    }
+  }
+
+  static uint64_t recordCount(const InstructionBatch& b) { return b.rows.size(); }
+  static uint64_t recordCount(const FeatureBatch& b) { return b.rows(); }
+
+ protected:
+  std::string name_;
+  StreamHeader header_;
+  uint64_t records_ = 0;
+  uint64_t messages_ = 0;
+  bool ended_ = false;
+};
+
+class ByteStreamReader : public MessageReaderBase {
+ public:
+  explicit ByteStreamReader(std::unique_ptr<ByteSource> source)
+      : MessageReaderBase(source->name()),
+        source_(std::move(source)),
+        input_(std::make_unique<ByteSourceInputStream>(*source_)),
+        buffered_(std::make_unique<kj::BufferedInputStreamWrapper>(*input_)) {
+    readHeader();
+  }
+
+ protected:
+  kj::Own<capnp::MessageReader> receive() override {
+    // The caller has dropped the previous message, which consumed its bytes.
+    if (buffered_->tryGetReadBuffer().size() == 0) return {};
+    return kj::heap<capnp::InputStreamMessageReader>(*buffered_, readerOptions());
+  }
+
+ private:
+  std::unique_ptr<ByteSource> source_;
+  // Held by pointer: kj streams have throwing destructors.
+  std::unique_ptr<ByteSourceInputStream> input_;
+  std::unique_ptr<kj::BufferedInputStreamWrapper> buffered_;
+};
+
+class ZmqReader : public MessageReaderBase {
+ public:
+  explicit ZmqReader(const EndpointSpec& spec)
+      : MessageReaderBase(spec.address), socket_(context_, zmq::socket_type::pull) {
+    socket_.set(zmq::sockopt::rcvhwm, kZmqHighWaterMark);
+    socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxZmqMessageBytes));
+    try {
+      if (spec.bind.value_or(true))
+        socket_.bind(spec.address);
+      else
+        socket_.connect(spec.address);
+    } catch (const zmq::error_t& e) {
+      throw StageError(spec.address, "", std::string("cannot open ZeroMQ endpoint: ") + e.what());
+    }
+    readHeader();
+  }
+
+ protected:
+  kj::Own<capnp::MessageReader> receive() override {
+    zmq::message_t frame;
+    try {
+      auto got = socket_.recv(frame, zmq::recv_flags::none);
+      if (!got) throw StageError(name_, "", "receive interrupted");
+    } catch (const zmq::error_t& e) {
+      throw StageError(name_, "", std::string("receive failed: ") + e.what());
+    }
+    if (frame.size() % sizeof(capnp::word) != 0 || frame.size() == 0)
+      throw StageError(name_, positionOf(messages_ + 1),
+                       "ZeroMQ frame of " + std::to_string(frame.size()) +
+                           " bytes is not a Cap'n Proto message");
+    // Copy into word-aligned memory owned by the reader.
+    auto words = kj::heapArray<capnp::word>(frame.size() / sizeof(capnp::word));
+    std::memcpy(words.begin(), frame.data(), frame.size());
+    struct Owning : capnp::FlatArrayMessageReader {
+      Owning(kj::Array<capnp::word> w)
+          : capnp::FlatArrayMessageReader(w, readerOptions()), words(kj::mv(w)) {}
+      kj::Array<capnp::word> words;
+    };
+    auto reader = kj::heap<Owning>(kj::mv(words));
+    if (reader->getEnd() != reader->words.end())
+      throw StageError(name_, positionOf(messages_ + 1), "trailing bytes after the message in a ZeroMQ frame");
+    return reader;
+  }
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+};
+
+}  // namespace
+
+std::unique_ptr<StreamWriter> StreamWriter::open(const std::string& spec) {
+  EndpointSpec endpoint = parseEndpoint(spec);
+  switch (endpoint.kind) {
+    case EndpointSpec::kStdio:
+      return std::make_unique<FdWriter>(1, "<stdout>", false, false);
+    case EndpointSpec::kFile: {
+      int fd = ::open(endpoint.address.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd < 0)
+        throw StageError(endpoint.address, "", std::string("cannot create: ") + std::strerror(errno));
+      return std::make_unique<FdWriter>(fd, endpoint.address, true, endsWith(endpoint.address, ".zst"));
+    }
+    case EndpointSpec::kZmq:
+      return std::make_unique<ZmqWriter>(endpoint);
+  }
+  throw StageError(spec, "", "unknown endpoint");
+}
+
+std::unique_ptr<StreamReader> StreamReader::open(const std::string& spec) {
+  EndpointSpec endpoint = parseEndpoint(spec);
+  if (endpoint.kind == EndpointSpec::kZmq) return std::make_unique<ZmqReader>(endpoint);
+  return fromBytes(openByteSource(endpoint.address));
+}
+
+std::unique_ptr<StreamReader> StreamReader::fromBytes(std::unique_ptr<ByteSource> bytes) {
+  return std::make_unique<ByteStreamReader>(std::move(bytes));
+}
+
+}  // namespace pv::runtime
