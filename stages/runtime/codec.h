@@ -10,6 +10,7 @@
 #include "schema/stream.capnp.h"
 #include "stages/core/feature_batch.h"
 #include "stages/core/instruction.h"
+#include "stages/core/stage_error.h"
 #include "stages/core/stream_header.h"
 
 namespace pv::runtime {
