@@ -1,0 +1,52 @@
+// ReuseDistanceStage: fills the reuse-distance feature columns that
+// pv-feature leaves open (NaN), from the address side columns:
+//
+//   18  fetch line of pc among fetch lines (every row)
+//   20  data line among LOAD lines   } looked up for every row with a data
+//   21  data line among STORE lines  } address; a load updates only the
+//                                      load history, a store only the store
+//                                      history, AccessKind::kOther neither
+//   22  instructions since the same exact address was last accessed
+//       (any access kind), capped at 1000
+//
+// Rows without a data address get 0 in 20-22. Distances of lines never seen
+// are 1e8 (also the cap). The row counter for column 22 counts every row this
+// stage has seen, so the result does not depend on batch boundaries or on
+// the stream's first index.
+//
+// The input header must say hasAddresses (StageError otherwise). The output
+// drops the side columns and says hasAddresses = false, unless the stage was
+// built with keepAddresses. Columns 18, 20, 21, 22 leave pendingColumns.
+#pragma once
+
+#include <cstdint>
+
+#include "stages/core/feature_batch.h"
+#include "stages/core/transform.h"
+#include "stages/reuse-distance/reuse_distance_tracker.h"
+
+namespace pv {
+
+class ReuseDistanceStage : public Transform<FeatureBatch, FeatureBatch> {
+ public:
+  explicit ReuseDistanceStage(bool keepAddresses = false) : keepAddresses_(keepAddresses) {}
+
+  // Throws StageError unless `in` is a feature stream with address columns.
+  StreamHeader describe(const StreamHeader& in) override;
+  // Fills the columns in place and emits the batch. Throws StageError when
+  // the batch is not 51 columns wide or a side column has the wrong length.
+  void process(FeatureBatch&& batch, const Emit<FeatureBatch>& emit) override;
+
+  // The work of process() without emitting (for benchmarks and tests).
+  void fill(FeatureBatch& batch);
+
+ private:
+  bool keepAddresses_;
+  uint64_t rowsSeen_ = 0;
+  reuse::ReuseDistanceTracker fetchLines_;
+  reuse::ReuseDistanceTracker loadLines_;
+  reuse::ReuseDistanceTracker storeLines_;
+  reuse::AddressDistanceTracker addresses_;
+};
+
+}  // namespace pv

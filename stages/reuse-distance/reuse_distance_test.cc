@@ -1,0 +1,227 @@
+// Tests of ReuseDistanceStage: header handling, the column semantics, side
+// columns, and the law that any split of the input gives the same output.
+#include "stages/reuse-distance/reuse_distance.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "stages/core/feature_layout.h"
+#include "stages/core/stage_error.h"
+
+namespace pv {
+namespace {
+
+namespace f = pv::features;
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+StreamHeader featureHeader() {
+  StreamHeader h;
+  h.payload = PayloadKind::kFeatures;
+  h.featureColumns = f::columnNames();
+  h.pendingColumns = {f::kFetchReuse, f::kLoadReuse, f::kStoreReuse, f::kAddrDistance};
+  h.hasAddresses = true;
+  return h;
+}
+
+struct Row {
+  uint64_t pc;
+  uint64_t addr;
+  AccessKind kind;
+};
+
+FeatureBatch batchOf(const std::vector<Row>& rows, uint64_t firstIndex = 0) {
+  FeatureBatch b;
+  b.firstIndex = firstIndex;
+  b.columns = f::kCount;
+  b.values.assign(rows.size() * f::kCount, 0.0f);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    float* row = b.row(r);
+    row[f::kOpClass] = static_cast<float>(firstIndex + r);  // a marker that must survive
+    for (int c : f::kReuseColumns) row[c] = kNaN;
+    row[f::kHasDataAddr] = rows[r].kind == AccessKind::kNone ? 0.0f : 1.0f;
+    b.pc.push_back(rows[r].pc);
+    b.dataAddr.push_back(rows[r].addr);
+    b.access.push_back(rows[r].kind);
+  }
+  return b;
+}
+
+std::vector<FeatureBatch> run(ReuseDistanceStage& stage, std::vector<FeatureBatch> in) {
+  std::vector<FeatureBatch> out;
+  Emit<FeatureBatch> emit = [&](FeatureBatch&& b) { out.push_back(std::move(b)); };
+  for (auto& b : in) stage.process(std::move(b), emit);
+  stage.finish(emit);
+  return out;
+}
+
+// Columns 18, 20, 21, 22 of every output row.
+std::vector<std::array<float, 4>> reuseColumns(const std::vector<FeatureBatch>& batches) {
+  std::vector<std::array<float, 4>> out;
+  for (const auto& b : batches)
+    for (size_t r = 0; r < b.rows(); ++r) {
+      const float* row = b.row(r);
+      out.push_back(
+          {row[f::kFetchReuse], row[f::kLoadReuse], row[f::kStoreReuse], row[f::kAddrDistance]});
+    }
+  return out;
+}
+
+TEST(ReuseDistanceStage, DescribeClearsTheReuseColumnsFromPending) {
+  ReuseDistanceStage stage;
+  StreamHeader in = featureHeader();
+  in.pendingColumns.push_back(30);
+  StreamHeader out = stage.describe(in);
+  EXPECT_EQ(out.pendingColumns, std::vector<uint16_t>{30});
+  EXPECT_FALSE(out.hasAddresses);
+  EXPECT_EQ(out.featureColumns, in.featureColumns);
+}
+
+TEST(ReuseDistanceStage, DescribeKeepsAddressesWhenAsked) {
+  ReuseDistanceStage stage(/*keepAddresses=*/true);
+  EXPECT_TRUE(stage.describe(featureHeader()).hasAddresses);
+}
+
+TEST(ReuseDistanceStage, DescribeRejectsAStreamWithoutAddresses) {
+  ReuseDistanceStage stage;
+  StreamHeader in = featureHeader();
+  in.hasAddresses = false;
+  try {
+    stage.describe(in);
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    EXPECT_NE(e.message().find("hasAddresses"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ReuseDistanceStage, DescribeRejectsAnInstructionStream) {
+  ReuseDistanceStage stage;
+  StreamHeader in;
+  in.payload = PayloadKind::kInstructions;
+  in.hasAddresses = true;
+  EXPECT_THROW(stage.describe(in), StageError);
+}
+
+TEST(ReuseDistanceStage, FillsTheColumnsAsDefined) {
+  ReuseDistanceStage stage;
+  stage.describe(featureHeader());
+  const std::vector<Row> rows = {
+      {0x1000, 0, AccessKind::kNone},        // 0 fetch line A (new)
+      {0x1004, 0x8000, AccessKind::kLoad},   // 1 A again; load line X (new)
+      {0x1040, 0x8008, AccessKind::kLoad},   // 2 B (new); X again, load reuse 1
+      {0x1000, 0x8000, AccessKind::kStore},  // 3 A after B; X among stores: new
+      {0x1044, 0x8010, AccessKind::kOther},  // 4 B after A; X looked up only
+      {0x1048, 0x9000, AccessKind::kLoad},   // 5 B; Y (new load line)
+      {0x104c, 0x8000, AccessKind::kOther},  // 6 X: loads X,Y -> 2; stores X -> 1
+  };
+  auto out = run(stage, {batchOf(rows)});
+  auto cols = reuseColumns(out);
+  ASSERT_EQ(cols.size(), rows.size());
+  using A = std::array<float, 4>;
+  EXPECT_EQ(cols[0], (A{1e8f, 0, 0, 0}));
+  EXPECT_EQ(cols[1], (A{1, 1e8f, 1e8f, 1000}));
+  EXPECT_EQ(cols[2], (A{1e8f, 1, 1e8f, 1000}));
+  EXPECT_EQ(cols[3], (A{2, 1, 1e8f, 2}));  // 0x8000 last at row 1
+  EXPECT_EQ(cols[4], (A{2, 1, 1, 1000}));
+  EXPECT_EQ(cols[5], (A{1, 1e8f, 1e8f, 1000}));
+  EXPECT_EQ(cols[6], (A{1, 2, 1, 3}));  // 0x8000 last at row 3
+  // Other columns survive, side columns are dropped.
+  EXPECT_EQ(out[0].row(6)[f::kOpClass], 6.0f);
+  EXPECT_TRUE(out[0].pc.empty());
+  EXPECT_TRUE(out[0].dataAddr.empty());
+  EXPECT_TRUE(out[0].access.empty());
+}
+
+TEST(ReuseDistanceStage, KeepsTheSideColumnsWhenAsked) {
+  ReuseDistanceStage stage(/*keepAddresses=*/true);
+  stage.describe(featureHeader());
+  auto out = run(stage, {batchOf({{0x10, 0x20, AccessKind::kLoad}})});
+  EXPECT_EQ(out[0].pc, std::vector<uint64_t>{0x10});
+  EXPECT_EQ(out[0].dataAddr, std::vector<uint64_t>{0x20});
+  EXPECT_EQ(out[0].access, std::vector<AccessKind>{AccessKind::kLoad});
+}
+
+TEST(ReuseDistanceStage, RejectsABatchWithoutSideColumns) {
+  ReuseDistanceStage stage;
+  stage.describe(featureHeader());
+  FeatureBatch b = batchOf({{0x10, 0x20, AccessKind::kLoad}}, 42);
+  b.access.clear();
+  try {
+    run(stage, {std::move(b)});
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    EXPECT_EQ(e.position(), "record 42");
+  }
+}
+
+TEST(ReuseDistanceStage, RejectsABatchOfTheWrongWidth) {
+  ReuseDistanceStage stage;
+  stage.describe(featureHeader());
+  FeatureBatch b;
+  b.columns = 50;
+  b.values.assign(50, 0.0f);
+  b.pc = {0};
+  b.dataAddr = {0};
+  b.access = {AccessKind::kNone};
+  EXPECT_THROW(run(stage, {std::move(b)}), StageError);
+}
+
+TEST(ReuseDistanceStage, PassesLabelsThrough) {
+  ReuseDistanceStage stage;
+  stage.describe(featureHeader());
+  FeatureBatch b = batchOf({{0x10, 0, AccessKind::kNone}, {0x14, 0, AccessKind::kNone}});
+  b.labels = {1, 2, 3, 4};
+  auto out = run(stage, {std::move(b)});
+  EXPECT_EQ(out[0].labels, (std::vector<float>{1, 2, 3, 4}));
+}
+
+// Bitwise equality (NaN-safe) of two batch lists' concatenated values.
+std::vector<uint32_t> bits(const std::vector<FeatureBatch>& batches) {
+  std::vector<uint32_t> out;
+  for (const auto& b : batches) {
+    size_t n = out.size();
+    out.resize(n + b.values.size());
+    std::memcpy(out.data() + n, b.values.data(), b.values.size() * sizeof(float));
+  }
+  return out;
+}
+
+RC_GTEST_PROP(ReuseDistanceStage, OutputDoesNotDependOnHowTheInputIsSplit, ()) {
+  const auto lines = *rc::gen::inRange<uint64_t>(1, 8);
+  const auto addrs = *rc::gen::inRange<uint64_t>(1, 24);
+  const auto rows = *rc::gen::container<std::vector<Row>>(rc::gen::construct<Row>(
+      rc::gen::inRange<uint64_t>(0, lines * 64),
+      rc::gen::map(rc::gen::inRange<uint64_t>(0, addrs), [](uint64_t a) { return a * 8; }),
+      rc::gen::element(AccessKind::kNone, AccessKind::kLoad, AccessKind::kStore,
+                       AccessKind::kOther)));
+  // One batch.
+  ReuseDistanceStage whole;
+  whole.describe(featureHeader());
+  auto expected = run(whole, {batchOf(rows)});
+  // Random cut points (empty batches allowed).
+  const auto cuts =
+      *rc::gen::container<std::vector<size_t>>(rc::gen::inRange<size_t>(0, rows.size() + 1));
+  std::vector<size_t> sorted = cuts;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<FeatureBatch> pieces;
+  size_t begin = 0;
+  sorted.push_back(rows.size());
+  for (size_t cut : sorted) {
+    pieces.push_back(batchOf(std::vector<Row>(rows.begin() + begin, rows.begin() + cut), begin));
+    begin = cut;
+  }
+  ReuseDistanceStage split;
+  split.describe(featureHeader());
+  auto got = run(split, std::move(pieces));
+  RC_ASSERT(bits(got) == bits(expected));
+  size_t total = 0;
+  for (const auto& b : got) total += b.rows();
+  RC_ASSERT(total == rows.size());
+}
+
+}  // namespace
+}  // namespace pv

@@ -1,0 +1,188 @@
+// Tests of the reuse-distance histories: examples, RapidCheck laws against
+// naive O(n^2) references, and memory bounds.
+#include "stages/reuse-distance/reuse_distance_tracker.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+namespace pv::reuse {
+namespace {
+
+constexpr uint64_t kNever = ReuseDistanceTracker::kNever;
+
+CacheLine L(uint64_t n) { return CacheLine{n}; }
+
+// The definition, literally: scan back to the last touch of `line` in
+// `history` and count the distinct other lines in between.
+uint64_t naiveDistance(const std::vector<uint64_t>& history, uint64_t line) {
+  std::set<uint64_t> between;
+  for (size_t i = history.size(); i-- > 0;) {
+    if (history[i] == line) return between.size() + 1;
+    between.insert(history[i]);
+  }
+  return kNever;
+}
+
+TEST(ReuseDistanceTracker, AFirstTouchGivesTheNeverSeenDistance) {
+  ReuseDistanceTracker t;
+  EXPECT_EQ(t.lookup(L(7)), kNever);
+  EXPECT_EQ(t.access(L(7)), kNever);
+}
+
+TEST(ReuseDistanceTracker, AnImmediateReuseGivesOne) {
+  ReuseDistanceTracker t;
+  t.touch(L(3));
+  EXPECT_EQ(t.lookup(L(3)), 1u);
+  EXPECT_EQ(t.access(L(3)), 1u);
+  EXPECT_EQ(t.access(L(3)), 1u);
+}
+
+TEST(ReuseDistanceTracker, DistanceCountsDistinctOtherLinesSinceTheLastUse) {
+  ReuseDistanceTracker t;
+  EXPECT_EQ(t.access(L(1)), kNever);
+  EXPECT_EQ(t.access(L(2)), kNever);
+  EXPECT_EQ(t.access(L(3)), kNever);
+  EXPECT_EQ(t.access(L(2)), 2u);  // 3
+  EXPECT_EQ(t.access(L(2)), 1u);
+  EXPECT_EQ(t.access(L(1)), 3u);  // 2, 3 (2 twice counts once)
+  EXPECT_EQ(t.access(L(3)), 3u);  // 2, 1
+}
+
+TEST(ReuseDistanceTracker, LookupLeavesTheHistoryUnchanged) {
+  ReuseDistanceTracker t;
+  t.touch(L(1));
+  t.touch(L(2));
+  EXPECT_EQ(t.lookup(L(1)), 2u);
+  EXPECT_EQ(t.lookup(L(1)), 2u);
+  EXPECT_EQ(t.lookup(L(9)), kNever);
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.access(L(1)), 2u);
+}
+
+TEST(ReuseDistanceTracker, AddressesInTheSame64ByteLineShareALine) {
+  EXPECT_EQ(CacheLine::of(0x1000), CacheLine::of(0x103f));
+  EXPECT_NE(CacheLine::of(0x103f), CacheLine::of(0x1040));
+  ReuseDistanceTracker t;
+  t.touch(CacheLine::of(549755747600));
+  EXPECT_EQ(t.lookup(CacheLine::of(549755747608)), 1u);
+}
+
+TEST(ReuseDistanceTracker, ManyDistinctLinesSurviveCompaction) {
+  ReuseDistanceTracker t(4);
+  const uint64_t n = 5000;
+  for (uint64_t i = 0; i < n; ++i) EXPECT_EQ(t.access(L(i)), kNever);
+  for (uint64_t i = 0; i < n; ++i) ASSERT_EQ(t.access(L(i)), n) << i;
+  EXPECT_EQ(t.size(), n);
+}
+
+TEST(ReuseDistanceTracker, MemoryStaysProportionalToDistinctLines) {
+  ReuseDistanceTracker t;
+  std::mt19937_64 rng(1);
+  const uint64_t lines = 100;
+  for (int i = 0; i < 3'000'000; ++i) t.touch(L(rng() % lines));
+  EXPECT_EQ(t.size(), lines);
+  EXPECT_LE(t.slots(), std::max<size_t>(ReuseDistanceTracker::kMinSlots, 2 * (lines + 1)));
+}
+
+// An access sequence over a small alphabet; `update` false means lookup only.
+struct Op {
+  uint64_t line;
+  bool update;
+};
+
+rc::Gen<std::vector<Op>> genOps() {
+  return rc::gen::mapcat(rc::gen::inRange<uint64_t>(1, 12), [](uint64_t alphabet) {
+    return rc::gen::container<std::vector<Op>>(
+        rc::gen::construct<Op>(rc::gen::inRange<uint64_t>(0, alphabet),
+                               rc::gen::weightedElement<bool>({{4, true}, {1, false}})));
+  });
+}
+
+RC_GTEST_PROP(ReuseDistanceTracker, EqualsTheNaiveDefinitionOnRandomSequences, ()) {
+  const auto ops = *genOps();
+  const auto minSlots = *rc::gen::inRange<uint32_t>(1, 40);
+  ReuseDistanceTracker t(minSlots);
+  std::vector<uint64_t> history;
+  for (const Op& op : ops) {
+    const uint64_t expected = naiveDistance(history, op.line);
+    if (op.update) {
+      RC_ASSERT(t.access(L(op.line)) == expected);
+      history.push_back(op.line);
+    } else {
+      RC_ASSERT(t.lookup(L(op.line)) == expected);
+    }
+  }
+  RC_ASSERT(t.size() == std::set<uint64_t>(history.begin(), history.end()).size());
+}
+
+RC_GTEST_PROP(ReuseDistanceTracker, SeparateLookupAndTouchEqualAccess, ()) {
+  const auto ops = *genOps();
+  ReuseDistanceTracker a(*rc::gen::inRange<uint32_t>(1, 16));
+  ReuseDistanceTracker b(*rc::gen::inRange<uint32_t>(1, 16));
+  for (const Op& op : ops) {
+    const uint64_t viaLookup = b.lookup(L(op.line));
+    b.touch(L(op.line));
+    RC_ASSERT(a.access(L(op.line)) == viaLookup);
+  }
+}
+
+TEST(AddressDistanceTracker, FirstAccessGivesTheCap) {
+  AddressDistanceTracker t;
+  EXPECT_EQ(t.access(0x40, 0), AddressDistanceTracker::kCap);
+  EXPECT_EQ(t.access(0x48, 1), AddressDistanceTracker::kCap);
+}
+
+TEST(AddressDistanceTracker, DistanceIsInstructionsSinceTheSameExactAddress) {
+  AddressDistanceTracker t;
+  t.access(0x40, 10);
+  EXPECT_EQ(t.access(0x40, 15), 5u);
+  EXPECT_EQ(t.access(0x40, 16), 1u);
+  EXPECT_EQ(t.access(0x40, 1015), 999u);
+  EXPECT_EQ(t.access(0x40, 2015), 1000u);
+  EXPECT_EQ(t.access(0x40, 5000), 1000u);
+}
+
+TEST(AddressDistanceTracker, EveryAddressValueIsAKey) {
+  AddressDistanceTracker t;
+  EXPECT_EQ(t.access(~uint64_t{0}, 1), 1000u);
+  EXPECT_EQ(t.access(~uint64_t{0}, 3), 2u);
+  EXPECT_EQ(t.access(0, 4), 1000u);
+}
+
+TEST(AddressDistanceTracker, MemoryStaysBoundedOnManyDistinctAddresses) {
+  AddressDistanceTracker t;
+  for (uint64_t i = 0; i < 2'000'000; ++i) t.access(i * 8, i);
+  EXPECT_LE(t.size(), std::max<size_t>(AddressDistanceTracker::kMinPurgeSize,
+                                       4 * AddressDistanceTracker::kCap));
+}
+
+RC_GTEST_PROP(AddressDistanceTracker, EqualsTheNaiveDefinition, ()) {
+  const auto alphabet = *rc::gen::inRange<uint64_t>(1, 10);
+  const auto ops = *rc::gen::container<std::vector<std::pair<uint64_t, uint64_t>>>(
+      rc::gen::pair(rc::gen::inRange<uint64_t>(0, alphabet),
+                    rc::gen::weightedOneOf<uint64_t>({{8, rc::gen::inRange<uint64_t>(1, 10)},
+                                                      {1, rc::gen::inRange<uint64_t>(1, 3000)}})));
+  AddressDistanceTracker t;
+  std::vector<std::pair<uint64_t, uint64_t>> seen;  // (address, when)
+  uint64_t now = 0;
+  for (const auto& [addr, gap] : ops) {
+    now += gap;
+    uint64_t expected = AddressDistanceTracker::kCap;
+    for (size_t i = seen.size(); i-- > 0;)
+      if (seen[i].first == addr) {
+        expected = std::min(now - seen[i].second, AddressDistanceTracker::kCap);
+        break;
+      }
+    RC_ASSERT(t.access(addr * 8, now) == expected);
+    seen.emplace_back(addr, now);
+  }
+}
+
+}  // namespace
+}  // namespace pv::reuse
