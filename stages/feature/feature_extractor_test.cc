@@ -360,7 +360,8 @@ Flat flatten(const std::vector<FeatureBatch>& batches) {
   for (const auto& b : batches) {
     size_t n = out.values.size();
     out.values.resize(n + b.values.size());
-    std::memcpy(out.values.data() + n, b.values.data(), b.values.size() * sizeof(float));
+    if (!b.values.empty())
+      std::memcpy(out.values.data() + n, b.values.data(), b.values.size() * sizeof(float));
     out.pc.insert(out.pc.end(), b.pc.begin(), b.pc.end());
     out.dataAddr.insert(out.dataAddr.end(), b.dataAddr.begin(), b.dataAddr.end());
     out.access.insert(out.access.end(), b.access.begin(), b.access.end());

@@ -185,7 +185,8 @@ std::vector<uint32_t> bits(const std::vector<FeatureBatch>& batches) {
   for (const auto& b : batches) {
     size_t n = out.size();
     out.resize(n + b.values.size());
-    std::memcpy(out.data() + n, b.values.data(), b.values.size() * sizeof(float));
+    if (!b.values.empty())
+      std::memcpy(out.data() + n, b.values.data(), b.values.size() * sizeof(float));
   }
   return out;
 }
