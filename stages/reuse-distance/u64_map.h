@@ -6,9 +6,10 @@
 //
 // Pointers and references to values stay valid until the next insertion or
 // rebuild (an insertion may grow the table). There is no single-key erase;
-// eraseIf() rebuilds the table in O(size).
+// eraseIf() rebuilds the table in O(buckets).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -70,21 +71,24 @@ class U64Map {
     if (hasEmptyKey_) f(kEmpty, emptyKeyValue_);
   }
 
-  // Removes every entry for which pred(key, value) is true; rebuilds the
-  // table sized for what is left.
+  // Removes every entry for which pred(key, value) is true, rebuilding the
+  // table in place (no allocation once warm; the bucket count only shrinks
+  // when the table would be less than 1/8 full).
   template <class P>
   void eraseIf(P&& pred) {
-    std::vector<Entry> old;
-    old.swap(entries_);
-    size_t keep = 0;
-    for (const Entry& e : old)
-      if (e.key != kEmpty && !pred(e.key, e.value)) ++keep;
-    size_t n = kMinBuckets;
-    while (n < keep * 2) n *= 2;
-    allocate(n);
-    for (const Entry& e : old)
-      if (e.key != kEmpty && !pred(e.key, e.value)) place(e);
+    spare_.clear();
+    for (const Entry& e : entries_)
+      if (e.key != kEmpty && !pred(e.key, e.value)) spare_.push_back(e);
     if (hasEmptyKey_ && pred(kEmpty, emptyKeyValue_)) hasEmptyKey_ = false;
+    size_t n = entries_.size();
+    while (n > kMinBuckets && spare_.size() * 8 < n) n /= 2;
+    if (n == entries_.size()) {
+      std::fill(entries_.begin(), entries_.end(), Entry{kEmpty, V{}});
+      size_ = 0;
+    } else {
+      allocate(n);
+    }
+    for (const Entry& e : spare_) place(e);
   }
 
   void clear() {
@@ -128,6 +132,7 @@ class U64Map {
   }
 
   std::vector<Entry> entries_;
+  std::vector<Entry> spare_;  // scratch of eraseIf()
   size_t mask_ = 0;
   unsigned shift_ = 64;
   size_t size_ = 0;  // entries in the table (not counting the ~0 key)
