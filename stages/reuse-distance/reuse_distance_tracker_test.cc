@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 namespace pv::reuse {
@@ -160,6 +161,23 @@ TEST(AddressDistanceTracker, MemoryStaysBoundedOnManyDistinctAddresses) {
   for (uint64_t i = 0; i < 2'000'000; ++i) t.access(i * 8, i);
   EXPECT_LE(t.size(), std::max<size_t>(AddressDistanceTracker::kMinPurgeSize,
                                        4 * AddressDistanceTracker::kCap));
+}
+
+TEST(AddressDistanceTracker, PurgingForgetsOnlyWhatCanNoLongerMatter) {
+  // Enough distinct addresses to purge many times; some come back within the
+  // cap, some after it.
+  AddressDistanceTracker t;
+  std::unordered_map<uint64_t, uint64_t> last;
+  std::mt19937_64 rng(7);
+  uint64_t now = 0;
+  for (int i = 0; i < 300'000; ++i) {
+    now += 1 + rng() % 3;
+    const uint64_t addr = 8 * (rng() % 1500 + (rng() % 4 == 0 ? 0 : rng() % 100'000));
+    auto it = last.find(addr);
+    const uint64_t expected = it == last.end() ? 1000 : std::min<uint64_t>(now - it->second, 1000);
+    ASSERT_EQ(t.access(addr, now), expected) << i;
+    last[addr] = now;
+  }
 }
 
 RC_GTEST_PROP(AddressDistanceTracker, EqualsTheNaiveDefinition, ()) {
