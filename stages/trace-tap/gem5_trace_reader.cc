@@ -1,0 +1,483 @@
+// Gem5TraceReader: per input, one thread reads (and decompresses) chunks and
+// one splits and parses them into blocks of records; next() pairs store-queue trace lines with their
+// trace.sq.txt records and fills batches.
+#include "stages/trace-tap/gem5_trace_reader.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "stages/core/stage_error.h"
+
+namespace pv::gem5 {
+
+// One parsed trace.txt line.
+struct Gem5TraceReader::TraceRecord {
+  Instruction inst;  // fields 1-9 only for kStoreQueue; unused for kStart
+  uint64_t line = 0;
+  LineKind kind = LineKind::kInstruction;
+  uint64_t startTick = 0;
+
+  void parse(std::string_view text, LineRef where) {
+    line = where.line;
+    TraceLine t = Gem5LineParser::parseTraceLine(text, where, inst);
+    kind = t.kind;
+    startTick = t.startTick;
+  }
+};
+
+// One parsed trace.sq.txt line (a complete store-queue instruction).
+struct Gem5TraceReader::SqRecord {
+  Instruction inst;
+  uint64_t line = 0;
+
+  void parse(std::string_view text, LineRef where) {
+    line = where.line;
+    Gem5LineParser::parseSqRecord(text, where, inst);
+  }
+};
+
+namespace {
+
+// Records per queued block.
+constexpr size_t kBlockRecords = 2048;
+// Drained blocks kept for reuse (allocating fresh ones costs page faults).
+constexpr size_t kMaxSpareBlocks = 64;
+
+// State shared between an input thread and the reader, held by shared_ptr
+// so that a thread left blocked in a read never touches freed memory.
+struct ChannelBase {
+  std::mutex mutex;
+  std::condition_variable changed;
+  size_t records = 0;   // queued records
+  size_t limit = 0;     // current bound of `records`
+  size_t readAhead = 0;
+  size_t hard = 0;
+  size_t waiters = 0;   // next() calls waiting on the partner input
+  bool done = false;    // the thread has ended (end of input or error)
+  bool stop = false;    // the reader is gone
+  std::exception_ptr error;
+  std::string name;
+  uint64_t lines = 0;   // lines parsed (complete when done)
+
+  // While next() waits for the partner input, this one may queue up to the
+  // hard bound, so that a live writer of both never blocks.
+  void openLimit() {
+    std::lock_guard lock(mutex);
+    ++waiters;
+    limit = hard;
+    changed.notify_all();
+  }
+  void closeLimit() {
+    std::lock_guard lock(mutex);
+    if (--waiters == 0) limit = readAhead;
+  }
+};
+
+template <class Record>
+struct Channel : ChannelBase {
+  std::deque<std::vector<Record>> blocks;
+  std::vector<std::vector<Record>> spare;  // drained blocks, for reuse
+};
+
+[[noreturn, gnu::cold, gnu::noinline]] void failTruncated(const std::string& name,
+                                                         uint64_t line) {
+  throw StageError(name, "line " + std::to_string(line),
+                   "truncated last line (no final newline)");
+}
+
+// Raw chunks between the thread that opens and reads a source (and
+// decompresses it) and the thread that parses it.
+struct ByteChannel {
+  struct Chunk {
+    std::unique_ptr<char[]> data;
+    size_t size = 0;
+  };
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<Chunk> chunks;
+  std::vector<Chunk> spare;
+  bool done = false;
+  bool stop = false;
+  std::exception_ptr error;
+  std::string name;
+  bool named = false;
+  size_t chunkBytes = 0;
+  // Chunks read ahead of the parser; the parsed-record queue holds the
+  // large buffer.
+  static constexpr size_t kMaxChunks = 4;
+};
+
+// Body of a read thread.
+void readLoop(const std::shared_ptr<ByteChannel>& ch, const SourceOpener& open) {
+  try {
+    std::unique_ptr<runtime::ByteSource> source = open();
+    {
+      std::lock_guard lock(ch->mutex);
+      ch->name = source->name();
+      ch->named = true;
+      ch->changed.notify_all();
+    }
+    for (;;) {
+      ByteChannel::Chunk chunk;
+      {
+        std::unique_lock lock(ch->mutex);
+        ch->changed.wait(lock, [&] {
+          return ch->stop || ch->chunks.size() < ByteChannel::kMaxChunks;
+        });
+        if (ch->stop) break;
+        if (!ch->spare.empty()) {
+          chunk = std::move(ch->spare.back());
+          ch->spare.pop_back();
+        }
+      }
+      if (!chunk.data) chunk.data.reset(new char[ch->chunkBytes]);
+      chunk.size = source->read(chunk.data.get(), ch->chunkBytes);
+      if (chunk.size == 0) break;
+      std::lock_guard lock(ch->mutex);
+      ch->chunks.push_back(std::move(chunk));
+      ch->changed.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard lock(ch->mutex);
+    ch->error = std::current_exception();
+  }
+  std::lock_guard lock(ch->mutex);
+  ch->done = true;
+  ch->changed.notify_all();
+}
+
+// Body of a parse thread: starts the read thread, splits its chunks into
+// lines, parses them and queues blocks of records.
+template <class Record>
+void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
+          size_t chunkBytes) {
+  auto bytes = std::make_shared<ByteChannel>();
+  bytes->chunkBytes = chunkBytes;
+  std::thread reader([bytes, open = std::move(open)] { readLoop(bytes, open); });
+  std::vector<Record> block;
+  // Queues `block`; false when the reader is gone.
+  auto flush = [&]() -> bool {
+    if (block.empty()) return true;
+    std::unique_lock lock(ch->mutex);
+    ch->changed.wait(lock, [&] {
+      return ch->stop || ch->blocks.empty() ||
+             ch->records + block.size() <= ch->limit;
+    });
+    if (ch->stop) return false;
+    ch->records += block.size();
+    ch->blocks.push_back(std::move(block));
+    ch->changed.notify_all();
+    if (!ch->spare.empty()) {
+      block = std::move(ch->spare.back());
+      ch->spare.pop_back();
+    } else {
+      block = {};
+      block.reserve(kBlockRecords);
+    }
+    return true;
+  };
+  ByteChannel::Chunk chunk;
+  // The next chunk (recycling the last one); false at the end.
+  auto nextChunk = [&]() -> bool {
+    std::unique_lock lock(bytes->mutex);
+    if (chunk.data) bytes->spare.push_back(std::move(chunk));
+    chunk = {};
+    bytes->changed.wait(lock, [&] { return !bytes->chunks.empty() || bytes->done; });
+    if (bytes->chunks.empty()) {
+      if (bytes->error) std::rethrow_exception(bytes->error);
+      return false;
+    }
+    chunk = std::move(bytes->chunks.front());
+    bytes->chunks.pop_front();
+    bytes->changed.notify_all();
+    return true;
+  };
+  std::string name;
+  uint64_t line = 0;
+  bool stopped = false;
+  try {
+    {
+      std::unique_lock lock(bytes->mutex);
+      bytes->changed.wait(lock, [&] { return bytes->named || bytes->done; });
+      name = bytes->name;
+    }
+    if (!name.empty()) {
+      std::lock_guard lock(ch->mutex);
+      ch->name = name;
+    }
+    std::string carry;  // a line that spans chunks
+    block.reserve(kBlockRecords);
+    while (!stopped && nextChunk()) {
+      const char* p = chunk.data.get();
+      const char* const end = p + chunk.size;
+      while (p < end) {
+        const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+        if (nl == nullptr) {
+          carry.append(p, end);
+          break;
+        }
+        std::string_view text(p, nl - p);
+        if (!carry.empty()) {
+          carry.append(p, nl);
+          text = carry;
+        }
+        block.emplace_back().parse(text, LineRef{name, ++line});
+        carry.clear();
+        p = nl + 1;
+        if (block.size() == kBlockRecords && !flush()) {
+          stopped = true;
+          break;
+        }
+      }
+      // Hand over what this chunk gave at once (a live pipe may pause here).
+      if (!stopped && !flush()) stopped = true;
+    }
+    if (!stopped && !carry.empty()) failTruncated(name, line + 1);
+  } catch (...) {
+    // Everything parsed before the failure goes first.
+    if (flush()) {
+      std::lock_guard lock(ch->mutex);
+      ch->error = std::current_exception();
+    }
+  }
+  {
+    std::lock_guard lock(ch->mutex);
+    if (ch->name.empty()) ch->name = name;
+    ch->lines = line;
+    ch->done = true;
+    ch->changed.notify_all();
+  }
+  bool readerDone;
+  {
+    std::lock_guard lock(bytes->mutex);
+    bytes->stop = true;
+    readerDone = bytes->done;
+    bytes->changed.notify_all();
+  }
+  // A read thread inside read() of a live pipe ends when the read returns.
+  if (readerDone) {
+    reader.join();
+  } else {
+    reader.detach();
+  }
+}
+
+}  // namespace
+
+SourceOpener openedSource(std::unique_ptr<runtime::ByteSource> source) {
+  auto holder =
+      std::make_shared<std::unique_ptr<runtime::ByteSource>>(std::move(source));
+  return [holder] { return std::move(*holder); };
+}
+
+// The parsed records of one input, produced by its own thread.
+template <class Record>
+class Gem5TraceReader::RecordStream {
+ public:
+  RecordStream(SourceOpener open, const Gem5ReaderOptions& options)
+      : ch_(std::make_shared<Channel<Record>>()) {
+    const size_t perRecord = sizeof(Record);
+    ch_->hard = std::max<size_t>(options.queueBytes / perRecord, 1);
+    ch_->readAhead =
+        std::clamp<size_t>(options.readAheadBytes / perRecord, 1, ch_->hard);
+    ch_->limit = ch_->readAhead;
+    const size_t chunk = std::max<size_t>(options.chunkBytes, 1);
+    thread_ = std::thread([ch = ch_, open = std::move(open), chunk]() mutable {
+      pump(ch, std::move(open), chunk);
+    });
+  }
+
+  ~RecordStream() {
+    bool done;
+    {
+      std::lock_guard lock(ch_->mutex);
+      ch_->stop = true;
+      done = ch_->done;
+      ch_->changed.notify_all();
+    }
+    // A thread still inside read() of a live pipe cannot be woken; it holds
+    // its own reference to the channel and ends when the read returns.
+    if (done) {
+      thread_.join();
+    } else {
+      thread_.detach();
+    }
+  }
+
+  void setPartner(std::shared_ptr<ChannelBase> partner) {
+    partner_ = std::move(partner);
+  }
+  std::shared_ptr<ChannelBase> channel() const { return ch_; }
+
+  // The next record, valid until the next call; null at the end of the
+  // input. Throws the input's failure when it is reached.
+  Record* next() {
+    if (pos_ < block_.size()) return &block_[pos_++];
+    if (!refill()) return nullptr;
+    return &block_[pos_++];
+  }
+
+  // Lines in the input (once next() has returned null).
+  uint64_t lines() const { return lines_; }
+
+  const std::string& name() const {
+    if (!nameKnown_) {
+      std::lock_guard lock(ch_->mutex);
+      name_ = ch_->name;
+      nameKnown_ = !name_.empty() || ch_->done;
+    }
+    return name_;
+  }
+
+ private:
+  bool refill() {
+    std::unique_lock lock(ch_->mutex);
+    if (block_.capacity() != 0 && ch_->spare.size() < kMaxSpareBlocks) {
+      block_.clear();
+      ch_->spare.push_back(std::move(block_));
+    }
+    block_ = {};
+    pos_ = 0;
+    struct Opened {
+      ChannelBase* partner = nullptr;
+      ~Opened() {
+        if (partner) partner->closeLimit();
+      }
+    } opened;
+    if (ch_->blocks.empty() && !ch_->done && partner_) {
+      lock.unlock();
+      partner_->openLimit();
+      opened.partner = partner_.get();
+      lock.lock();
+    }
+    ch_->changed.wait(lock, [&] { return !ch_->blocks.empty() || ch_->done; });
+    if (ch_->blocks.empty()) {
+      lines_ = ch_->lines;
+      if (!nameKnown_) {
+        name_ = ch_->name;
+        nameKnown_ = true;
+      }
+      if (ch_->error) std::rethrow_exception(ch_->error);
+      return false;
+    }
+    block_ = std::move(ch_->blocks.front());
+    ch_->blocks.pop_front();
+    ch_->records -= block_.size();
+    ch_->changed.notify_all();
+    return true;
+  }
+
+  std::shared_ptr<Channel<Record>> ch_;
+  std::shared_ptr<ChannelBase> partner_;
+  std::thread thread_;
+  std::vector<Record> block_;
+  size_t pos_ = 0;
+  uint64_t lines_ = 0;
+  mutable std::string name_;
+  mutable bool nameKnown_ = false;
+};
+
+Gem5TraceReader::Gem5TraceReader(SourceOpener trace, SourceOpener sq,
+                                 Gem5ReaderOptions options)
+    : trace_(std::make_unique<RecordStream<TraceRecord>>(std::move(trace), options)) {
+  if (sq) {
+    sq_ = std::make_unique<RecordStream<SqRecord>>(std::move(sq), options);
+    trace_->setPartner(sq_->channel());
+    sq_->setPartner(trace_->channel());
+  }
+}
+
+Gem5TraceReader::~Gem5TraceReader() = default;
+
+const std::string& Gem5TraceReader::traceName() const { return trace_->name(); }
+
+const std::string& Gem5TraceReader::sqName() const {
+  static const std::string kNone;
+  return sq_ ? sq_->name() : kNone;
+}
+
+bool Gem5TraceReader::next(InstructionBatch& batch, size_t maxRows,
+                           std::vector<StartMark>* starts) {
+  batch.firstIndex = index_;
+  batch.rows.clear();
+  batch.labels.clear();
+  lines_.clear();
+  if (ended_) return false;
+  batch.rows.reserve(maxRows);
+  lines_.reserve(maxRows);
+  while (batch.rows.size() < maxRows) {
+    TraceRecord* r = trace_->next();
+    if (r == nullptr) {
+      ended_ = true;
+      traceLine_ = trace_->lines();
+      if (sq_) {
+        if (SqRecord* left = sq_->next()) {
+          throw StageError(sq_->name(), "line " + std::to_string(left->line),
+                           "unconsumed store-queue record: " + trace_->name() +
+                               " ended after line " + std::to_string(traceLine_));
+        }
+      }
+      break;
+    }
+    traceLine_ = r->line;
+    switch (r->kind) {
+      case LineKind::kStart:
+        if (starts != nullptr) starts->push_back(StartMark{index_, r->startTick});
+        continue;
+      case LineKind::kInstruction:
+        batch.rows.push_back(r->inst);
+        break;
+      case LineKind::kStoreQueue: {
+        const LineRef where{trace_->name(), r->line};
+        if (!sq_) {
+          throw StageError(where.input, "line " + std::to_string(r->line),
+                           "missing sq file: a store-queue record (sq_index " +
+                               std::to_string(r->inst.sqIndex) +
+                               ") needs its trace.sq.txt line (--sq FILE)");
+        }
+        SqRecord* s = sq_->next();
+        if (s == nullptr) {
+          throw StageError(sq_->name(), "",
+                           "ended early after " + std::to_string(sq_->lines()) +
+                               " lines: no store-queue record for " + where.input +
+                               ":line " + std::to_string(r->line) + " (sq_index " +
+                               std::to_string(r->inst.sqIndex) + ")");
+        }
+        Gem5LineParser::checkSqRecord(r->inst, where, s->inst,
+                                      LineRef{sq_->name(), s->line});
+        batch.rows.push_back(s->inst);
+        break;
+      }
+    }
+    lines_.push_back(r->line);
+    ++index_;
+  }
+  return !batch.rows.empty();
+}
+
+std::string defaultSqPath(const std::string& trace,
+                          const std::function<bool(const std::string&)>& exists) {
+  if (trace.empty() || trace == "-") return {};
+  std::string base = trace;
+  auto strip = [&](const std::string& suffix) {
+    if (base.size() > suffix.size() &&
+        base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      base.resize(base.size() - suffix.size());
+    }
+  };
+  strip(".zst");
+  strip(".txt");
+  for (const char* suffix : {".sq.txt", ".sq.txt.zst"}) {
+    std::string candidate = base + suffix;
+    if (candidate != trace && exists(candidate)) return candidate;
+  }
+  return {};
+}
+
+}  // namespace pv::gem5
