@@ -1,7 +1,9 @@
 // The whole feature path on the real 21-instruction gem5 example: the
-// instructions go through FeatureExtractor and ReuseDistanceStage, and the
-// features printed with "%g " per value must equal features.expected.txt
-// (what the original PerfVec extractor prints) byte for byte.
+// instructions (read by the trace-tap library, and independently by a small
+// fixture reader here) go through FeatureExtractor and ReuseDistanceStage,
+// and the features printed with "%g " per value must equal
+// features.expected.txt (what the original PerfVec extractor prints) byte
+// for byte.
 //
 // The example is looked up in $PV_EXAMPLE_DIR, examples/gem5-arm-21,
 // shared/data/gem5-example and ../shared/data/gem5-example (tests run from
@@ -18,6 +20,8 @@
 
 #include "stages/feature/feature_extractor.h"
 #include "stages/reuse-distance/reuse_distance.h"
+#include "stages/runtime/byte_source.h"
+#include "stages/trace-tap/gem5_trace_reader.h"
 
 namespace pv {
 namespace {
@@ -130,6 +134,24 @@ TEST(FeaturePath, ReproducesTheOriginalFeaturesOfTheGem5Example) {
   const std::vector<std::string> expected = readLines(dir + "/features.expected.txt");
   ASSERT_EQ(insts.size(), 21u);
   for (size_t batchSize : {1, 2, 5, 64}) {
+    std::vector<std::string> got = featureLines(insts, batchSize);
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_EQ(got[i], expected[i]) << "instruction " << i << ", batch size " << batchSize;
+  }
+}
+
+TEST(FeaturePath, ReproducesTheOriginalFeaturesFromTheGem5TraceReader) {
+  const std::string dir = exampleDir();
+  if (dir.empty()) GTEST_SKIP() << "gem5 example not found (set PV_EXAMPLE_DIR)";
+  const std::vector<std::string> expected = readLines(dir + "/features.expected.txt");
+  gem5::Gem5TraceReader reader(gem5::openedSource(runtime::openByteSource(dir + "/trace.txt")),
+                               gem5::openedSource(runtime::openByteSource(dir + "/trace.sq.txt")));
+  std::vector<Instruction> insts;
+  InstructionBatch batch;
+  while (reader.next(batch, 4)) insts.insert(insts.end(), batch.rows.begin(), batch.rows.end());
+  ASSERT_EQ(insts.size(), expected.size());
+  for (size_t batchSize : {1, 3, 64}) {
     std::vector<std::string> got = featureLines(insts, batchSize);
     ASSERT_EQ(got.size(), expected.size());
     for (size_t i = 0; i < got.size(); ++i)
