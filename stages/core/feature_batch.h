@@ -12,9 +12,10 @@ namespace pv {
 // Kind of data access of a row, for the reuse-distance histories.
 enum class AccessKind : uint8_t {
   kNone = 0,   // no data address
-  kLoad = 1,   // updates the load-line history
-  kStore = 2,  // updates the store-line history
-  kOther = 3,  // has an address but is neither (looked up, never recorded)
+  kLoad = 1,   // updates the load-line history (gem5: op class MemRead)
+  kStore = 2,  // updates the store-line history (gem5: any other access)
+  kOther = 3,  // looked up in both histories, recorded in neither (for
+               // sources that can tell e.g. a prefetch from a store)
 };
 
 struct FeatureBatch {

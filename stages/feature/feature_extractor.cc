@@ -30,11 +30,12 @@ constexpr FlagColumn kFlagColumns[] = {
     {14, kFlagNonSpeculative},
 };
 
+// PerfVec's rule: a MemRead updates the load-line history and every other
+// instruction with a data address the store-line history (so an FP load of
+// op class FloatMemRead counts as a store there, as in the original).
 AccessKind accessKindOf(const Instruction& inst) {
   if (!inst.effAddrValid) return AccessKind::kNone;
-  if (inst.isLoad()) return AccessKind::kLoad;
-  if (inst.isStore()) return AccessKind::kStore;
-  return AccessKind::kOther;
+  return inst.isLoad() ? AccessKind::kLoad : AccessKind::kStore;
 }
 
 }  // namespace

@@ -268,7 +268,7 @@ TEST(FeatureExtractor, FillsTheSideColumnsAndAccessKinds) {
   EXPECT_EQ(b.dataAddr, (std::vector<uint64_t>{0, 0x100, 0x100, 0x100, 0x100, 0}));
   EXPECT_EQ(b.access,
             (std::vector<AccessKind>{AccessKind::kNone, AccessKind::kLoad, AccessKind::kStore,
-                                     AccessKind::kStore, AccessKind::kOther, AccessKind::kNone}));
+                                     AccessKind::kStore, AccessKind::kStore, AccessKind::kNone}));
   const float hasAddr[] = {0, 1, 1, 1, 1, 0};
   for (size_t r = 0; r < 6; ++r) EXPECT_EQ(b.row(r)[f::kHasDataAddr], hasAddr[r]) << r;
 }

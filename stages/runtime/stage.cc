@@ -3,6 +3,7 @@
 #include "stages/runtime/stage.h"
 
 #include <kj/exception.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -41,6 +42,12 @@ void Progress::print(bool final) {
 
 Stage::Stage(std::string name, std::string summary, bool hasInput)
     : name_(std::move(name)), hasInput_(hasInput), app_(std::move(summary), name_) {
+  // Every batch allocates and frees buffers of about a megabyte. With glibc's
+  // defaults those are mmap'ed and returned to the kernel each time, and the
+  // page faults dominated a stage's time (pv-feature: 12.9 s vs 1.25 s on 10 M
+  // instructions). Keep such blocks on the heap and the heap untrimmed.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   app_.set_help_flag("-h,--help", "Print this help and exit");
   if (hasInput_)
     app_.add_option("input", options_.input,
