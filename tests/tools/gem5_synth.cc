@@ -1,5 +1,5 @@
 // Synthetic gem5 trace generator: a random static program, executed, with a
-// small timing model (fetch width, ROB, direct-mapped caches, 2-bit branch
+// small timing model (fetch width, ROB, 4-way LRU caches, 2-bit branch
 // predictor) standing in for gem5's O3 CPU.
 #include "tests/tools/gem5_synth.h"
 
@@ -179,49 +179,88 @@ std::string regText(Rng& rng, Kind kind) {
   return s;
 }
 
+// How a block ends.
+struct Terminator {
+  Branch branch = Branch::kNone;
+  uint32_t target = 0;
+  uint32_t trip = 0;
+};
+
+// Structured control flow over blocks [lo, hi): properly nested loops (a
+// back-edge at the loop's last block, a fixed trip count) around straight
+// blocks that end in forward branches or jumps; forward targets stay at or
+// before `last`, the enclosing loop's back-edge block, so every loop runs
+// its trip count. Nesting depth at most 3.
+void layoutBlocks(Rng& rng, std::vector<Terminator>& ends, uint32_t lo, uint32_t hi,
+                  int depth, uint32_t last) {
+  uint32_t i = lo;
+  while (i < hi) {
+    const uint32_t remaining = hi - i;
+    if (depth < 3 && rng.chance(depth == 0 ? 0.6 : 0.3)) {
+      const uint32_t maxLen = std::min<uint32_t>(remaining, depth == 0 ? 24 : 8);
+      const uint32_t len = static_cast<uint32_t>(rng.range(1, maxLen));
+      const uint32_t back = i + len - 1;
+      const uint32_t maxTrip[] = {24, 12, 6};
+      ends[back] = Terminator{Branch::kLoop, i,
+                              static_cast<uint32_t>(rng.range(2, maxTrip[depth]))};
+      layoutBlocks(rng, ends, i, back, depth + 1, back);
+      i += len;
+      continue;
+    }
+    Terminator t;
+    if (i + 1 <= last && !rng.chance(0.15)) {
+      const uint64_t r = rng.below(100);
+      t.branch = r < 65 ? Branch::kBiased : r < 80 ? Branch::kPattern : Branch::kJump;
+      t.target = static_cast<uint32_t>(rng.range(i + 1, std::min<uint32_t>(i + 3, last)));
+    }
+    ends[i] = t;
+    ++i;
+  }
+}
+
 Program buildProgram(Rng& rng, uint32_t codeBytes) {
   Program p;
   // Data: a stack page and arrays of various sizes.
   p.arrays.push_back(Array{0x7ffffff000ull - 4096, 4096});
-  const uint64_t sizes[] = {2048, 8192, 32768, 131072, 524288, 2097152};
+  const uint64_t sizes[] = {2048, 4096, 8192, 16384, 32768, 65536, 262144, 2097152};
   for (int i = 0; i < 5; ++i) {
-    p.arrays.push_back(Array{0x10000000ull + 0x1000000ull * static_cast<uint64_t>(i),
+    p.arrays.push_back(Array{0x10000000ull + 0x1000000ull * static_cast<uint64_t>(i) +
+                                 64 * rng.below(4096),
                              rng.pick(sizes)});
   }
   const uint32_t total = std::max<uint32_t>(codeBytes / 4, 16);
   const uint64_t codeBase = 0x400000;
-  while (p.insts.size() < total) {
+  for (uint32_t n = 0; n < total;) {
     Block b;
-    b.first = static_cast<uint32_t>(p.insts.size());
-    b.count = static_cast<uint32_t>(
-        std::min<uint64_t>(rng.range(3, 12), total - p.insts.size()));
+    b.first = n;
+    b.count = static_cast<uint32_t>(std::min<uint64_t>(rng.range(3, 12), total - n));
+    p.blocks.push_back(b);
+    n += b.count;
+  }
+  const uint32_t blocks = static_cast<uint32_t>(p.blocks.size());
+  std::vector<Terminator> ends(blocks);
+  layoutBlocks(rng, ends, 0, blocks, 0, blocks - 1);
+
+  for (uint32_t bi = 0; bi < blocks; ++bi) {
+    const Block& b = p.blocks[bi];
     for (uint32_t i = 0; i < b.count; ++i) {
       StaticInst s;
       s.pc = codeBase + 4 * p.insts.size();
       const bool last = i + 1 == b.count;
       uint16_t op = kOpAlu;
       uint32_t flags = 0;
-      if (last && !rng.chance(0.12)) {
+      if (last && ends[bi].branch != Branch::kNone) {
+        const Terminator& t = ends[bi];
         s.kind = Kind::kBranch;
-        const uint64_t blockIndex = p.blocks.size();
-        const uint64_t r = rng.below(100);
-        if (r < 50) {
-          s.branch = Branch::kLoop;
-          s.target = static_cast<uint32_t>(blockIndex - rng.below(std::min<uint64_t>(blockIndex, 3) + 1));
-          s.trip = static_cast<uint32_t>(rng.range(2, 40));
-        } else if (r < 72) {
-          s.branch = Branch::kBiased;
-          const double biases[] = {0.02, 0.1, 0.5, 0.9, 0.98};
+        s.branch = t.branch;
+        s.target = t.target;
+        s.trip = t.trip;
+        if (t.branch == Branch::kBiased) {
+          const double biases[] = {0.005, 0.02, 0.05, 0.1, 0.9, 0.95, 0.98, 0.995};
           s.bias = rng.pick(biases);
-          s.target = static_cast<uint32_t>(blockIndex + rng.range(1, 3));
-        } else if (r < 85) {
-          s.branch = Branch::kPattern;
+        } else if (t.branch == Branch::kPattern) {
           s.patternLen = static_cast<uint32_t>(rng.range(2, 5));
           s.pattern = static_cast<uint32_t>(rng.below(1u << s.patternLen));
-          s.target = static_cast<uint32_t>(blockIndex + rng.range(1, 3));
-        } else {
-          s.branch = Branch::kJump;
-          s.target = static_cast<uint32_t>(blockIndex + rng.range(1, 6));
         }
         flags |= 1u << kDirectCtrl;
         flags |= 1u << (s.branch == Branch::kJump ? kUncondCtrl : kCondCtrl);
@@ -259,8 +298,8 @@ Program buildProgram(Rng& rng, uint32_t codeBytes) {
             s.offset = 8 * rng.below(512);
           } else {
             s.array = static_cast<uint32_t>(rng.range(1, p.arrays.size() - 1));
-            s.addr = a < 8 ? Addr::kStride : Addr::kRandom;
-            const uint32_t strides[] = {4, 8, 8, 16, 64};
+            s.addr = a < 9 ? Addr::kStride : Addr::kRandom;
+            const uint32_t strides[] = {4, 8, 8, 8, 16, 64};
             s.stride = rng.pick(strides);
           }
           s.size = s.stride == 4 ? 4 : 8;
@@ -270,25 +309,33 @@ Program buildProgram(Rng& rng, uint32_t codeBytes) {
       s.regText = regText(rng, s.kind);
       p.insts.push_back(std::move(s));
     }
-    p.blocks.push_back(b);
   }
   return p;
 }
 
 // --- the timing model (one "microarchitecture") ------------------------------
 
-class DirectMappedCache {
+// A 4-way set-associative cache of 64-byte lines with LRU replacement.
+class Cache {
  public:
-  explicit DirectMappedCache(size_t lines) : tags_(lines, ~uint64_t{0}) {}
-  // True on a hit; installs the line.
+  explicit Cache(size_t lines) : sets_(std::max<size_t>(lines / kWays, 1)), tags_(sets_ * kWays, ~uint64_t{0}) {}
+  // True on a hit; installs the line as most recently used.
   bool access(uint64_t line) {
-    uint64_t& tag = tags_[line % tags_.size()];
-    bool hit = tag == line;
-    tag = line;
-    return hit;
+    uint64_t* set = &tags_[(line % sets_) * kWays];
+    for (size_t w = 0; w < kWays; ++w) {
+      if (set[w] == line) {
+        std::rotate(set, set + w, set + w + 1);  // move to the front
+        return true;
+      }
+    }
+    std::rotate(set, set + kWays - 1, set + kWays);  // evict the last
+    set[0] = line;
+    return false;
   }
 
  private:
+  static constexpr size_t kWays = 4;
+  size_t sets_;
   std::vector<uint64_t> tags_;
 };
 
@@ -311,7 +358,7 @@ struct Uarch {
     l2 = cycle * static_cast<int64_t>(rng.range(8, 23));
     mem = static_cast<int64_t>(rng.range(50000, 100000));
     penalty = cycle * static_cast<int64_t>(rng.range(5, 12));
-    const size_t l1s[] = {32, 128, 256, 512, 1024};
+    const size_t l1s[] = {128, 256, 512, 1024};
     l1iLines = rng.pick(l1s);
     l1dLines = rng.pick(l1s);
     const size_t l2s[] = {2048, 4096, 8192, 16384};
@@ -332,10 +379,39 @@ class Cache2 {
   }
 
  private:
-  DirectMappedCache l1_, l2_;
+  Cache l1_, l2_;
 };
 
 // --- text output -------------------------------------------------------------
+
+// One line being written: a fixed buffer (no size checks per piece; lines
+// are far shorter than kMax).
+class Line {
+ public:
+  static constexpr size_t kMax = 2048;
+  Line& operator+=(std::string_view text) {
+    std::memcpy(end_, text.data(), text.size());
+    end_ += text.size();
+    return *this;
+  }
+  Line& operator+=(char c) {
+    *end_++ = c;
+    return *this;
+  }
+  void number(int64_t v) { end_ = std::to_chars(end_, buf_ + kMax, v).ptr; }
+  std::string_view view() const { return {buf_, static_cast<size_t>(end_ - buf_)}; }
+  void clear() { end_ = buf_; }
+
+ private:
+  char buf_[kMax];
+  char* end_ = buf_;
+};
+
+inline void put(Line& l, int64_t v) { l.number(v); }
+inline void putSp(Line& l, int64_t v) {
+  l += ' ';
+  l.number(v);
+}
 
 class Writer {
  public:
@@ -346,10 +422,10 @@ class Writer {
     sq_.reserve(chunk + 4096);
   }
 
-  std::string& line() { return line_; }
+  Line& line() { return line_; }
   // Ends a trace.txt line held in line().
   void endTraceLine() {
-    trace_.append(line_);
+    trace_.append(line_.view());
     line_.clear();
     ++lines_;
     while (!pending_.empty() && pending_.front().due <= lines_) {
@@ -361,7 +437,7 @@ class Writer {
   }
   // Queues the trace.sq.txt line held in line() (after sqDelay more lines).
   void queueSqLine() {
-    pending_.push_back(Pending{lines_ + delay_, line_});
+    pending_.push_back(Pending{lines_ + delay_, std::string(line_.view())});
     line_.clear();
   }
   void finish() {
@@ -385,19 +461,11 @@ class Writer {
   size_t chunk_;
   uint64_t delay_;
   uint64_t lines_ = 0;
-  std::string line_, trace_, sq_;
+  Line line_;
+  std::string trace_, sq_;
   std::deque<Pending> pending_;
 };
 
-inline void put(std::string& s, int64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  s.append(buf, r.ptr);
-}
-inline void putSp(std::string& s, int64_t v) {
-  s += ' ';
-  put(s, v);
-}
 
 }  // namespace
 
@@ -416,7 +484,7 @@ void generateGem5Trace(const Gem5SynthOptions& o, const TextSink& traceSink,
   Writer out(o, traceSink, sqSink, chunk);
   const int64_t startTick = static_cast<int64_t>(o.startTick.value_or(0));
   if (o.startTick) {
-    std::string& l = out.line();
+    Line& l = out.line();
     l += "0 -99 ";
     put(l, startTick);
     l += " 0 0 0 0 0 0\n";
@@ -530,7 +598,7 @@ void generateGem5Trace(const Gem5SynthOptions& o, const TextSink& traceSink,
     // --- text ---
     const bool sqRecord = o.storeQueue && s.kind == Kind::kStore;
     const int64_t sqIndex = sqRecord ? static_cast<int64_t>(sqCounter++ % 72) : -1;
-    std::string& l = out.line();
+    Line& l = out.line();
     auto head = [&] {
       l += '0';
       putSp(l, sqIndex);
