@@ -5,6 +5,11 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -194,13 +199,9 @@ RC_GTEST_PROP(Gem5TraceReader, GivesTheSameInstructionsForAnyBatchAndChunkSize,
   RC_ASSERT(readText(text.trace, text.sq, batch, piece, options) == reference);
 }
 
-TEST(Gem5TraceReader, KeepsDrainingTheTraceWhileWaitingForAnSqLine) {
-  // The store-queue records lag 20000 trace lines (~3 MB) behind, and each
-  // pipe holds only 64 KB: a reader that did not drain the trace while
-  // waiting for trace.sq.txt would block the writer forever.
-  synth::Gem5SynthOptions o;
-  o.instructions = 60000;
-  o.sqDelay = 20000;
+// Writes a synthetic trace through two 64 KB pipes (blocking like named
+// pipes) while a reader with small read-ahead reads it; returns what it read.
+std::vector<Instruction> readThroughPipes(const synth::Gem5SynthOptions& o) {
   auto tracePipe = std::make_shared<testing::BoundedPipe>(1 << 16);
   auto sqPipe = std::make_shared<testing::BoundedPipe>(1 << 16);
   std::thread writer([&] {
@@ -210,14 +211,69 @@ TEST(Gem5TraceReader, KeepsDrainingTheTraceWhileWaitingForAnSqLine) {
     tracePipe->close();
     sqPipe->close();
   });
+  Gem5ReaderOptions options;
+  options.chunkBytes = 1 << 14;
+  options.readAheadBytes = 1 << 16;  // far less than the lag
   Gem5TraceReader reader(
       openedSource(std::make_unique<testing::PipeSource>("trace.txt", tracePipe)),
-      openedSource(std::make_unique<testing::PipeSource>("trace.sq.txt", sqPipe)));
+      openedSource(std::make_unique<testing::PipeSource>("trace.sq.txt", sqPipe)),
+      options);
   std::vector<Instruction> rows = readAll(reader, 4096);
   writer.join();
+  return rows;
+}
+
+TEST(Gem5TraceReader, KeepsDrainingTheTraceWhileWaitingForAnSqLine) {
+  // The store-queue records lag 20000 trace lines (~3 MB) behind, and each
+  // pipe holds only 64 KB: a reader that did not drain the trace while
+  // waiting for trace.sq.txt would block the writer forever.
+  synth::Gem5SynthOptions o;
+  o.instructions = 60000;
+  o.sqDelay = 20000;
   const auto text = synth::generateGem5Trace(o);
-  EXPECT_EQ(rows, readText(text.trace, text.sq));
+  std::vector<Instruction> rows = readThroughPipes(o);
   EXPECT_EQ(rows.size(), 60000u);
+  EXPECT_EQ(rows, readText(text.trace, text.sq));
+}
+
+TEST(Gem5TraceReader, ReadsATraceWrittenWhollyBeforeItsStoreQueueRecords) {
+  synth::Gem5SynthOptions o;
+  o.instructions = 30000;
+  o.sqDelay = 1000000;  // every trace.sq.txt line after the whole trace.txt
+  const auto text = synth::generateGem5Trace(o);
+  EXPECT_EQ(readThroughPipes(o), readText(text.trace, text.sq));
+}
+
+TEST(Gem5TraceReader, ReadsLiveNamedPipes) {
+  char dirTemplate[] = "/tmp/trace_tap_test.XXXXXX";
+  ASSERT_NE(::mkdtemp(dirTemplate), nullptr);
+  const std::string dir = dirTemplate;
+  const std::string tracePath = dir + "/trace.txt", sqPath = dir + "/trace.sq.txt";
+  ASSERT_EQ(::mkfifo(tracePath.c_str(), 0600), 0);
+  ASSERT_EQ(::mkfifo(sqPath.c_str(), 0600), 0);
+  synth::Gem5SynthOptions o;
+  o.instructions = 20000;
+  o.sqDelay = 5000;
+  const auto text = synth::generateGem5Trace(o);
+  // The writer opens trace.sq.txt first: a reader that opened trace.txt
+  // first and alone would wait for it forever.
+  std::thread writer([&] {
+    std::FILE* sq = std::fopen(sqPath.c_str(), "w");
+    std::FILE* trace = std::fopen(tracePath.c_str(), "w");
+    if (sq == nullptr || trace == nullptr) return;
+    synth::generateGem5Trace(
+        o, [&](std::string_view s) { std::fwrite(s.data(), 1, s.size(), trace); },
+        [&](std::string_view s) { std::fwrite(s.data(), 1, s.size(), sq); }, 4096);
+    std::fclose(trace);
+    std::fclose(sq);
+  });
+  Gem5TraceReader reader([&] { return runtime::openByteSource(tracePath); },
+                         [&] { return runtime::openByteSource(sqPath); });
+  std::vector<Instruction> rows = readAll(reader, 1000);
+  writer.join();
+  EXPECT_EQ(reader.traceName(), tracePath);
+  EXPECT_EQ(rows, readText(text.trace, text.sq));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Gem5TraceReader, OpensBothInputsConcurrently) {
