@@ -4,6 +4,7 @@
 #include "stages/trace-tap/gem5_trace_reader.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -48,6 +49,9 @@ namespace {
 constexpr size_t kBlockRecords = 2048;
 // Drained blocks kept for reuse (allocating fresh ones costs page faults).
 constexpr size_t kMaxSpareBlocks = 64;
+// How long next() waits for one input before letting the other queue up to
+// Gem5ReaderOptions::queueBytes.
+constexpr std::chrono::milliseconds kPatience(50);
 
 // State shared between an input thread and the reader, held by shared_ptr
 // so that a thread left blocked in a read never touches freed memory.
@@ -350,13 +354,16 @@ class Gem5TraceReader::RecordStream {
         if (partner) partner->closeLimit();
       }
     } opened;
-    if (ch_->blocks.empty() && !ch_->done && partner_) {
+    auto ready = [&] { return !ch_->blocks.empty() || ch_->done; };
+    // A short wait is a slow parser; a long one may be a live writer blocked
+    // on the partner's full pipe: then the partner may queue much more.
+    if (!ch_->changed.wait_for(lock, kPatience, ready) && partner_) {
       lock.unlock();
       partner_->openLimit();
       opened.partner = partner_.get();
       lock.lock();
     }
-    ch_->changed.wait(lock, [&] { return !ch_->blocks.empty() || ch_->done; });
+    ch_->changed.wait(lock, ready);
     if (ch_->blocks.empty()) {
       lines_ = ch_->lines;
       if (!nameKnown_) {

@@ -6,9 +6,10 @@
 // records for next(): parsing overlaps with whatever the caller does with
 // the batches, and live producers never block. gem5 writes the store-queue
 // record of a store only when the store leaves the queue, i.e. after later
-// trace.txt lines, and it blocks when a pipe is full: so while next() waits
-// for one input, the other keeps draining up to a large bound (queueBytes);
-// otherwise each thread stays at most readAheadBytes ahead. The sources are
+// trace.txt lines, and it blocks when a pipe is full: so when next() has
+// waited for one input for a while (50 ms), the other keeps draining up to a
+// large bound (queueBytes); otherwise each thread stays at most
+// readAheadBytes ahead. The sources are
 // also opened on those threads, so opening two named pipes never deadlocks
 // whatever order the writer opens them in.
 //
