@@ -80,8 +80,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    std::fprintf(stderr, "pv-synth-gem5: %s\nRun 'pv-synth-gem5 --help' for usage.\n",
+                 e.what());
+    return 2;
   }
   if (timing->count() > 0) o.timingSeed = timingSeed;
   if (start->count() > 0) o.startTick = startTick;
