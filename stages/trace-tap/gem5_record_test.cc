@@ -2,6 +2,7 @@
 #include "stages/trace-tap/gem5_record.h"
 
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include <string>
 
@@ -228,6 +229,67 @@ TEST(Gem5LineParser, CountsSqLineFieldsWithTheTwoStoreFields) {
             }),
             "trace.sq.txt:line 1: unknown field count 54 (expected 56 for 2 sources "
             "and 0 destinations)");
+}
+
+// Blanks between fields: one to three of space, tab, carriage return.
+std::string blanks() {
+  const auto n = *rc::gen::inRange(1, 4);
+  std::string s;
+  for (int i = 0; i < n; ++i) s += *rc::gen::element(' ', ' ', ' ', '\t', '\r');
+  return s;
+}
+
+// A decimal number with up to `zeros` leading zeros.
+std::string decimal(uint64_t v, int zeros) {
+  return std::string(*rc::gen::inRange(0, zeros + 1), '0') + std::to_string(v);
+}
+
+RC_GTEST_PROP(Gem5LineParser, ReadsAnyNumbersWithAnyBlanks, ()) {
+  // Values of every length, in the fields that take any 64-bit number.
+  const auto u64 = rc::gen::map(rc::gen::pair(rc::gen::inRange(0, 65), rc::gen::arbitrary<uint64_t>()),
+                                [](std::pair<int, uint64_t> p) {
+                                  return p.first == 64 ? p.second : p.second >> p.first;
+                                });
+  const uint64_t fetch = *u64, addr = *u64, pc = *u64, walk = *u64;
+  const int64_t retire = static_cast<int64_t>(*u64);
+  const int64_t decode = -static_cast<int64_t>(*u64 >> 1);
+  std::string fields[52];
+  for (int i = 0; i < 52; ++i) fields[i] = "0";
+  for (int f : {27, 28, 29, 30, 40, 41, 42, 43}) fields[f - 1] = "-1";
+  fields[1] = "-1";
+  fields[2] = decimal(fetch, 3);
+  fields[4] = std::to_string(retire);
+  fields[5] = std::to_string(decode);
+  fields[24] = decimal(addr, 2);
+  fields[30] = decimal(walk, 0);
+  fields[36] = decimal(pc, 1);
+  fields[48] = "1";
+  fields[50] = "6";
+  fields[51] = "65535";
+  std::string line = *rc::gen::element(std::string(), blanks());
+  for (const auto& f : fields) line += f + blanks();
+  Instruction i;
+  TraceLine kind = Gem5LineParser::parseTraceLine(line, LineRef{kTrace, 1}, i);
+  RC_ASSERT(kind.kind == LineKind::kInstruction);
+  RC_ASSERT(i.timing.fetchTick == fetch);
+  RC_ASSERT(i.timing.retireLatency == retire);
+  RC_ASSERT(i.timing.decodeLatency == decode);
+  RC_ASSERT(i.dataAddr == addr);
+  RC_ASSERT(i.dataWalkAddr[0] == walk);
+  RC_ASSERT(i.pc == pc);
+  RC_ASSERT(i.src[0] == (RegId{6, 65535}));
+}
+
+RC_GTEST_PROP(Gem5LineParser, RejectsAnyNonDigitInsideANumber, ()) {
+  const int field = *rc::gen::inRange(1, 53);
+  std::string value = std::to_string(*rc::gen::inRange<uint64_t>(0, 1000000000000ull));
+  const char junk = *rc::gen::suchThat(rc::gen::arbitrary<char>(), [](char c) {
+    return (c < '0' || c > '9') && c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '-';
+  });
+  value.insert(*rc::gen::inRange<size_t>(0, value.size() + 1), 1, junk);
+  const std::string error = traceError(normalLine(field, value));
+  RC_ASSERT(error.find("trace.txt:line 7: field " + std::to_string(field) +
+                       ": not a number: '") == 0);
 }
 
 }  // namespace
