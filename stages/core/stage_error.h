@@ -26,7 +26,7 @@ class StageError : public std::runtime_error {
                             const std::string& position,
                             const std::string& message) {
     std::string out = input;
-    if (!position.empty()) out += ":" + position;
+    if (!position.empty()) out += (out.empty() ? "" : ":") + position;
     return out.empty() ? message : out + ": " + message;
   }
   std::string input_, position_, message_;

@@ -1,9 +1,15 @@
 // pv-feature: turns a perfvec instruction stream into the 51 PerfVec input
 // features (reuse-distance columns left pending for pv-reuse-distance).
+// It also reads raw gem5 trace text (detected by its first byte), so that
+// `gem5 ... | pv-feature | ...` needs no explicit pv-trace-tap.
 // Flags and transport only; the work is pv::FeatureExtractor.
 
+#include <sys/stat.h>
+
 #include "stages/feature/feature_extractor.h"
+#include "stages/runtime/byte_source.h"
 #include "stages/runtime/stage.h"
+#include "stages/trace-tap/gem5_trace_reader.h"
 
 namespace {
 
@@ -21,20 +27,70 @@ void runOnStream(pv::runtime::Stage& stage, pv::runtime::StreamReader& reader,
   }
 }
 
+// gem5 trace text starts with a digit, a sign or blanks; a Cap'n Proto
+// stream starts with its segment count minus one as a little-endian 32-bit
+// number (a 0 byte for any real message).
+bool looksLikeGem5Text(char first) {
+  return (first >= '0' && first <= '9') || first == '-' || first == ' ' || first == '\t';
+}
+
+bool isRegularOrFifo(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode));
+}
+
+bool isZeroMq(const std::string& spec) { return spec.find("://") != std::string::npos; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
   pv::runtime::Stage stage("pv-feature",
                            "Turns committed instructions into the 51 PerfVec input features.\n"
                            "Columns 18, 20, 21, 22 (reuse distances) stay NaN for "
-                           "pv-reuse-distance, which needs the address columns this stage adds.");
+                           "pv-reuse-distance, which needs the address columns this stage adds.\n"
+                           "The input may also be raw gem5 trace text (as pv-trace-tap reads).");
+  std::string sq;
+  stage.cli()
+      .add_option("--sq", sq,
+                  "Store-queue trace for raw gem5 text input (default: beside a trace file, "
+                  "none for stdin)")
+      ->type_name("FILE");
+  stage.addBatchSizeOption("Instructions per batch when the input is gem5 text");
   if (auto rc = stage.parse(argc, argv)) return *rc;
   pv::FeatureExtractor extractor;
   return stage.guard([&] {
-    // Inputs that are not perfvec streams (raw gem5 text) plug in here: build
-    // a pv::InstructionSource and run it with pv::extractAll() under
-    // stage.runSource<pv::FeatureBatch>(extractor.describe(header), ...).
-    auto reader = pv::runtime::StreamReader::open(stage.options().input);
-    runOnStream(stage, *reader, extractor);
+    const std::string& input = stage.options().input;
+    if (isZeroMq(input)) {
+      auto reader = pv::runtime::StreamReader::open(input);
+      runOnStream(stage, *reader, extractor);
+      return;
+    }
+    auto bytes = pv::runtime::openByteSource(input);
+    char first = 0;
+    size_t got = bytes->read(&first, 1);
+    auto whole = pv::runtime::prependBytes(std::string(&first, got), std::move(bytes));
+    if (got == 0 || !looksLikeGem5Text(first)) {
+      auto reader = pv::runtime::StreamReader::fromBytes(std::move(whole));
+      runOnStream(stage, *reader, extractor);
+      return;
+    }
+    // Raw gem5 text: the trace-tap library reads it in-process.
+    if (sq.empty()) sq = pv::gem5::defaultSqPath(input, isRegularOrFifo);
+    const std::string name = whole->name();
+    pv::gem5::Gem5TraceReader trace(
+        pv::gem5::openedSource(std::move(whole)),
+        sq.empty() ? pv::gem5::SourceOpener{}
+                   : [sq] { return pv::runtime::openByteSource(sq); });
+    pv::StreamHeader in;
+    in.payload = pv::PayloadKind::kInstructions;
+    in.source = "gem5 trace " + name + (sq.empty() ? "" : " (sq " + sq + ")");
+    in.stages = {"gem5-text"};
+    const size_t batchSize = stage.options().batchSize;
+    stage.runSource<pv::FeatureBatch>(
+        extractor.describe(in), [&](const pv::Emit<pv::FeatureBatch>& emit) {
+          pv::extractAll(
+              extractor, [&](pv::InstructionBatch& batch) { return trace.next(batch, batchSize); },
+              emit);
+        });
   });
 }

@@ -63,12 +63,15 @@ Stage::Stage(std::string name, std::string summary, bool hasInput)
   app_.add_flag("--no-progress", options_.noProgress, "Never show progress");
   app_.add_flag("-q,--quiet", options_.quiet, "Print only errors");
   app_.add_flag("-f,--force", options_.force, "Write a binary stream even to a terminal");
-  app_.add_option("--batch-size", options_.batchSize, "Records per output batch")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 1u << 16));
   app_.footer(
       "Exit status: 0 success, 1 data or runtime error (also sent downstream as a stream "
       "error), 2 usage error.");
+}
+
+void Stage::addBatchSizeOption(const std::string& help) {
+  app_.add_option("--batch-size", options_.batchSize, help)
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 16));
 }
 
 std::optional<int> Stage::parse(int argc, char** argv) {

@@ -64,6 +64,10 @@ class Stage {
   StreamOptions& options() { return options_; }
   const std::string& name() const { return name_; }
 
+  // Offers --batch-size (options().batchSize), for stages that choose the
+  // size of their output batches.
+  void addBatchSizeOption(const std::string& help = "Records per output batch");
+
   // Parses the command line; returns an exit code when the stage should
   // stop now (--help: 0, usage error: 2).
   std::optional<int> parse(int argc, char** argv);

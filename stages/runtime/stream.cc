@@ -286,23 +286,52 @@ class ZmqWriter : public MessageWriter {
 
 // ---------------------------------------------------------------- reading
 
-// kj::InputStream over a ByteSource.
-class ByteSourceInputStream : public kj::InputStream {
+// Reads exactly n bytes from a ByteSource through a buffer; returns fewer
+// only at the end of the input.
+class BufferedByteReader {
  public:
-  explicit ByteSourceInputStream(ByteSource& source) : source_(source) {}
-  size_t tryRead(void* buffer, size_t minBytes, size_t maxBytes) override {
-    size_t total = 0;
-    auto* out = static_cast<char*>(buffer);
-    while (total < minBytes) {
-      size_t got = source_.read(out + total, maxBytes - total);
-      if (got == 0) break;
-      total += got;
+  explicit BufferedByteReader(ByteSource& source) : source_(source), buffer_(1 << 20) {}
+  size_t read(void* out, size_t n) {
+    auto* dst = static_cast<char*>(out);
+    size_t done = 0;
+    while (done < n) {
+      if (pos_ == end_) {
+        if (n - done >= buffer_.size()) {  // large reads bypass the buffer
+          size_t got = source_.read(dst + done, n - done);
+          if (got == 0) break;
+          done += got;
+          continue;
+        }
+        end_ = source_.read(buffer_.data(), buffer_.size());
+        pos_ = 0;
+        if (end_ == 0) break;
+      }
+      size_t take = std::min(n - done, end_ - pos_);
+      std::memcpy(dst + done, buffer_.data() + pos_, take);
+      pos_ += take;
+      done += take;
     }
-    return total;
+    return done;
   }
 
  private:
   ByteSource& source_;
+  std::vector<char> buffer_;
+  size_t pos_ = 0, end_ = 0;
+};
+
+// A message read whole into memory it owns.
+class OwnedSegmentsReader : public capnp::MessageReader {
+ public:
+  OwnedSegmentsReader(kj::Array<capnp::word> words, std::vector<kj::ArrayPtr<const capnp::word>> segments)
+      : capnp::MessageReader(readerOptions()), words_(kj::mv(words)), segments_(std::move(segments)) {}
+  kj::ArrayPtr<const capnp::word> getSegment(uint id) override {
+    return id < segments_.size() ? segments_[id] : nullptr;
+  }
+
+ private:
+  kj::Array<capnp::word> words_;
+  std::vector<kj::ArrayPtr<const capnp::word>> segments_;
 };
 
 // Common part: decode Messages from next(); dispatch by kind.
@@ -423,28 +452,53 @@ class MessageReaderBase : public StreamReader {
   bool ended_ = false;
 };
 
+// Cap'n Proto stream framing: (segment count - 1) as u32, the segment sizes
+// in words as u32 each, padding to 8 bytes, then the segments. The table is
+// checked before anything is allocated, and the whole message is read before
+// it is decoded, so a damaged or cut stream is one clear error.
 class ByteStreamReader : public MessageReaderBase {
  public:
   explicit ByteStreamReader(std::unique_ptr<ByteSource> source)
-      : MessageReaderBase(source->name()),
-        source_(std::move(source)),
-        input_(std::make_unique<ByteSourceInputStream>(*source_)),
-        buffered_(std::make_unique<kj::BufferedInputStreamWrapper>(*input_)) {
+      : MessageReaderBase(source->name()), source_(std::move(source)), bytes_(*source_) {
     readHeader();
   }
 
  protected:
   kj::Own<capnp::MessageReader> receive() override {
-    // The caller has dropped the previous message, which consumed its bytes.
-    if (buffered_->tryGetReadBuffer().size() == 0) return {};
-    return kj::heap<capnp::InputStreamMessageReader>(*buffered_, readerOptions());
+    const std::string where = positionOf(messages_ + 1);
+    uint32_t first = 0;
+    size_t got = bytes_.read(&first, 4);
+    if (got == 0) return {};
+    if (got != 4) throw StageError(name_, where, "input ends inside a message's segment table");
+    const uint64_t segmentCount = uint64_t{first} + 1;
+    if (segmentCount > kMaxSegments)
+      throw StageError(name_, where,
+                       "corrupt segment table (" + std::to_string(segmentCount) + " segments)");
+    std::vector<uint32_t> sizes(segmentCount + (segmentCount % 2 == 0 ? 1 : 0));
+    if (bytes_.read(sizes.data(), sizes.size() * 4) != sizes.size() * 4)
+      throw StageError(name_, where, "input ends inside a message's segment table");
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < segmentCount; ++i) total += sizes[i];
+    if (total > kTraversalLimitWords)
+      throw StageError(name_, where,
+                       "message of " + std::to_string(total * 8) +
+                           " bytes exceeds the reader limit (corrupt segment table?)");
+    auto words = kj::heapArray<capnp::word>(total);
+    if (bytes_.read(words.begin(), total * 8) != total * 8)
+      throw StageError(name_, where, "input ends inside a message (truncated stream)");
+    std::vector<kj::ArrayPtr<const capnp::word>> segments;
+    const capnp::word* at = words.begin();
+    for (uint64_t i = 0; i < segmentCount; ++i) {
+      segments.emplace_back(at, sizes[i]);
+      at += sizes[i];
+    }
+    return kj::heap<OwnedSegmentsReader>(kj::mv(words), std::move(segments));
   }
 
  private:
+  static constexpr uint64_t kMaxSegments = 512;
   std::unique_ptr<ByteSource> source_;
-  // Held by pointer: kj streams have throwing destructors.
-  std::unique_ptr<ByteSourceInputStream> input_;
-  std::unique_ptr<kj::BufferedInputStreamWrapper> buffered_;
+  BufferedByteReader bytes_;
 };
 
 class ZmqReader : public MessageReaderBase {

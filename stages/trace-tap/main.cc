@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
                  "microarchitecture name of each trace, in order (default: the name of "
                  "the trace's folder)")
       ->allow_extra_args(false);
+  stage.addBatchSizeOption("Instructions per output batch");
   if (auto rc = stage.parse(argc, argv)) return *rc;
 
   // Checks the combination of options.

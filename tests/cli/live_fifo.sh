@@ -5,7 +5,7 @@
 # waited on trace.sq.txt without draining trace.txt would deadlock with it.
 set -euo pipefail
 OUT=$1
-tmp=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 "$OUT/pv-synth-gem5" --instructions 50000 --seed 7 --out-dir "$tmp/synth"
 [ -s "$tmp/synth/trace.sq.txt" ] || { echo "synthetic trace has no store-queue records"; exit 1; }
 mkdir "$tmp/live"
