@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-out}
-echo "== tap + feature + reuse-distance, all stages pinned to one core"
-"$OUT/pv-bench-pipeline" --instructions 1000000 10000000
-for b in "$OUT"/bench_*; do
+echo "== tap + feature + reuse-distance, all stages on one core"
+"$OUT/pv-bench-pipeline" --instructions 1000000 10000000 --cpu 0
+echo "== the same, stages free to use both cores"
+"$OUT/pv-bench-pipeline" --instructions 1000000 10000000 --cpu -1
+for b in "$OUT"/bench_* "$OUT"/trace_tap_bench; do
   [ -x "$b" ] || continue
   echo "== $(basename "$b")"
   "$b"

@@ -3,6 +3,7 @@
 #include "stages/runtime/byte_source.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -111,6 +112,14 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
+void widenPipe(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+    // Best effort: the limit is /proc/sys/fs/pipe-max-size (1 MiB by default).
+    (void)::fcntl(fd, F_SETPIPE_SZ, kPipeBytes);
+  }
+}
+
 std::unique_ptr<ByteSource> prependBytes(std::string head,
                                          std::unique_ptr<ByteSource> rest) {
   if (head.empty()) return rest;
@@ -120,6 +129,7 @@ std::unique_ptr<ByteSource> prependBytes(std::string head,
 std::unique_ptr<ByteSource> openByteSource(const std::string& spec) {
   std::unique_ptr<ByteSource> raw;
   if (spec == "-") {
+    widenPipe(0);
     raw = std::make_unique<FdByteSource>(0, "<stdin>", false);
   } else {
     int fd = ::open(spec.c_str(), O_RDONLY | O_CLOEXEC);

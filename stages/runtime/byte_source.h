@@ -25,6 +25,14 @@ class ByteSource {
 // Opens "-" or a path; decompresses zstd transparently (by suffix or magic).
 std::unique_ptr<ByteSource> openByteSource(const std::string& spec);
 
+// Pipes between stages carry ~1 MB messages; with the default 64 KiB buffer
+// every message costs a dozen context switches between writer and reader.
+inline constexpr int kPipeBytes = 1 << 20;
+
+// Grows the kernel buffer of `fd` to kPipeBytes when it is a pipe (best
+// effort; nothing happens for other kinds of files).
+void widenPipe(int fd);
+
 // Wraps already-buffered bytes followed by the rest of `rest` (used after
 // sniffing the first bytes of an input).
 std::unique_ptr<ByteSource> prependBytes(std::string head,

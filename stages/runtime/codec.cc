@@ -31,8 +31,10 @@ void copyBlob(capnp::Data::Reader blob, size_t count, const char* what,
   if (blob.size() != count * sizeof(T))
     fail(where, std::string(what) + " blob holds " + std::to_string(blob.size()) +
                     " bytes, expected " + std::to_string(count * sizeof(T)));
-  out.resize(count);
-  if (count) std::memcpy(out.data(), blob.begin(), blob.size());
+  // Blobs start word-aligned in a segment; assign() copies once, with no
+  // zero-filling first.
+  const T* first = reinterpret_cast<const T*>(blob.begin());
+  out.assign(first, first + count);
 }
 
 void encodeTexts(const std::vector<std::string>& in,

@@ -166,6 +166,18 @@ class BufferedFdStream : public kj::OutputStream {
     buffer_.insert(buffer_.end(), static_cast<const char*>(data),
                    static_cast<const char*>(data) + size);
   }
+  // A whole message at once: small pieces (the segment table) go through
+  // the buffer, large segments straight to the kernel without a copy.
+  void write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override {
+    for (auto piece : pieces) {
+      if (piece.size() < kDirectBytes) {
+        write(piece.begin(), piece.size());
+      } else {
+        flush();
+        writeAll(reinterpret_cast<const char*>(piece.begin()), piece.size());
+      }
+    }
+  }
   void flush() {
     writeAll(buffer_.data(), buffer_.size());
     buffer_.clear();
@@ -173,6 +185,7 @@ class BufferedFdStream : public kj::OutputStream {
 
  private:
   static constexpr size_t kCapacity = 1 << 20;
+  static constexpr size_t kDirectBytes = 64 << 10;
   void writeAll(const char* p, size_t n) {
     while (n > 0) {
       ssize_t put = ::write(fd_, p, n);
@@ -296,7 +309,7 @@ class BufferedByteReader {
     size_t done = 0;
     while (done < n) {
       if (pos_ == end_) {
-        if (n - done >= buffer_.size()) {  // large reads bypass the buffer
+        if (n - done >= kDirectBytes) {  // large reads bypass the buffer
           size_t got = source_.read(dst + done, n - done);
           if (got == 0) break;
           done += got;
@@ -315,6 +328,7 @@ class BufferedByteReader {
   }
 
  private:
+  static constexpr size_t kDirectBytes = 64 << 10;
   ByteSource& source_;
   std::vector<char> buffer_;
   size_t pos_ = 0, end_ = 0;
@@ -556,6 +570,7 @@ std::unique_ptr<StreamWriter> StreamWriter::open(const std::string& spec) {
   EndpointSpec endpoint = parseEndpoint(spec);
   switch (endpoint.kind) {
     case EndpointSpec::kStdio:
+      widenPipe(1);
       return std::make_unique<FdWriter>(1, "<stdout>", false, false);
     case EndpointSpec::kFile: {
       int fd = ::open(endpoint.address.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -50,6 +50,14 @@ std::string folderName(const std::string& trace) {
   return name;
 }
 
+// Drops the raw timing fields (a third of an instruction's encoded size).
+void stripTiming(pv::InstructionBatch& batch) {
+  for (auto& row : batch.rows) {
+    row.hasTiming = false;
+    row.timing = pv::Timing{};
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,6 +90,10 @@ int main(int argc, char** argv) {
                  "microarchitecture name of each trace, in order (default: the name of "
                  "the trace's folder)")
       ->allow_extra_args(false);
+  bool keepTiming = false;
+  cli.add_flag("--timing", keepTiming,
+               "Keep gem5's raw timing fields in the records (default: dropped, since "
+               "inference does not use them and --labels turns them into targets)");
   stage.addBatchSizeOption("Instructions per output batch");
   if (auto rc = stage.parse(argc, argv)) return *rc;
 
@@ -140,7 +152,10 @@ int main(int argc, char** argv) {
         header, [&](const pv::Emit<pv::InstructionBatch>& emit) {
           pv::InstructionBatch batch;
           // next() refills `batch`, reusing its memory when emit() left it.
-          while (reader->next(batch, batchSize)) emit(std::move(batch));
+          while (reader->next(batch, batchSize)) {
+            if (!keepTiming) stripTiming(batch);
+            emit(std::move(batch));
+          }
         });
   }
   std::vector<pv::gem5::LabelledTrace> inputs;
@@ -151,6 +166,9 @@ int main(int argc, char** argv) {
   return stage.runSource<pv::InstructionBatch>(
       header, [&](const pv::Emit<pv::InstructionBatch>& emit) {
         pv::InstructionBatch batch;
-        while (merger.next(batch, batchSize)) emit(std::move(batch));
+        while (merger.next(batch, batchSize)) {
+          if (!keepTiming) stripTiming(batch);
+          emit(std::move(batch));
+        }
       });
 }
