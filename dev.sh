@@ -3,8 +3,10 @@
 #
 #   ./dev.sh demo    install what is missing, build, run the default pipeline
 #                    on the embedded example and print its feature rows
-#   ./dev.sh test    install what is missing, build, run every test; the last
-#                    line is "N passed, N failed"
+#   ./dev.sh test    install what is missing, build (release, and a debug
+#                    build with ASan+UBSan), run every test, and the unit and
+#                    damaged-input tests again under the sanitizers; the last
+#                    line is "N passed, N failed" (PV_NO_SANITIZERS=1 skips them)
 #   ./dev.sh build   install what is missing and build (out/)
 #   ./dev.sh bench   build and run the benchmarks (prints numbers)
 #
@@ -21,6 +23,7 @@ PACKAGES=(
   libzstd-dev zstd
   libcli11-dev libfmt-dev
   libgtest-dev librapidcheck-dev
+  libtomlplusplus-dev
 )
 
 OUT=${PV_OUT:-out}
@@ -38,12 +41,16 @@ install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+SAN_OUT=$OUT/asan
+
+# build [DIR [GN_ARGS]]
 build() {
   install_deps
-  if [ ! -f "$OUT/build.ninja" ] || [ -n "${PV_GN_ARGS:-}" ]; then
-    gn gen "$OUT" --args="${PV_GN_ARGS:-}" >/dev/null
+  local dir=${1:-$OUT} args=${2:-${PV_GN_ARGS:-}}
+  if [ ! -f "$dir/build.ninja" ] || [ -n "$args" ]; then
+    gn gen "$dir" --args="$args" >/dev/null
   fi
-  ninja -C "$OUT" ${PV_JOBS:+-j "$PV_JOBS"} >&2
+  ninja -C "$dir" ${PV_JOBS:+-j "$PV_JOBS"} >&2
 }
 
 case "${1:-}" in
@@ -58,7 +65,11 @@ case "${1:-}" in
     ;;
   test)
     build
-    exec tests/run.sh "$OUT"
+    if [ -n "${PV_NO_SANITIZERS:-}" ]; then
+      exec tests/run.sh "$OUT"
+    fi
+    build "$SAN_OUT" "is_debug=true use_asan=true use_ubsan=true"
+    exec tests/run.sh "$OUT" "$SAN_OUT"
     ;;
   build)
     build
@@ -68,7 +79,7 @@ case "${1:-}" in
     exec bench/run.sh "$OUT"
     ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 2
     ;;
 esac
