@@ -24,6 +24,7 @@ PACKAGES=(
   libcli11-dev libfmt-dev
   libgtest-dev librapidcheck-dev
   libtomlplusplus-dev
+  libtorch-dev libopenblas0-pthread
 )
 
 OUT=${PV_OUT:-out}

@@ -1,0 +1,204 @@
+// InstructionEncoder: PerfVec's instruction representation model, the LibTorch
+// core of pv-encode (../../shared/reference/perfvec-facts.md, "Default model").
+//
+// Model: rows of F normalised features; an LSTM (or GRU), batch-first, hidden
+// H, L layers, over a window of the last W rows (the instruction itself
+// last); ReLU on the last layer's output; the output at the window's last
+// step is the instruction's representation R_i (H floats). Parameters carry
+// nn.LSTM / nn.GRU's own names and layouts (weight_ih_l0 [G*H, F],
+// weight_hh_l0 [G*H, H], bias_ih_l0 [G*H], bias_hh_l0 [G*H], ... with gate
+// blocks i,f,g,o for the LSTM (G = 4) and r,z,n for the GRU (G = 3)), so a
+// PyTorch state dict maps onto them one to one.
+//
+// Input layout of every encode call. `rows` is a row-major float32 matrix of
+// context() + n rows, F floats each, already normalised (FeatureNormaliser):
+//   rows [0, C)        the C = W - 1 rows before the first instruction (the
+//                      previous call's last C rows; zeros at stream start,
+//                      i.e. zeros in normalised space, as PerfVec pads)
+//   rows [C, C + n)    the n instructions to encode, in order
+// The n instructions are split into chunks of K rows (the last may be
+// shorter); chunk j holds instructions [jK, min(n, (j+1)K)) and its context is
+// the C rows before it. Callers keep no state between calls: to continue a
+// stream, pass the last C rows of this call's buffer as the next call's
+// context. The buffer is only read, never copied per window: forward inputs
+// are strided views over it.
+//
+// Modes:
+//   kExact    PerfVec's semantics: R_i from a fresh window of the last W rows
+//             (zero initial state), one window per instruction; windows are
+//             batched many per forward call. Cost ~W times kChunked.
+//   kChunked  the RNN runs once over a chunk's C + K rows (zero initial
+//             state); the outputs at the last K steps are the K R_i. Each
+//             instruction sees between W and W + K - 1 rows of history.
+//             With K = 1 this is kExact. Chunks are batched many per forward.
+//
+// Results do not depend on how many chunks or windows a forward call batches
+// (up to float rounding in the BLAS kernels, ~1e-6 relative).
+//
+// Threads and devices: LibTorch's CPU thread count is process-wide
+// (setCpuThreads). CUDA is used only when LibTorch was built with it
+// (cudaAvailable(); Debian's libtorch-dev is CPU only); setDevice throws
+// std::runtime_error otherwise.
+//
+// Errors: bad shapes, names or sizes throw std::invalid_argument; none of the
+// calls print. This header does not include LibTorch (pimpl), so users of the
+// encoder compile without its headers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pv::encode {
+
+enum class Arch { kLstm, kGru };
+
+// "lstm" / "gru".
+std::string_view archName(Arch arch);
+// Inverse of archName; nullopt for anything else.
+std::optional<Arch> parseArch(std::string_view name);
+
+// Hyper-parameters. Defaults: PerfVec's LSTM-2-256 over 256 instructions.
+struct EncoderConfig {
+  Arch arch = Arch::kLstm;
+  int features = 51;  // F
+  int hidden = 256;   // H: the width of R_i
+  int layers = 2;     // L
+  int window = 256;   // W: instructions per window, the instruction included
+
+  // C = W - 1: context rows before the first instruction of a call.
+  int context() const { return window - 1; }
+  // Gate blocks per weight matrix: 4 (LSTM) or 3 (GRU).
+  int gates() const { return arch == Arch::kLstm ? 4 : 3; }
+  // Throws std::invalid_argument unless every value is >= 1.
+  void validate() const;
+};
+
+// One named parameter: its nn.LSTM / nn.GRU name and shape.
+struct ParameterInfo {
+  std::string name;
+  std::vector<int64_t> shape;
+  int64_t numel() const;
+};
+
+// The parameters `config` has, in nn.LSTM's order (weight_ih_l0,
+// weight_hh_l0, bias_ih_l0, bias_hh_l0, then layer 1, ...).
+std::vector<ParameterInfo> parameterLayout(const EncoderConfig& config);
+
+enum class EncodeMode { kExact, kChunked };
+
+// "exact" / "chunked"; parseEncodeMode returns nullopt for anything else.
+std::string_view encodeModeName(EncodeMode mode);
+std::optional<EncodeMode> parseEncodeMode(std::string_view name);
+
+struct EncodeOptions {
+  EncodeMode mode = EncodeMode::kChunked;
+  // K: instructions per chunk (>= 1). Per-chunk sums are per K instructions
+  // in both modes; in kChunked mode K also sets how much history is shared.
+  int64_t chunk = 4096;
+  // Forward batching. kChunked: chunks per forward call; kExact: windows per
+  // forward call. 0 = as many as fit in memoryBudgetBytes of activations.
+  int64_t perForward = 0;
+  // Activation memory one forward call may use when perForward is 0.
+  int64_t memoryBudgetBytes = int64_t{256} << 20;
+};
+
+class InstructionEncoder {
+ public:
+  // Parameters start as initRandom(0). Throws std::invalid_argument on a bad
+  // config.
+  explicit InstructionEncoder(const EncoderConfig& config);
+  ~InstructionEncoder();
+  InstructionEncoder(InstructionEncoder&&) noexcept;
+  InstructionEncoder& operator=(InstructionEncoder&&) noexcept;
+  InstructionEncoder(const InstructionEncoder&) = delete;
+  InstructionEncoder& operator=(const InstructionEncoder&) = delete;
+
+  const EncoderConfig& config() const;
+
+  // --- Parameters (flat float32, row-major in the shape parameters() says).
+  std::vector<ParameterInfo> parameters() const;
+  // Throws std::invalid_argument for an unknown name.
+  std::vector<float> parameter(std::string_view name) const;
+  // Throws std::invalid_argument for an unknown name or a size other than
+  // the parameter's numel().
+  void setParameter(std::string_view name, std::span<const float> values);
+  // Deterministic for a seed on every platform (own generator, not
+  // LibTorch's): every parameter uniform in [-1/sqrt(H), 1/sqrt(H)), like
+  // PyTorch's default RNN initialisation.
+  void initRandom(uint64_t seed);
+
+  // --- Device.
+  // "cpu" (default), "cuda" or "cuda:N". Moves the parameters. Throws
+  // std::runtime_error when CUDA is asked for and LibTorch has none, and
+  // std::invalid_argument for anything else.
+  void setDevice(const std::string& device);
+  std::string device() const;
+
+  // --- Encoding. `rows` holds context() + n rows (see the top of this file).
+  // Number of chunks n instructions make: ceil(n / K).
+  static int64_t chunkCount(int64_t n, int64_t chunk);
+
+  // Per-chunk sums of R_i: sums[j * H + h] = sum over chunk j's instructions
+  // of R_i[h]; `sums` has chunkCount(n, K) * H entries (overwritten).
+  void encodeSums(const float* rows, int64_t n, const EncodeOptions& options,
+                  std::span<double> sums) const;
+  void encodeSums(const float* rows, int64_t n, const EncodeOptions& options,
+                  std::span<float> sums) const;
+  // Every R_i: out[i * H + h]; `out` has n * H entries (overwritten).
+  void encodeEach(const float* rows, int64_t n, const EncodeOptions& options,
+                  std::span<float> out) const;
+
+  // Chunks (kChunked) or windows (kExact) one forward call batches under
+  // `options`: perForward, or what fits in memoryBudgetBytes (at least 1).
+  // A call with that many chunks (windows) makes exactly one forward call.
+  int64_t forwardBatch(const EncodeOptions& options) const;
+
+  // Forward calls made so far (for tests and statistics).
+  int64_t forwardCalls() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Per-feature normalisation (x - mean) / std, a standard deviation of 0
+// replaced by 1. Computed in double, stored as float. Plain C++.
+class FeatureNormaliser {
+ public:
+  FeatureNormaliser() = default;
+  // Throws std::invalid_argument when the sizes differ, or a value is not
+  // finite, or a deviation is negative.
+  FeatureNormaliser(std::vector<double> mean, std::vector<double> stddev);
+
+  int features() const { return static_cast<int>(mean_.size()); }
+  // Normalises n rows of features() floats in place.
+  void apply(float* rows, int64_t n) const;
+
+ private:
+  std::vector<double> mean_;
+  std::vector<double> scale_;  // the divisor: std, or 1 where std == 0
+};
+
+// --- Process-wide CPU settings (LibTorch and the BLAS it loaded).
+
+// Sets LibTorch's intra-op threads (at::set_num_threads) and, when the loaded
+// BLAS is OpenBLAS, its thread count too (openblas_set_num_threads), so both
+// pools agree. n >= 1.
+void setCpuThreads(int n);
+// LibTorch's intra-op thread count.
+int cpuThreads();
+// True when LibTorch has a usable CUDA device.
+bool cudaAvailable();
+// One line describing the CPU backend: LibTorch's threads, which BLAS
+// library is mapped (from /proc/self/maps), OpenBLAS's core type and
+// threads, OPENBLAS_CORETYPE when set, and the malloc in use (tcmalloc when
+// preloaded or linked).
+std::string cpuBackendDescription();
+
+}  // namespace pv::encode
