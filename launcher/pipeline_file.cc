@@ -1,0 +1,442 @@
+// Pipeline files: parsing (toml++), validation with source positions, and
+// parameter substitution.
+
+#include "launcher/pipeline_file.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace pv::launch {
+
+namespace {
+
+std::string formatError(const std::string& file, SourcePos pos, const std::string& message) {
+  std::string out = file;
+  if (pos.line > 0) {
+    out += ":" + std::to_string(pos.line);
+    if (pos.column > 0) out += ":" + std::to_string(pos.column);
+  }
+  return out + ": " + message;
+}
+
+SourcePos posOf(const toml::source_region& region) {
+  return {static_cast<uint32_t>(region.begin.line), static_cast<uint32_t>(region.begin.column)};
+}
+
+const char* typeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+bool isNameChar(char c, bool allowDot) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || (allowDot && c == '.');
+}
+
+bool isValidName(std::string_view s, bool allowDot) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) { return isNameChar(c, allowDot); });
+}
+
+// A parameter name: a letter or '_' first, then letters, digits, '_' or '-'.
+bool isParamName(std::string_view s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9') || s[0] == '-') return false;
+  return isValidName(s, false);
+}
+
+// A table's entries in file order (toml++ keeps them sorted by key), so that
+// the first problem reported is the first in the file.
+std::vector<std::pair<const toml::key*, const toml::node*>> entriesInFileOrder(
+    const toml::table& table) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (auto&& [key, node] : table) entries.emplace_back(&key, &node);
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    auto pa = a.first->source().begin, pb = b.first->source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  return entries;
+}
+
+// Validates one table of the file against its allowed keys.
+class Checker {
+ public:
+  explicit Checker(const std::string& file) : file_(file) {}
+
+  [[noreturn]] void fail(SourcePos pos, const std::string& message) const {
+    throw PipelineError(file_, pos, message);
+  }
+  [[noreturn]] void fail(const toml::node& node, const std::string& message) const {
+    fail(posOf(node.source()), message);
+  }
+
+  void onlyKeys(const toml::table& table, std::initializer_list<std::string_view> allowed,
+                const std::string& where) const {
+    for (auto [key, node] : entriesInFileOrder(table)) {
+      (void)node;
+      if (std::find(allowed.begin(), allowed.end(), key->str()) != allowed.end()) continue;
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      fail(posOf(key->source()),
+           "unknown key '" + std::string(key->str()) + "' in " + where + " (allowed: " + list + ")");
+    }
+  }
+
+  const toml::table& table(const toml::node& node, const std::string& what) const {
+    if (!node.is_table()) fail(node, what + " must be a table, not " + typeName(node));
+    return *node.as_table();
+  }
+
+  SourceString string(const toml::node& node, const std::string& what) const {
+    if (!node.is_string()) fail(node, what + " must be a string, not " + typeName(node));
+    return {node.as_string()->get(), posOf(node.source())};
+  }
+
+  // A required string key of a table (its position: the table's when absent).
+  SourceString required(const toml::table& table, std::string_view key, const std::string& what,
+                        SourcePos tablePos) const {
+    const toml::node* node = table.get(key);
+    if (!node) fail(tablePos, what + " has no '" + std::string(key) + "'");
+    return string(*node, what + "'s " + std::string(key));
+  }
+
+ private:
+  const std::string& file_;
+};
+
+// Template pieces: literal text, "{name}", or a whole-argument "{*name}".
+struct Piece {
+  enum Kind { kText, kParam, kSplat } kind;
+  std::string text;  // the literal text or the parameter name
+};
+
+std::vector<Piece> scanTemplate(std::string_view text) {
+  std::vector<Piece> pieces;
+  std::string literal;
+  auto flush = [&] {
+    if (!literal.empty()) pieces.push_back({Piece::kText, std::move(literal)});
+    literal.clear();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '}') {
+      if (i + 1 < text.size() && text[i + 1] == '}') {
+        literal += '}';
+        ++i;
+        continue;
+      }
+      throw std::invalid_argument("unbalanced '}' (write '}}' for a literal brace)");
+    }
+    if (c != '{') {
+      literal += c;
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '{') {
+      literal += '{';
+      ++i;
+      continue;
+    }
+    size_t close = text.find('}', i + 1);
+    if (close == std::string_view::npos)
+      throw std::invalid_argument("unbalanced '{' (write '{{' for a literal brace)");
+    std::string_view inner = text.substr(i + 1, close - i - 1);
+    bool splat = !inner.empty() && inner[0] == '*';
+    if (splat) inner.remove_prefix(1);
+    if (!isParamName(inner))
+      throw std::invalid_argument("'{" + std::string(text.substr(i + 1, close - i - 1)) +
+                                  "}' is not a parameter reference (names: letters, digits, '_', "
+                                  "'-'; write '{{' for a literal brace)");
+    if (splat && (i != 0 || close != text.size() - 1))
+      throw std::invalid_argument("'{*" + std::string(inner) +
+                                  "}' must be a whole argument (it expands to several)");
+    flush();
+    pieces.push_back({splat ? Piece::kSplat : Piece::kParam, std::string(inner)});
+    i = close;
+  }
+  flush();
+  return pieces;
+}
+
+std::vector<std::string> splitWords(std::string_view s) {
+  std::vector<std::string> words;
+  std::istringstream in{std::string(s)};
+  std::string w;
+  while (in >> w) words.push_back(w);
+  return words;
+}
+
+// Checks that every parameter a template uses exists; returns whether the
+// template is a splat.
+bool checkTemplate(const Checker& check, const SourceString& s, const PipelineSpec& spec,
+                   const std::string& what, bool splatAllowed) {
+  std::vector<Piece> pieces;
+  try {
+    pieces = scanTemplate(s.text);
+  } catch (const std::invalid_argument& e) {
+    check.fail(s.pos, what + ": " + e.what());
+  }
+  bool splat = false;
+  for (const auto& p : pieces) {
+    if (p.kind == Piece::kText) continue;
+    if (p.kind == Piece::kSplat) {
+      if (!splatAllowed) check.fail(s.pos, what + ": '{*" + p.text + "}' is only allowed in args");
+      splat = true;
+    }
+    if (!spec.param(p.text)) {
+      std::string known;
+      for (const auto& param : spec.params) known += (known.empty() ? "" : ", ") + param.name;
+      check.fail(s.pos, what + " uses undefined parameter '" + p.text + "' (" +
+                            (known.empty() ? "the file has no [params]" : "defined: " + known) +
+                            ")");
+    }
+  }
+  return splat;
+}
+
+std::optional<std::string> scalarText(const toml::node& node) {
+  if (auto s = node.as_string()) return s->get();
+  if (auto i = node.as_integer()) return std::to_string(i->get());
+  if (auto b = node.as_boolean()) return std::string(b->get() ? "true" : "false");
+  return std::nullopt;
+}
+
+ParamSpec parseParam(const Checker& check, const toml::key& key, const toml::node& node) {
+  ParamSpec param;
+  param.name = std::string(key.str());
+  param.pos = posOf(key.source());
+  if (!isParamName(param.name))
+    check.fail(param.pos, "parameter name '" + param.name +
+                              "' must start with a letter or '_' and hold only letters, digits, "
+                              "'_' and '-'");
+  const std::string what = "parameter '" + param.name + "'";
+  if (auto value = scalarText(node)) {
+    param.defaultValue = *value;
+    return param;
+  }
+  if (!node.is_table())
+    check.fail(node, what + " must be a string, an integer, a boolean or a table "
+                            "{ default = ..., help = ... }, not " + typeName(node));
+  const toml::table& t = *node.as_table();
+  check.onlyKeys(t, {"default", "help"}, what);
+  if (const toml::node* d = t.get("default")) {
+    auto value = scalarText(*d);
+    if (!value)
+      check.fail(*d, what + ": default must be a string, an integer or a boolean, not " +
+                         typeName(*d));
+    param.defaultValue = *value;
+  }
+  if (const toml::node* h = t.get("help")) param.help = check.string(*h, what + ": help").text;
+  return param;
+}
+
+StageSpec parseStage(const Checker& check, const toml::node& node, size_t index) {
+  const std::string where = "stage " + std::to_string(index + 1);
+  const toml::table& t = check.table(node, where);
+  const SourcePos tablePos = posOf(node.source());
+  check.onlyKeys(t, {"name", "run", "args", "description"}, where);
+  StageSpec stage;
+  SourceString name = check.required(t, "name", where, tablePos);
+  if (!isValidName(name.text, false))
+    check.fail(name.pos, where + ": name '" + name.text +
+                             "' must be non-empty and hold only letters, digits, '_' and '-'");
+  stage.name = name.text;
+  stage.pos = name.pos;
+  const std::string what = "stage '" + stage.name + "'";
+  stage.run = check.required(t, "run", what, tablePos);
+  if (stage.run.text.empty()) check.fail(stage.run.pos, what + ": run is empty");
+  if (const toml::node* args = t.get("args")) {
+    if (!args->is_array())
+      check.fail(*args, what + ": args must be an array of strings, not " + typeName(*args));
+    for (const toml::node& arg : *args->as_array())
+      stage.args.push_back(check.string(arg, what + ": each of args"));
+  }
+  if (const toml::node* d = t.get("description"))
+    stage.description = check.string(*d, what + ": description").text;
+  return stage;
+}
+
+}  // namespace
+
+PipelineError::PipelineError(std::string file, SourcePos pos, std::string message)
+    : std::runtime_error(formatError(file, pos, message)),
+      file_(std::move(file)),
+      pos_(pos),
+      message_(std::move(message)) {}
+
+const ParamSpec* PipelineSpec::param(std::string_view name) const {
+  for (const auto& p : params)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+bool isOutputOption(std::string_view arg) {
+  return arg == "--output" || arg.starts_with("--output=") || arg.starts_with("-o");
+}
+
+PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
+  toml::parse_result parsed = toml::parse(text, file);
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    throw PipelineError(file, posOf(e.source()), "TOML: " + std::string(e.description()));
+  }
+  const toml::table& root = parsed.table();
+  Checker check(file);
+  check.onlyKeys(root, {"pipeline", "params", "stage"}, "the file");
+
+  PipelineSpec spec;
+  spec.file = file;
+  const toml::node* pipeline = root.get("pipeline");
+  if (!pipeline) check.fail(SourcePos{}, "no [pipeline] table (it needs at least name = \"...\")");
+  const toml::table& p = check.table(*pipeline, "[pipeline]");
+  check.onlyKeys(p, {"name", "description"}, "[pipeline]");
+  SourceString name = check.required(p, "name", "[pipeline]", posOf(pipeline->source()));
+  if (!isValidName(name.text, true))
+    check.fail(name.pos, "pipeline name '" + name.text +
+                             "' must be non-empty and hold only letters, digits, '_', '-' and '.'");
+  spec.name = name.text;
+  if (const toml::node* d = p.get("description"))
+    spec.description = check.string(*d, "[pipeline] description").text;
+
+  if (const toml::node* params = root.get("params")) {
+    const toml::table& t = check.table(*params, "[params]");
+    for (auto [key, node] : entriesInFileOrder(t)) spec.params.push_back(parseParam(check, *key, *node));
+  }
+
+  const toml::node* stages = root.get("stage");
+  if (!stages) check.fail(SourcePos{}, "empty pipeline: no [[stage]] tables");
+  if (!stages->is_array())
+    check.fail(*stages, "'stage' must be an array of tables: begin each stage with [[stage]]");
+  const toml::array& list = *stages->as_array();
+  if (list.empty()) check.fail(*stages, "empty pipeline: no [[stage]] tables");
+  std::set<std::string> names;
+  for (size_t i = 0; i < list.size(); ++i) {
+    StageSpec stage = parseStage(check, list[i], i);
+    if (!names.insert(stage.name).second) {
+      SourcePos first;
+      for (const auto& s : spec.stages)
+        if (s.name == stage.name) first = s.pos;
+      check.fail(stage.pos, "duplicate stage name '" + stage.name + "' (first at line " +
+                                std::to_string(first.line) + ")");
+    }
+    spec.stages.push_back(std::move(stage));
+  }
+
+  // Templates: defined parameters, balanced braces; no output option before
+  // the last stage (pv-launch wires those outputs itself).
+  for (size_t i = 0; i < spec.stages.size(); ++i) {
+    const StageSpec& stage = spec.stages[i];
+    const std::string what = "stage '" + stage.name + "'";
+    checkTemplate(check, stage.run, spec, what + ": run", false);
+    for (size_t a = 0; a < stage.args.size(); ++a) {
+      const SourceString& arg = stage.args[a];
+      checkTemplate(check, arg, spec, what + ": args[" + std::to_string(a) + "]", true);
+      if (i + 1 < spec.stages.size() && isOutputOption(arg.text))
+        check.fail(arg.pos, what + " is not the last stage, so pv-launch wires its output to "
+                                   "stage '" + spec.stages[i + 1].name + "'; remove '" +
+                                   arg.text + "'");
+    }
+  }
+  return spec;
+}
+
+PipelineSpec loadPipeline(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw PipelineError(path, SourcePos{}, "cannot open: " + std::string(std::strerror(errno)));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw PipelineError(path, SourcePos{}, "cannot read");
+  return parsePipeline(text.str(), path);
+}
+
+ParamValues bindParams(const PipelineSpec& spec, const std::vector<std::string>& assignments) {
+  ParamValues given;
+  for (const auto& a : assignments) {
+    size_t eq = a.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("'" + a + "' is not a parameter assignment KEY=VALUE");
+    std::string key = a.substr(0, eq);
+    if (!spec.param(key)) {
+      std::string known;
+      for (const auto& p : spec.params) known += (known.empty() ? "" : ", ") + p.name;
+      throw UsageError("unknown parameter '" + key + "' for pipeline " + spec.name + " (" +
+                       (known.empty() ? "it has none" : "parameters: " + known) + ")");
+    }
+    if (!given.emplace(key, a.substr(eq + 1)).second)
+      throw UsageError("parameter '" + key + "' is given twice");
+  }
+  ParamValues values;
+  std::string missing;
+  for (const auto& p : spec.params) {
+    if (auto it = given.find(p.name); it != given.end())
+      values[p.name] = it->second;
+    else if (p.defaultValue)
+      values[p.name] = *p.defaultValue;
+    else
+      missing += (missing.empty() ? "" : ", ") + p.name;
+  }
+  if (!missing.empty())
+    throw UsageError("pipeline " + spec.name + " needs a value for " + missing + " (give " +
+                     "KEY=VALUE after the file; see --describe)");
+  return values;
+}
+
+std::string substitute(std::string_view text, const ParamValues& values) {
+  std::string out;
+  for (const auto& piece : scanTemplate(text)) {
+    if (piece.kind == Piece::kText) {
+      out += piece.text;
+      continue;
+    }
+    auto it = values.find(piece.text);
+    if (it == values.end()) throw std::invalid_argument("undefined parameter '" + piece.text + "'");
+    if (piece.kind == Piece::kSplat) {
+      auto words = splitWords(it->second);
+      for (size_t i = 0; i < words.size(); ++i) out += (i ? " " : "") + words[i];
+    } else {
+      out += it->second;
+    }
+  }
+  return out;
+}
+
+std::vector<StageCommand> resolve(const PipelineSpec& spec, const ParamValues& values) {
+  std::vector<StageCommand> commands;
+  for (size_t i = 0; i < spec.stages.size(); ++i) {
+    const StageSpec& stage = spec.stages[i];
+    StageCommand command;
+    command.name = stage.name;
+    command.run = substitute(stage.run.text, values);
+    for (const auto& arg : stage.args) {
+      auto pieces = scanTemplate(arg.text);
+      if (pieces.size() == 1 && pieces[0].kind == Piece::kSplat) {
+        for (auto& w : splitWords(values.at(pieces[0].text))) {
+          if (i + 1 < spec.stages.size() && isOutputOption(w))
+            throw PipelineError(spec.file, arg.pos,
+                                "stage '" + stage.name + "' is not the last stage, so pv-launch "
+                                "wires its output; '" + arg.text + "' gave it '" + w + "'");
+          command.args.push_back(std::move(w));
+        }
+      } else {
+        command.args.push_back(substitute(arg.text, values));
+      }
+    }
+    commands.push_back(std::move(command));
+  }
+  return commands;
+}
+
+}  // namespace pv::launch

@@ -1,0 +1,594 @@
+// Process supervision: fork/exec, stderr capture, progress, stopping.
+
+#include "launcher/supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+namespace pv::launch {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+volatile sig_atomic_t g_interrupt = 0;
+int g_signalFd = -1;
+
+void relaySignal(int sig) {
+  int saved = errno;
+  if (sig != SIGCHLD && g_interrupt == 0) g_interrupt = sig;
+  unsigned char byte = static_cast<unsigned char>(sig);
+  if (g_signalFd >= 0) (void)!::write(g_signalFd, &byte, 1);
+  errno = saved;
+}
+
+void writeAll(int fd, std::string_view s) {
+  while (!s.empty()) {
+    ssize_t n = ::write(fd, s.data(), s.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // stderr gone: nothing better to do
+    s.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// stderr of pv-launch, shared by forwarded lines and the progress line.
+class Console {
+ public:
+  void line(std::string_view text) {
+    clearProgress();
+    std::string out(text);
+    out += '\n';
+    writeAll(2, out);
+  }
+  void progress(const std::string& text) {
+    std::string out = "\r" + text;
+    if (text.size() < shown_) out += std::string(shown_ - text.size(), ' ');
+    writeAll(2, out);
+    shown_ = std::max(text.size(), size_t{1});
+  }
+  void endProgress() {
+    if (shown_ > 0) writeAll(2, "\n");
+    shown_ = 0;
+  }
+
+ private:
+  void clearProgress() {
+    if (shown_ == 0) return;
+    writeAll(2, "\r" + std::string(shown_, ' ') + "\r");
+    shown_ = 0;
+  }
+  size_t shown_ = 0;
+};
+
+std::string humanCount(uint64_t n) {
+  char buf[32];
+  if (n < 10000)
+    std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
+  else if (n < 1000000)
+    std::snprintf(buf, sizeof buf, "%.1fk", n / 1e3);
+  else if (n < 1000000000ULL)
+    std::snprintf(buf, sizeof buf, "%.2fM", n / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.2fG", n / 1e9);
+  return buf;
+}
+
+struct Running {
+  pid_t pid = -1;
+  int errFd = -1;  // read end of its stderr pipe, -1 once closed
+  Clock::time_point termSent{};
+  bool termed = false, killed = false;
+  std::optional<StderrSplitter> splitter;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- signals
+
+SignalRelay::SignalRelay() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  readFd_ = fds[0];
+  writeFd_ = fds[1];
+  g_signalFd = writeFd_;
+  g_interrupt = 0;
+  ::sigprocmask(SIG_SETMASK, nullptr, &originalMask_);
+  for (size_t i = 0; i < std::size(kSignals); ++i) {
+    const int sig = kSignals[i];
+    ::sigaction(sig, nullptr, &original_[i]);
+    struct sigaction action {};
+    sigemptyset(&action.sa_mask);
+    if (sig == SIGPIPE) {
+      action.sa_handler = SIG_IGN;
+    } else {
+      // A signal ignored when pv-launch started (nohup, a background job of a
+      // non-interactive shell) stays ignored, as a shell would do.
+      if (sig != SIGCHLD && original_[i].sa_handler == SIG_IGN) continue;
+      action.sa_handler = relaySignal;
+      action.sa_flags = SA_RESTART | (sig == SIGCHLD ? SA_NOCLDSTOP : 0);
+    }
+    ::sigaction(sig, &action, nullptr);
+  }
+}
+
+SignalRelay::~SignalRelay() {
+  for (size_t i = 0; i < std::size(kSignals); ++i) ::sigaction(kSignals[i], &original_[i], nullptr);
+  g_signalFd = -1;
+  ::close(readFd_);
+  ::close(writeFd_);
+}
+
+std::vector<int> SignalRelay::drain() {
+  std::vector<int> sigs;
+  unsigned char buf[64];
+  ssize_t n;
+  while ((n = ::read(readFd_, buf, sizeof buf)) > 0)
+    for (ssize_t i = 0; i < n; ++i) sigs.push_back(buf[i]);
+  return sigs;
+}
+
+int SignalRelay::interrupted() const { return g_interrupt; }
+
+void SignalRelay::restoreInChild() const {
+  for (size_t i = 0; i < std::size(kSignals); ++i) {
+    // The original disposition of a fresh process is SIG_DFL or SIG_IGN.
+    struct sigaction action = original_[i];
+    if (action.sa_handler != SIG_IGN) {
+      action = {};
+      action.sa_handler = SIG_DFL;
+      sigemptyset(&action.sa_mask);
+    }
+    ::sigaction(kSignals[i], &action, nullptr);
+  }
+  ::sigprocmask(SIG_SETMASK, &originalMask_, nullptr);
+}
+
+void SignalRelay::block() const {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kSignals) sigaddset(&set, sig);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+void SignalRelay::unblock() const {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kSignals) sigaddset(&set, sig);
+  ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
+
+// ---------------------------------------------------------------- results
+
+std::string signalName(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev ? "SIG" + std::string(abbrev) : "signal " + std::to_string(sig);
+}
+
+std::string StageEnd::describe() const {
+  std::string out;
+  switch (kind) {
+    case kRunning: return "still running";
+    case kNotStarted: return "not started";
+    case kExited: out = "exit status " + std::to_string(code); break;
+    case kSignalled: out = "killed by " + signalName(code); break;
+  }
+  switch (stopped) {
+    case kNone: break;
+    case kAfterFailure: out += ", stopped by pv-launch after the failure"; break;
+    case kLingered: out += ", stopped by pv-launch: still running after the stages after it ended"; break;
+    case kInterrupted: out += ", stopped by pv-launch on interrupt"; break;
+  }
+  return out;
+}
+
+bool PipelineOutcome::ok() const {
+  if (interrupt != 0) return false;
+  return std::all_of(stages.begin(), stages.end(), [](const StageEnd& s) { return s.ok(); });
+}
+
+std::optional<size_t> findCulprit(const std::vector<StageEnd>& stages) {
+  std::optional<size_t> best, bestPrimary, lingered;
+  auto earlier = [&](std::optional<size_t> current, size_t i) {
+    return !current || stages[i].endOrder < stages[*current].endOrder;
+  };
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const StageEnd& s = stages[i];
+    if (s.stopped == StageEnd::kLingered && !lingered) lingered = i;
+    if (s.ok() || s.kind == StageEnd::kRunning || s.stopped != StageEnd::kNone) continue;
+    if (earlier(best, i)) best = i;
+    bool secondary = s.reportedUpstream || (s.kind == StageEnd::kSignalled && s.code == SIGPIPE);
+    if (!secondary && earlier(bestPrimary, i)) bestPrimary = i;
+  }
+  if (bestPrimary) return bestPrimary;
+  if (best) return best;
+  return lingered;
+}
+
+// ---------------------------------------------------------------- stderr
+
+std::optional<ProgressLine> parseProgressLine(std::string_view s) {
+  // NAME: N records, R M/s, S s
+  size_t colon = s.find(": ");
+  if (colon == 0 || colon == std::string_view::npos) return std::nullopt;
+  if (s.substr(0, colon).find(' ') != std::string_view::npos) return std::nullopt;
+  size_t i = colon + 2;
+  auto digits = [&](bool allowDot) {
+    size_t start = i;
+    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || (allowDot && s[i] == '.'))) ++i;
+    return i > start;
+  };
+  auto literal = [&](std::string_view text) {
+    if (s.substr(i, text.size()) != text) return false;
+    i += text.size();
+    return true;
+  };
+  ProgressLine line;
+  size_t numberStart = i;
+  if (!digits(false)) return std::nullopt;
+  for (size_t k = numberStart; k < i; ++k) line.records = line.records * 10 + (s[k] - '0');
+  if (!literal(" records, ") || !digits(true) || !literal(" M/s, ") || !digits(true) ||
+      !literal(" s"))
+    return std::nullopt;
+  if (i < s.size() && s[i] != ' ') return std::nullopt;
+  while (i < s.size() && s[i] == ' ') ++i;
+  line.rest = s.substr(i);
+  return line;
+}
+
+StderrSplitter::StderrSplitter(bool parseProgress, OnLine onLine, OnProgress onProgress)
+    : parseProgress_(parseProgress), onLine_(std::move(onLine)), onProgress_(std::move(onProgress)) {}
+
+void StderrSplitter::feed(std::string_view bytes) {
+  pending_.append(bytes);
+  size_t start = 0;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    if (pending_[i] != '\n' && pending_[i] != '\r') continue;
+    segment(std::string_view(pending_).substr(start, i - start));
+    start = i + 1;
+  }
+  pending_.erase(0, start);
+  // Between updates a stage leaves its progress line unterminated ("...s   ").
+  if (parseProgress_ && pending_.ends_with("   ")) {
+    if (auto p = parseProgressLine(pending_); p && p->rest.empty()) {
+      onProgress_(p->records);
+      pending_.clear();
+    }
+  }
+}
+
+void StderrSplitter::finish() {
+  if (!pending_.empty()) segment(pending_);
+  pending_.clear();
+}
+
+void StderrSplitter::segment(std::string_view s) {
+  if (parseProgress_) {
+    if (auto p = parseProgressLine(s)) {
+      onProgress_(p->records);
+      if (!p->rest.empty()) onLine_(p->rest);
+      return;
+    }
+  }
+  if (!s.empty()) onLine_(s);
+}
+
+// ---------------------------------------------------------------- supervise
+
+namespace {
+
+class Supervisor {
+ public:
+  Supervisor(const std::vector<ProcessSpec>& processes, const SuperviseOptions& options,
+             SignalRelay& signals)
+      : processes_(processes), options_(options), signals_(signals),
+        n_(processes.size()), running_(n_), outcome_() {
+    outcome_.stages.resize(n_);
+    start_ = lastProgress_ = Clock::now();
+  }
+
+  PipelineOutcome run() {
+    startAll();
+    loop();
+    finishStderr();
+    if (options_.progress) {
+      showProgress();
+      console_.endProgress();
+    }
+    outcome_.interrupt = signals_.interrupted();
+    if (!outcome_.ok()) outcome_.culprit = findCulprit(outcome_.stages);
+    return std::move(outcome_);
+  }
+
+ private:
+  void startAll() {
+    int devNull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    int prevRead = -1;  // read end of the pipe from the previous stage
+    for (size_t i = 0; i < n_; ++i) {
+      if (signals_.interrupted()) {
+        // Interrupted while starting: start no more.
+        for (size_t k = i; k < n_; ++k) outcome_.stages[k].kind = StageEnd::kNotStarted;
+        break;
+      }
+      int linkOut[2] = {-1, -1};
+      if (options_.pipes && i + 1 < n_ && ::pipe2(linkOut, O_CLOEXEC) != 0) {
+        failToStart(i, std::string("pipe: ") + std::strerror(errno));
+        break;
+      }
+      int err[2];
+      if (::pipe2(err, O_CLOEXEC) != 0) {
+        failToStart(i, std::string("pipe: ") + std::strerror(errno));
+        break;
+      }
+      ::fcntl(err[0], F_SETFL, O_NONBLOCK);
+      const int in = i == 0 ? 0 : options_.pipes ? prevRead : devNull;
+      const int out = i + 1 == n_ ? 1 : options_.pipes ? linkOut[1] : devNull;
+      if (options_.verbose) {
+        std::string line = "pv-launch: starting " + processes_[i].name + ":";
+        for (const auto& a : processes_[i].argv) line += " " + shellQuote(a);
+        console_.line(line);
+      }
+      pid_t pid = spawn(processes_[i], in, out, err[1]);
+      int spawnErrno = errno;
+      ::close(err[1]);
+      if (prevRead >= 0) ::close(prevRead);
+      if (linkOut[1] >= 0) ::close(linkOut[1]);
+      prevRead = linkOut[0];
+      if (pid < 0) {
+        ::close(err[0]);
+        if (prevRead >= 0) ::close(prevRead);
+        prevRead = -1;
+        failToStart(i, std::string("fork: ") + std::strerror(spawnErrno));
+        break;
+      }
+      running_[i].pid = pid;
+      running_[i].errFd = err[0];
+      running_[i].splitter.emplace(
+          options_.progress, [this, i](std::string_view line) { stderrLine(i, line); },
+          [this, i](uint64_t records) { outcome_.stages[i].records = records; });
+    }
+    if (prevRead >= 0) ::close(prevRead);
+    if (devNull >= 0) ::close(devNull);
+  }
+
+  // The stages after `i` are not started; `i` failed to start.
+  void failToStart(size_t i, const std::string& reason) {
+    StageEnd& s = outcome_.stages[i];
+    s.kind = StageEnd::kExited;
+    s.code = 127;
+    s.endOrder = endCount_++;
+    s.tail.push_back("pv-launch: cannot start: " + reason);
+    for (size_t k = i + 1; k < n_; ++k) outcome_.stages[k].kind = StageEnd::kNotStarted;
+    noteFailure();
+  }
+
+  pid_t spawn(const ProcessSpec& p, int in, int out, int err) {
+    std::vector<char*> argv;
+    for (const auto& a : p.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const pid_t parent = ::getpid();
+    signals_.block();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      signals_.restoreInChild();
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(126);  // pv-launch already gone
+      if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
+      ::execv(p.program.c_str(), argv.data());
+      std::string msg = "pv-launch: cannot execute " + p.program + ": " + std::strerror(errno) + "\n";
+      (void)!::write(2, msg.data(), msg.size());
+      ::_exit(127);
+    }
+    int saved = errno;
+    signals_.unblock();
+    errno = saved;
+    return pid;
+  }
+
+  void stderrLine(size_t i, std::string_view line) {
+    StageEnd& s = outcome_.stages[i];
+    if (line.find(": upstream stage ") != std::string_view::npos) s.reportedUpstream = true;
+    s.tail.emplace_back(line);
+    while (s.tail.size() > options_.tailLines) s.tail.pop_front();
+    console_.line("[" + processes_[i].name + "] " + std::string(line));
+  }
+
+  size_t alive() const {
+    size_t count = 0;
+    for (size_t i = 0; i < n_; ++i) count += outcome_.stages[i].kind == StageEnd::kRunning;
+    return count;
+  }
+
+  void loop() {
+    while (alive() > 0) {
+      std::vector<pollfd> fds;
+      fds.push_back({signals_.fd(), POLLIN, 0});
+      std::vector<size_t> owners;
+      for (size_t i = 0; i < n_; ++i) {
+        if (running_[i].errFd < 0) continue;
+        fds.push_back({running_[i].errFd, POLLIN, 0});
+        owners.push_back(i);
+      }
+      int rc = ::poll(fds.data(), fds.size(), timeoutMs());
+      if (rc < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+      if (rc > 0) {
+        for (size_t k = 1; k < fds.size(); ++k)
+          if (fds[k].revents != 0) readStderr(owners[k - 1]);
+      }
+      handleSignals();
+      reap();
+      enforceDeadlines();
+      if (options_.progress && Clock::now() - lastProgress_ >= std::chrono::milliseconds(250))
+        showProgress();
+    }
+  }
+
+  int timeoutMs() const { return options_.progress ? 100 : 200; }
+
+  void readStderr(size_t i) {
+    char buf[8192];
+    while (running_[i].errFd >= 0) {
+      ssize_t n = ::read(running_[i].errFd, buf, sizeof buf);
+      if (n > 0) {
+        running_[i].splitter->feed(std::string_view(buf, static_cast<size_t>(n)));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return;
+      // End of file (or an error): the stage and its children closed stderr.
+      running_[i].splitter->finish();
+      ::close(running_[i].errFd);
+      running_[i].errFd = -1;
+    }
+  }
+
+  void finishStderr() {
+    for (size_t i = 0; i < n_; ++i) {
+      if (running_[i].errFd < 0) continue;
+      readStderr(i);  // what the stage wrote before it ended
+      if (running_[i].errFd >= 0) {
+        // Something the stage started still holds the pipe: stop listening.
+        running_[i].splitter->finish();
+        ::close(running_[i].errFd);
+        running_[i].errFd = -1;
+      }
+    }
+  }
+
+  void handleSignals() {
+    for (int sig : signals_.drain()) {
+      if (sig == SIGCHLD) continue;
+      ++interrupts_;
+      if (interrupts_ == 1) {
+        console_.line("pv-launch: " + signalName(sig) + ": stopping the pipeline");
+        stopAll(StageEnd::kInterrupted, SIGTERM);
+      } else {
+        stopAll(StageEnd::kInterrupted, SIGKILL);
+      }
+    }
+  }
+
+  void reap() {
+    for (size_t i = 0; i < n_; ++i) {
+      StageEnd& s = outcome_.stages[i];
+      if (s.kind != StageEnd::kRunning || running_[i].pid < 0) continue;
+      int status = 0;
+      pid_t r = ::waitpid(running_[i].pid, &status, WNOHANG);
+      if (r == 0) continue;
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        s.kind = StageEnd::kExited;  // not ours any more (should not happen)
+        s.code = 127;
+      } else if (WIFSIGNALED(status)) {
+        s.kind = StageEnd::kSignalled;
+        s.code = WTERMSIG(status);
+      } else {
+        s.kind = StageEnd::kExited;
+        s.code = WEXITSTATUS(status);
+      }
+      s.endOrder = endCount_++;
+      endTime_[i] = Clock::now();
+      if (running_[i].errFd >= 0) readStderr(i);
+      if (!s.ok() && s.stopped == StageEnd::kNone) noteFailure();
+    }
+  }
+
+  void noteFailure() {
+    if (!failedAt_) failedAt_ = Clock::now();
+  }
+
+  void enforceDeadlines() {
+    const auto now = Clock::now();
+    // After a failure, every stage has the grace period to end by itself.
+    if (failedAt_ && now - *failedAt_ >= options_.grace) stopAll(StageEnd::kAfterFailure, SIGTERM);
+    // A stage upstream of one that ended must end soon too.
+    for (size_t i = 0; i < n_; ++i) {
+      if (outcome_.stages[i].kind != StageEnd::kRunning || running_[i].termed) continue;
+      for (size_t j = i + 1; j < n_; ++j) {
+        auto it = endTime_.find(j);
+        if (it != endTime_.end() && now - it->second >= options_.lingerTimeout) {
+          stop(i, StageEnd::kLingered, SIGTERM);
+          noteFailure();
+          break;
+        }
+      }
+    }
+    // SIGTERM did not do it: SIGKILL.
+    for (size_t i = 0; i < n_; ++i) {
+      if (outcome_.stages[i].kind == StageEnd::kRunning && running_[i].termed &&
+          !running_[i].killed && now - running_[i].termSent >= options_.grace)
+        stop(i, outcome_.stages[i].stopped, SIGKILL);
+    }
+  }
+
+  void stopAll(StageEnd::Stop why, int sig) {
+    for (size_t i = 0; i < n_; ++i) stop(i, why, sig);
+  }
+
+  void stop(size_t i, StageEnd::Stop why, int sig) {
+    StageEnd& s = outcome_.stages[i];
+    Running& r = running_[i];
+    if (s.kind != StageEnd::kRunning || r.pid < 0) return;
+    if (sig == SIGTERM && r.termed) return;
+    if (sig == SIGKILL && r.killed) return;
+    if (s.stopped == StageEnd::kNone || why == StageEnd::kInterrupted) s.stopped = why;
+    ::kill(r.pid, sig);
+    if (sig == SIGTERM) {
+      r.termed = true;
+      r.termSent = Clock::now();
+    } else {
+      r.termed = r.killed = true;
+    }
+  }
+
+  void showProgress() {
+    lastProgress_ = Clock::now();
+    double seconds = std::chrono::duration<double>(lastProgress_ - start_).count();
+    std::string line = options_.title + ":";
+    std::optional<uint64_t> last;
+    for (size_t i = 0; i < n_; ++i) {
+      if (!processes_[i].reportsProgress) continue;
+      line += (last ? " > " : " ") + processes_[i].name + " " + humanCount(outcome_.stages[i].records);
+      last = outcome_.stages[i].records;
+    }
+    char tail[96];
+    if (last)
+      std::snprintf(tail, sizeof tail, " records, %.2f M/s, %.1f s",
+                    seconds > 0 ? *last / seconds / 1e6 : 0.0, seconds);
+    else
+      std::snprintf(tail, sizeof tail, " %.1f s", seconds);
+    console_.progress(line + tail);
+  }
+
+  const std::vector<ProcessSpec>& processes_;
+  const SuperviseOptions& options_;
+  SignalRelay& signals_;
+  const size_t n_;
+  std::vector<Running> running_;
+  PipelineOutcome outcome_;
+  Console console_;
+  int endCount_ = 0;
+  int interrupts_ = 0;
+  std::optional<Clock::time_point> failedAt_;
+  std::map<size_t, Clock::time_point> endTime_;
+  Clock::time_point start_, lastProgress_;
+};
+
+}  // namespace
+
+PipelineOutcome supervise(const std::vector<ProcessSpec>& processes, const SuperviseOptions& options,
+                          SignalRelay& signals) {
+  return Supervisor(processes, options, signals).run();
+}
+
+}  // namespace pv::launch

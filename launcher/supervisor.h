@@ -1,0 +1,145 @@
+// Runs the processes of a pipeline and watches them until every one has
+// ended: forwards their stderr line by line (prefixed "[stage] "), keeps
+// one progress line for the whole pipeline, and stops everything on the
+// first failure or on SIGINT/SIGTERM/SIGHUP.
+//
+// Lifetime rules, with G the grace period (--grace):
+// - a stage that fails (exit status != 0 or killed by a signal) starts the
+//   stop: the others get G to end by themselves (a perfvec stage that reads
+//   the failed stage's StreamError forwards it and exits 1), then SIGTERM,
+//   then SIGKILL G later;
+// - a stage still running kLingerTimeout after a stage downstream of it
+//   ended (ZeroMQ producers otherwise block forever on a consumer that is
+//   gone) is stopped the same way, and counts as failed;
+// - SIGINT/SIGTERM/SIGHUP to pv-launch send SIGTERM to every stage at
+//   once, SIGKILL after G (at once on a second signal);
+// - every stage gets PR_SET_PDEATHSIG(SIGTERM), so a pv-launch killed by
+//   SIGKILL still leaves no stage behind.
+//
+// Progress: with SuperviseOptions::progress, the stages run with --progress
+// and print "pv-x: N records, R M/s, S s" lines on their stderr, which
+// pv-launch captures anyway; those lines are taken out of the forwarded
+// stderr and update the stage's count. Nothing else is parsed.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "launcher/wiring.h"
+
+namespace pv::launch {
+
+// Relays SIGINT, SIGTERM, SIGHUP (unless ignored when pv-launch started)
+// and SIGCHLD through a self-pipe, and ignores SIGPIPE. Install one early in
+// main, before any temporary folder exists; the destructor restores the
+// previous dispositions. Stages start with the original ones.
+class SignalRelay {
+ public:
+  SignalRelay();
+  ~SignalRelay();
+  SignalRelay(const SignalRelay&) = delete;
+  SignalRelay& operator=(const SignalRelay&) = delete;
+
+  // Readable when a signal arrived.
+  int fd() const { return readFd_; }
+  // The signals received since the last call (SIGCHLD included).
+  std::vector<int> drain();
+  // The first of SIGINT/SIGTERM/SIGHUP received, 0 when none.
+  int interrupted() const;
+  // For a child between fork and exec: original dispositions and mask.
+  void restoreInChild() const;
+  // Blocks the relayed signals (around fork) / restores the mask.
+  void block() const;
+  void unblock() const;
+
+ private:
+  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE};
+  int readFd_ = -1, writeFd_ = -1;
+  struct sigaction original_[sizeof kSignals / sizeof kSignals[0]] {};
+  sigset_t originalMask_{};
+};
+
+struct SuperviseOptions {
+  bool pipes = false;     // join consecutive stages' stdout -> stdin with pipes
+  bool progress = false;  // stages run with --progress; show one line
+  std::string title;      // the progress line's prefix (the pipeline's name)
+  std::chrono::milliseconds grace{2000};
+  std::chrono::milliseconds lingerTimeout{10000};
+  size_t tailLines = 5;   // stderr lines kept per stage for the report
+  bool verbose = false;   // print each command before starting it
+};
+
+struct StageEnd {
+  enum Kind { kRunning, kExited, kSignalled, kNotStarted };
+  enum Stop { kNone, kAfterFailure, kLingered, kInterrupted };
+  Kind kind = kRunning;
+  int code = 0;              // exit status or signal number
+  Stop stopped = kNone;      // why pv-launch signalled it (before it ended)
+  bool reportedUpstream = false;  // its stderr said "upstream stage ... failed"
+  int endOrder = -1;         // 0 for the first stage to end, 1 for the next...
+  std::deque<std::string> tail;   // its last stderr lines (progress excluded)
+  uint64_t records = 0;      // from its last progress line
+
+  bool ok() const { return kind == kExited && code == 0; }
+  // "exit status 1", "killed by signal 9 (SIGKILL)", "stopped by pv-launch (SIGTERM)".
+  std::string describe() const;
+};
+
+struct PipelineOutcome {
+  std::vector<StageEnd> stages;
+  int interrupt = 0;              // the signal that stopped pv-launch, 0 if none
+  std::optional<size_t> culprit;  // the stage whose failure stopped the pipeline
+  bool ok() const;
+};
+
+// Starts `processes` and returns when all have ended.
+PipelineOutcome supervise(const std::vector<ProcessSpec>& processes, const SuperviseOptions& options,
+                          SignalRelay& signals);
+
+// The stage to blame: among stages that failed on their own (not stopped
+// by pv-launch), the first to end that did not just forward an upstream
+// error or die of SIGPIPE; else the first of them to end; else a stage
+// stopped for lingering.
+std::optional<size_t> findCulprit(const std::vector<StageEnd>& stages);
+
+// A stage's progress line "NAME: N records, R M/s, S s" and whatever text
+// followed it on the same line (a message printed after a progress line
+// that had no newline yet).
+struct ProgressLine {
+  uint64_t records = 0;
+  std::string_view rest;
+};
+std::optional<ProgressLine> parseProgressLine(std::string_view segment);
+
+// Splits a stage's stderr bytes into lines (at '\n' or '\r') and progress
+// updates. A pending progress line (printed without a newline, as the
+// stages do between updates) counts as soon as it is complete.
+class StderrSplitter {
+ public:
+  using OnLine = std::function<void(std::string_view line)>;
+  using OnProgress = std::function<void(uint64_t records)>;
+  StderrSplitter(bool parseProgress, OnLine onLine, OnProgress onProgress);
+  void feed(std::string_view bytes);
+  // End of input: the last line without a newline.
+  void finish();
+
+ private:
+  void segment(std::string_view s);
+  bool parseProgress_;
+  OnLine onLine_;
+  OnProgress onProgress_;
+  std::string pending_;
+};
+
+std::string signalName(int sig);
+
+}  // namespace pv::launch

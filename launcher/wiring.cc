@@ -1,0 +1,235 @@
+// Executable lookup, link endpoints, process argv, shell rendering.
+
+#include "launcher/wiring.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace pv::launch {
+
+namespace {
+
+bool isExecutableFile(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// A TCP port on `host` that is free now (bound to port 0, then released).
+int freePort(const std::string& host) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    throw std::runtime_error("--host '" + host + "' is not an IPv4 address");
+  }
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw std::runtime_error("cannot find a free port on " + host + ": " + std::strerror(err));
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+std::optional<Transport> parseTransport(std::string_view name) {
+  if (name == "ipc") return Transport::kIpc;
+  if (name == "pipe") return Transport::kPipe;
+  if (name == "tcp") return Transport::kTcp;
+  return std::nullopt;
+}
+
+const char* transportName(Transport transport) {
+  switch (transport) {
+    case Transport::kIpc: return "ipc";
+    case Transport::kPipe: return "pipe";
+    case Transport::kTcp: return "tcp";
+  }
+  return "?";
+}
+
+std::string selfDir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string exe(buf, static_cast<size_t>(n));
+  size_t slash = exe.rfind('/');
+  return slash == std::string::npos ? "." : exe.substr(0, slash == 0 ? 1 : slash);
+}
+
+std::optional<std::string> findExecutable(const std::string& run, const std::string& selfDir,
+                                          std::string_view pathEnv) {
+  if (run.find('/') != std::string::npos)
+    return isExecutableFile(run) ? std::optional<std::string>(run) : std::nullopt;
+  if (std::string beside = selfDir + "/" + run; isExecutableFile(beside)) return beside;
+  while (true) {
+    size_t colon = pathEnv.find(':');
+    std::string dir(pathEnv.substr(0, colon));
+    if (dir.empty()) dir = ".";  // POSIX: an empty PATH entry is the current folder
+    if (std::string candidate = dir + "/" + run; isExecutableFile(candidate)) return candidate;
+    if (colon == std::string_view::npos) break;
+    pathEnv.remove_prefix(colon + 1);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> linkEndpoints(Transport transport, size_t links,
+                                       const std::string& socketDir, const std::string& host,
+                                       int basePort) {
+  std::vector<std::string> endpoints;
+  for (size_t i = 0; i < links; ++i) {
+    switch (transport) {
+      case Transport::kPipe:
+        endpoints.emplace_back();
+        break;
+      case Transport::kIpc:
+        endpoints.push_back("ipc://" + socketDir + "/link-" + std::to_string(i) + ".ipc");
+        break;
+      case Transport::kTcp: {
+        int port = basePort > 0 ? basePort + static_cast<int>(i) : freePort(host);
+        endpoints.push_back("tcp://" + host + ":" + std::to_string(port));
+        break;
+      }
+    }
+  }
+  return endpoints;
+}
+
+CommonFlags probeCommonFlags(const std::string& program, std::chrono::milliseconds timeout) {
+  CommonFlags flags;
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return flags;
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return flags;
+  }
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(null, 2) < 0) ::_exit(126);
+    ::execl(program.c_str(), program.c_str(), "--help", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string help;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool timedOut = false;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timedOut = true;
+      break;
+    }
+    pollfd p{out[0], POLLIN, 0};
+    int rc = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    help.append(buf, static_cast<size_t>(n));
+  }
+  ::close(out[0]);
+  if (timedOut) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timedOut || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return flags;
+  flags.progress = help.find("--no-progress") != std::string::npos &&
+                   help.find("--progress") != std::string::npos;
+  flags.quiet = help.find("-q,--quiet") != std::string::npos;
+  return flags;
+}
+
+std::vector<ProcessSpec> wire(const std::vector<StageCommand>& commands,
+                              const std::vector<std::string>& programs,
+                              const std::vector<std::string>& links,
+                              const std::vector<std::vector<std::string>>& flags) {
+  std::vector<ProcessSpec> processes;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    ProcessSpec p;
+    p.name = commands[i].name;
+    p.program = programs.at(i);
+    p.argv.push_back(commands[i].run);
+    if (i > 0 && !links.at(i - 1).empty()) p.argv.push_back(links[i - 1]);
+    if (i + 1 < commands.size() && !links.at(i).empty()) {
+      p.argv.push_back("-o");
+      p.argv.push_back(links[i]);
+    }
+    const auto& f = flags.at(i);
+    p.argv.insert(p.argv.end(), f.begin(), f.end());
+    p.reportsProgress = std::find(f.begin(), f.end(), "--progress") != f.end();
+    p.argv.insert(p.argv.end(), commands[i].args.begin(), commands[i].args.end());
+    processes.push_back(std::move(p));
+  }
+  return processes;
+}
+
+std::string shellQuote(std::string_view word) {
+  auto plain = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::strchr("_@%+=:,./-", c) != nullptr;
+  };
+  bool needsQuotes = word.empty();
+  for (char c : word) needsQuotes |= !plain(c);
+  if (!needsQuotes) return std::string(word);
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+std::string shellPipeline(const std::vector<StageCommand>& commands) {
+  std::string out;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (i > 0) out += " | ";
+    out += shellQuote(commands[i].run);
+    for (const auto& arg : commands[i].args) out += " " + shellQuote(arg);
+  }
+  return out;
+}
+
+std::optional<std::string> outputFile(const std::vector<std::string>& args) {
+  std::optional<std::string> output;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") break;
+    if ((a == "-o" || a == "--output") && i + 1 < args.size())
+      output = args[++i];
+    else if (a.starts_with("--output="))
+      output = a.substr(9);
+    else if (a.starts_with("-o") && a.size() > 2)
+      output = a.substr(2);
+  }
+  if (!output || *output == "-" || output->empty() ||
+      output->find("://") != std::string::npos)
+    return std::nullopt;
+  return output;
+}
+
+}  // namespace pv::launch

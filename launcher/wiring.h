@@ -1,0 +1,85 @@
+// From resolved stage commands to the processes pv-launch starts: where the
+// executables are, which endpoints join consecutive stages, and the argv of
+// each process. Also the equivalent shell pipeline (--dry-run).
+//
+// Stage i (not the last) writes to link i and stage i+1 reads it:
+//   ipc   "ipc://DIR/link-I.ipc"  (DIR: pv-launch's private temporary folder)
+//   tcp   "tcp://HOST:PORT"       (PORT: --base-port + I, or a free port)
+//   pipe  a pipe(2) from the producer's stdout to the consumer's stdin
+// On a ZeroMQ link the consumer binds (its positional INPUT) and the
+// producer connects (-o), the stages' defaults. The wiring arguments come
+// first, then the common flags pv-launch gives the stages that have them
+// (--no-progress or --progress, -q; see probeCommonFlags), then the stage's
+// own args from the pipeline file:
+//   pv-feature ipc://DIR/link-0.ipc -o ipc://DIR/link-1.ipc --no-progress ARGS...
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "launcher/pipeline_file.h"
+
+namespace pv::launch {
+
+enum class Transport { kIpc, kPipe, kTcp };
+
+std::optional<Transport> parseTransport(std::string_view name);
+const char* transportName(Transport transport);
+
+// The folder holding the running executable (/proc/self/exe), where
+// pv-launch looks for stages first.
+std::string selfDir();
+
+// The executable a stage's `run` names: a name with a '/' as it is
+// (relative to the current folder); otherwise `selfDir`/NAME, then each
+// folder of `pathEnv` (PATH). Only executable regular files count.
+std::optional<std::string> findExecutable(const std::string& run, const std::string& selfDir,
+                                          std::string_view pathEnv);
+
+// The endpoints of the `links` links between consecutive stages; empty
+// strings for pipes. tcp with basePort 0 asks the kernel for free ports
+// (a port may be taken again before the stage binds it: prefer ipc or an
+// explicit --base-port on busy machines).
+std::vector<std::string> linkEndpoints(Transport transport, size_t links,
+                                       const std::string& socketDir, const std::string& host,
+                                       int basePort);
+
+// Which of the stream stages' common flags (stages/runtime/stage.h) an
+// executable accepts, from what its --help lists: pv-cat, for one, prints
+// text and has no progress. An executable whose --help fails or takes
+// longer than `timeout` has none.
+struct CommonFlags {
+  bool progress = false;  // --progress / --no-progress
+  bool quiet = false;     // -q
+};
+CommonFlags probeCommonFlags(const std::string& program,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+struct ProcessSpec {
+  std::string name;               // the stage's name in the pipeline file
+  std::string program;            // executable path passed to execv
+  std::vector<std::string> argv;  // argv[0]: the stage's run as written
+  bool reportsProgress = false;   // runs with --progress (its lines are parsed)
+};
+
+// The processes of a pipeline: `programs[i]` is stage i's executable,
+// `links` come from linkEndpoints, `flags[i]` go to stage i.
+std::vector<ProcessSpec> wire(const std::vector<StageCommand>& commands,
+                              const std::vector<std::string>& programs,
+                              const std::vector<std::string>& links,
+                              const std::vector<std::vector<std::string>>& flags);
+
+// A word quoted for a POSIX shell when it needs quoting.
+std::string shellQuote(std::string_view word);
+
+// "run args... | run args... | ..." (what --dry-run prints).
+std::string shellPipeline(const std::vector<StageCommand>& commands);
+
+// The file a stage writes (its -o / --output), when it is a plain file:
+// not "-" and not a ZeroMQ endpoint.
+std::optional<std::string> outputFile(const std::vector<std::string>& args);
+
+}  // namespace pv::launch
