@@ -34,12 +34,17 @@ struct Message {
     features @2 :FeatureBatch;
     end @3 :EndOfStream;
     error @4 :StreamError;
+    representations @5 :RepresentationBatch;
+    program @6 :ProgramRepresentation;
   }
 }
 
 enum PayloadKind {
-  instructions @0;   # InstructionBatch messages
-  features @1;       # FeatureBatch messages
+  instructions @0;     # InstructionBatch messages
+  features @1;         # FeatureBatch messages
+  windows @2;          # FeatureBatch messages with context rows (pv-window)
+  representations @3;  # RepresentationBatch messages (pv-encode)
+  program @4;          # ProgramRepresentation messages (pv-aggregate)
 }
 
 struct StreamHeader {
@@ -57,6 +62,11 @@ struct StreamHeader {
   targetNames @7 :List(Text);    # label targets, e.g. "fetch", "commit", ...
   uarchNames @8 :List(Text);     # one label block per microarchitecture
   modelId @9 :Text;              # content hash of the model, where relevant
+  window @10 :UInt32;            # windows: instructions per window W (self included)
+  chunk @11 :UInt32;             # windows: instructions per chunk K
+  representationDim @12 :UInt32; # representations / program: width of R
+  perInstruction @13 :Bool;      # representations: one row per instruction
+                                 # (otherwise one partial sum per chunk)
 }
 
 struct RegId {
@@ -132,6 +142,36 @@ struct FeatureBatch {
   dataAddr @5 :List(UInt64);
   access @6 :Data;               # one AccessKind byte per row (stages/core/feature_batch.h)
   labels @7 :Data;               # as in InstructionBatch
+  contextRows @8 :UInt32;
+  # windows only: the first contextRows rows of `values` are context (the
+  # W-1 rows before the batch's first own row; zeros at stream start) and
+  # are not records of this batch: rowCount counts own rows only, so values
+  # holds (contextRows + rowCount) x columnCount floats.
+}
+
+# Learned representations of instructions: per-chunk partial sums of R_i
+# (default) or every R_i (header.perInstruction).
+struct RepresentationBatch {
+  firstIndex @0 :UInt64;         # first instruction covered
+  rowCount @1 :UInt32;
+  dim @2 :UInt32;                # = header.representationDim
+  values @3 :Data;               # little-endian float32, rowCount x dim
+  instructions @4 :List(UInt32); # instructions summed into each row
+}
+
+# A program's representation R_p = sum of R_i (pv-aggregate), accumulated in
+# double precision, with optional interval sums for phase behaviour.
+struct ProgramRepresentation {
+  instructions @0 :UInt64;       # instructions summed
+  dim @1 :UInt32;
+  sum @2 :Data;                  # little-endian float64 x dim
+  intervals @3 :List(Interval);
+}
+
+struct Interval {
+  firstIndex @0 :UInt64;
+  instructions @1 :UInt64;
+  sum @2 :Data;                  # little-endian float64 x dim
 }
 
 struct EndOfStream {

@@ -60,18 +60,18 @@ int main(int argc, char** argv) {
     }
     pv::StreamPrinter printer(format, labels ? pv::PrintWhat::kLabels : pv::PrintWhat::kRecords);
     printer.begin(reader->header(), text);
-    if (reader->header().payload == pv::PayloadKind::kFeatures) {
-      pv::FeatureBatch batch;
+    auto printAll = [&](auto batch) {
       while (reader->next(batch)) {
         printer.print(batch, text);
         flush(text, out);
       }
-    } else {
-      pv::InstructionBatch batch;
-      while (reader->next(batch)) {
-        printer.print(batch, text);
-        flush(text, out);
-      }
+    };
+    switch (reader->header().payload) {
+      case pv::PayloadKind::kInstructions: printAll(pv::InstructionBatch{}); break;
+      case pv::PayloadKind::kFeatures:
+      case pv::PayloadKind::kWindows: printAll(pv::FeatureBatch{}); break;
+      case pv::PayloadKind::kRepresentations: printAll(pv::RepresentationBatch{}); break;
+      case pv::PayloadKind::kProgram: printAll(pv::ProgramRepresentation{}); break;
     }
     if (std::fflush(out) != 0) throw pv::StageError("<output>", "", "write failed");
     return 0;

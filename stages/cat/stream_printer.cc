@@ -60,13 +60,19 @@ void StreamPrinter::begin(const StreamHeader& header, std::string& out) {
     for (const auto& u : header.uarchNames)
       for (const auto& t : header.targetNames)
         names_.push_back(header.uarchNames.size() == 1 ? t : u + "." + t);
-  } else if (header.payload == PayloadKind::kFeatures) {
+  } else if (header.payload == PayloadKind::kFeatures || header.payload == PayloadKind::kWindows) {
     names_ = header.featureColumns;
+  } else if (header.payload == PayloadKind::kRepresentations ||
+             header.payload == PayloadKind::kProgram) {
+    names_ = {"first_index", "instructions"};
+    for (uint32_t d = 0; d < header.representationDim; ++d) names_.push_back("r" + std::to_string(d));
   } else {
     names_ = instructionColumns();
   }
   if (format_ == PrintFormat::kCsv) {
-    if (what_ == PrintWhat::kRecords && header.payload == PayloadKind::kFeatures) out += "index,";
+    if (what_ == PrintWhat::kRecords &&
+        (header.payload == PayloadKind::kFeatures || header.payload == PayloadKind::kWindows))
+      out += "index,";
     if (what_ == PrintWhat::kLabels) out += "index,";
     for (size_t i = 0; i < names_.size(); ++i) {
       if (i) out += ',';
@@ -155,9 +161,70 @@ void StreamPrinter::print(const InstructionBatch& batch, std::string& out) {
   }
 }
 
+namespace {
+
+// A row of a representation: first instruction, count, values.
+template <class T>
+void printRepresentationRow(PrintFormat format, uint64_t first, uint64_t count, const T* values,
+                            size_t dim, const char* fmtSpec, std::string& out) {
+  auto it = std::back_inserter(out);
+  switch (format) {
+    case PrintFormat::kText:
+      for (size_t d = 0; d < dim; ++d) {
+        fmt::format_to(it, fmt::runtime(fmtSpec), values[d]);
+        out += ' ';
+      }
+      out += '\n';
+      break;
+    case PrintFormat::kCsv:
+      fmt::format_to(it, "{},{}", first, count);
+      for (size_t d = 0; d < dim; ++d) {
+        out += ',';
+        fmt::format_to(it, fmt::runtime(fmtSpec), values[d]);
+      }
+      out += '\n';
+      break;
+    case PrintFormat::kJson:
+      fmt::format_to(it, "{{\"first_index\":{},\"instructions\":{},\"r\":[", first, count);
+      for (size_t d = 0; d < dim; ++d) {
+        if (d) out += ',';
+        fmt::format_to(it, fmt::runtime(fmtSpec), values[d]);
+      }
+      out += "]}\n";
+      break;
+  }
+}
+
+}  // namespace
+
+void StreamPrinter::print(const RepresentationBatch& batch, std::string& out) {
+  uint64_t first = batch.firstIndex;
+  for (size_t r = 0; r < batch.rows(); ++r) {
+    printRepresentationRow(format_, first, batch.instructions[r], batch.values.data() + r * batch.dim,
+                           batch.dim, "{:g}", out);
+    first += batch.instructions[r];
+  }
+}
+
+void StreamPrinter::print(const ProgramRepresentation& program, std::string& out) {
+  // Double precision, round-trippable.
+  printRepresentationRow(format_, 0, program.instructions, program.sum.data(), program.sum.size(),
+                         "{:.17g}", out);
+  for (const auto& interval : program.intervals)
+    printRepresentationRow(format_, interval.firstIndex, interval.instructions, interval.sum.data(),
+                           interval.sum.size(), "{:.17g}", out);
+}
+
 void StreamPrinter::describe(const StreamHeader& h, PrintFormat format, std::string& out) {
   auto it = std::back_inserter(out);
-  const char* payload = h.payload == PayloadKind::kFeatures ? "features" : "instructions";
+  const char* payload = "instructions";
+  switch (h.payload) {
+    case PayloadKind::kInstructions: break;
+    case PayloadKind::kFeatures: payload = "features"; break;
+    case PayloadKind::kWindows: payload = "windows"; break;
+    case PayloadKind::kRepresentations: payload = "representations"; break;
+    case PayloadKind::kProgram: payload = "program"; break;
+  }
   if (format == PrintFormat::kJson) {
     out += "{\"payload\":";
     appendJsonString(out, payload);
@@ -191,6 +258,12 @@ void StreamPrinter::describe(const StreamHeader& h, PrintFormat format, std::str
     fmt::format_to(it, "labels: {} targets x {} microarchitectures ({})\n", h.targetNames.size(),
                    h.uarchNames.size(), fmt::join(h.uarchNames, " "));
   if (!h.modelId.empty()) fmt::format_to(it, "model: {}\n", h.modelId);
+  if (h.window) fmt::format_to(it, "window: {} instructions, chunk: {}\n", h.window, h.chunk);
+  if (h.representationDim)
+    fmt::format_to(it, "representation width: {}{}\n", h.representationDim,
+                   h.payload == PayloadKind::kRepresentations
+                       ? (h.perInstruction ? " (one row per instruction)" : " (one sum per chunk)")
+                       : "");
 }
 
 }  // namespace pv

@@ -8,6 +8,7 @@
 
 #include "stages/core/feature_batch.h"
 #include "stages/core/instruction.h"
+#include "stages/core/representation.h"
 #include "stages/core/stream_header.h"
 
 namespace pv {
@@ -24,6 +25,10 @@ class StreamPrinter {
   void begin(const StreamHeader& header, std::string& out);
   void print(const FeatureBatch& batch, std::string& out);
   void print(const InstructionBatch& batch, std::string& out);
+  // One row per chunk sum (or instruction): first instruction, count, R.
+  void print(const RepresentationBatch& batch, std::string& out);
+  // R_p (full double precision) on one line, then one line per interval.
+  void print(const ProgramRepresentation& program, std::string& out);
 
   // The header itself, as text or JSON.
   static void describe(const StreamHeader& header, PrintFormat format, std::string& out);

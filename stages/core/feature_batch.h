@@ -32,9 +32,16 @@ struct FeatureBatch {
   // Labelled streams only: rows() x labelWidth floats.
   std::vector<float> labels;
 
-  size_t rows() const { return columns == 0 ? 0 : values.size() / columns; }
-  float* row(size_t r) { return values.data() + r * columns; }
-  const float* row(size_t r) const { return values.data() + r * columns; }
+  // Window streams only (pv-window): values starts with this many rows of
+  // context (the rows before row 0; zeros at stream start). They are not
+  // records of this batch.
+  uint32_t contextRows = 0;
+
+  // Own rows (records), excluding context rows.
+  size_t rows() const { return columns == 0 ? 0 : values.size() / columns - contextRows; }
+  // Own row r (context rows come before row 0).
+  float* row(size_t r) { return values.data() + (contextRows + r) * columns; }
+  const float* row(size_t r) const { return values.data() + (contextRows + r) * columns; }
   bool operator==(const FeatureBatch&) const = default;
 };
 

@@ -7,7 +7,7 @@
 
 namespace pv {
 
-enum class PayloadKind { kInstructions, kFeatures };
+enum class PayloadKind { kInstructions, kFeatures, kWindows, kRepresentations, kProgram };
 
 struct StreamHeader {
   PayloadKind payload = PayloadKind::kInstructions;
@@ -19,6 +19,10 @@ struct StreamHeader {
   std::vector<std::string> targetNames;  // labelled streams only
   std::vector<std::string> uarchNames;
   std::string modelId;
+  uint32_t window = 0;             // windows: W (instructions per window)
+  uint32_t chunk = 0;              // windows: K (instructions per chunk)
+  uint32_t representationDim = 0;  // representations / program
+  bool perInstruction = false;     // representations: a row per instruction
 
   bool labelled() const { return !uarchNames.empty(); }
   // Floats of label data per record.

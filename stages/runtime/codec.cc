@@ -53,8 +53,13 @@ std::vector<std::string> decodeTexts(capnp::List<capnp::Text>::Reader in) {
 
 void encodeHeader(const StreamHeader& h, wire::StreamHeader::Builder out) {
   out.setSchemaVersion(wire::SCHEMA_VERSION);
-  out.setPayload(h.payload == PayloadKind::kFeatures ? wire::PayloadKind::FEATURES
-                                                     : wire::PayloadKind::INSTRUCTIONS);
+  switch (h.payload) {
+    case PayloadKind::kInstructions: out.setPayload(wire::PayloadKind::INSTRUCTIONS); break;
+    case PayloadKind::kFeatures: out.setPayload(wire::PayloadKind::FEATURES); break;
+    case PayloadKind::kWindows: out.setPayload(wire::PayloadKind::WINDOWS); break;
+    case PayloadKind::kRepresentations: out.setPayload(wire::PayloadKind::REPRESENTATIONS); break;
+    case PayloadKind::kProgram: out.setPayload(wire::PayloadKind::PROGRAM); break;
+  }
   out.setSource(h.source);
   encodeTexts(h.stages, out.initStages(h.stages.size()));
   encodeTexts(h.featureColumns, out.initFeatureColumns(h.featureColumns.size()));
@@ -64,6 +69,10 @@ void encodeHeader(const StreamHeader& h, wire::StreamHeader::Builder out) {
   encodeTexts(h.targetNames, out.initTargetNames(h.targetNames.size()));
   encodeTexts(h.uarchNames, out.initUarchNames(h.uarchNames.size()));
   out.setModelId(h.modelId);
+  out.setWindow(h.window);
+  out.setChunk(h.chunk);
+  out.setRepresentationDim(h.representationDim);
+  out.setPerInstruction(h.perInstruction);
 }
 
 StreamHeader decodeHeader(wire::StreamHeader::Reader in, const Where& where) {
@@ -74,6 +83,9 @@ StreamHeader decodeHeader(wire::StreamHeader::Reader in, const Where& where) {
   switch (in.getPayload()) {
     case wire::PayloadKind::INSTRUCTIONS: h.payload = PayloadKind::kInstructions; break;
     case wire::PayloadKind::FEATURES: h.payload = PayloadKind::kFeatures; break;
+    case wire::PayloadKind::WINDOWS: h.payload = PayloadKind::kWindows; break;
+    case wire::PayloadKind::REPRESENTATIONS: h.payload = PayloadKind::kRepresentations; break;
+    case wire::PayloadKind::PROGRAM: h.payload = PayloadKind::kProgram; break;
     default: fail(where, "unknown payload kind " + std::to_string(uint16_t(in.getPayload())));
   }
   h.source = in.getSource();
@@ -90,8 +102,18 @@ StreamHeader decodeHeader(wire::StreamHeader::Reader in, const Where& where) {
   if (h.targetNames.empty() != h.uarchNames.empty())
     fail(where, "label layout names targets but no microarchitectures (or the reverse)");
   h.modelId = in.getModelId();
-  if (h.payload == PayloadKind::kFeatures && h.featureColumns.empty())
+  h.window = in.getWindow();
+  h.chunk = in.getChunk();
+  h.representationDim = in.getRepresentationDim();
+  h.perInstruction = in.getPerInstruction();
+  if ((h.payload == PayloadKind::kFeatures || h.payload == PayloadKind::kWindows) &&
+      h.featureColumns.empty())
     fail(where, "feature stream without feature columns");
+  if (h.payload == PayloadKind::kWindows && (h.window == 0 || h.chunk == 0))
+    fail(where, "window stream without window and chunk sizes");
+  if ((h.payload == PayloadKind::kRepresentations || h.payload == PayloadKind::kProgram) &&
+      h.representationDim == 0)
+    fail(where, "representation stream without a representation width");
   return h;
 }
 
@@ -224,6 +246,7 @@ void encodeBatch(const FeatureBatch& batch, wire::FeatureBatch::Builder out) {
   out.setFirstIndex(batch.firstIndex);
   out.setRowCount(static_cast<uint32_t>(batch.rows()));
   out.setColumnCount(batch.columns);
+  out.setContextRows(batch.contextRows);
   out.setValues(asData(batch.values));
   if (!batch.pc.empty()) {
     auto pc = out.initPc(batch.pc.size());
@@ -242,9 +265,14 @@ void decodeBatch(wire::FeatureBatch::Reader in, const StreamHeader& header,
   if (columns != header.featureColumns.size())
     fail(where, "batch has " + std::to_string(columns) + " columns, header names " +
                     std::to_string(header.featureColumns.size()));
+  const size_t context = in.getContextRows();
+  if (header.payload == PayloadKind::kWindows ? context != header.window - 1 : context != 0)
+    fail(where, "batch has " + std::to_string(context) + " context rows, expected " +
+                    std::to_string(header.payload == PayloadKind::kWindows ? header.window - 1 : 0));
   out.firstIndex = in.getFirstIndex();
   out.columns = static_cast<uint32_t>(columns);
-  copyBlob(in.getValues(), rows * columns, "values", where, out.values);
+  out.contextRows = static_cast<uint32_t>(context);
+  copyBlob(in.getValues(), (context + rows) * columns, "values", where, out.values);
   if (header.hasAddresses) {
     auto pc = in.getPc();
     auto addr = in.getDataAddr();
@@ -274,6 +302,76 @@ void decodeBatch(wire::FeatureBatch::Reader in, const StreamHeader& header,
     fail(where, "batch carries labels but the header names no microarchitectures");
   else
     out.labels.clear();
+}
+
+void encodeBatch(const RepresentationBatch& batch, wire::RepresentationBatch::Builder out) {
+  out.setFirstIndex(batch.firstIndex);
+  out.setRowCount(static_cast<uint32_t>(batch.rows()));
+  out.setDim(batch.dim);
+  out.setValues(asData(batch.values));
+  auto counts = out.initInstructions(batch.instructions.size());
+  for (size_t i = 0; i < batch.instructions.size(); ++i) counts.set(i, batch.instructions[i]);
+}
+
+void decodeBatch(wire::RepresentationBatch::Reader in, const StreamHeader& header,
+                 const Where& where, RepresentationBatch& out) {
+  const size_t rows = in.getRowCount();
+  if (in.getDim() != header.representationDim)
+    fail(where, "batch of width " + std::to_string(in.getDim()) + ", header says " +
+                    std::to_string(header.representationDim));
+  auto counts = in.getInstructions();
+  if (counts.size() != rows)
+    fail(where, std::to_string(counts.size()) + " instruction counts for " +
+                    std::to_string(rows) + " rows");
+  out.firstIndex = in.getFirstIndex();
+  out.dim = in.getDim();
+  copyBlob(in.getValues(), rows * out.dim, "values", where, out.values);
+  out.instructions.resize(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    out.instructions[i] = counts[i];
+    if (header.perInstruction && counts[i] != 1)
+      fail(where, "per-instruction stream has a row of " + std::to_string(counts[i]) +
+                      " instructions");
+  }
+}
+
+void encodeBatch(const ProgramRepresentation& program, wire::ProgramRepresentation::Builder out) {
+  out.setInstructions(program.instructions);
+  out.setDim(static_cast<uint32_t>(program.sum.size()));
+  out.setSum(asData(program.sum));
+  auto intervals = out.initIntervals(program.intervals.size());
+  for (size_t i = 0; i < program.intervals.size(); ++i) {
+    intervals[i].setFirstIndex(program.intervals[i].firstIndex);
+    intervals[i].setInstructions(program.intervals[i].instructions);
+    intervals[i].setSum(asData(program.intervals[i].sum));
+  }
+}
+
+void decodeBatch(wire::ProgramRepresentation::Reader in, const StreamHeader& header,
+                 const Where& where, ProgramRepresentation& out) {
+  const size_t dim = header.representationDim;
+  if (in.getDim() != dim)
+    fail(where, "representation of width " + std::to_string(in.getDim()) + ", header says " +
+                    std::to_string(dim));
+  out.instructions = in.getInstructions();
+  copyBlob(in.getSum(), dim, "sum", where, out.sum);
+  out.intervals.clear();
+  uint64_t next = 0, covered = 0;
+  for (auto interval : in.getIntervals()) {
+    IntervalRepresentation r;
+    r.firstIndex = interval.getFirstIndex();
+    r.instructions = interval.getInstructions();
+    if (r.firstIndex != next)
+      fail(where, "interval starts at instruction " + std::to_string(r.firstIndex) +
+                      ", expected " + std::to_string(next));
+    next = r.firstIndex + r.instructions;
+    covered += r.instructions;
+    copyBlob(interval.getSum(), dim, "interval sum", where, r.sum);
+    out.intervals.push_back(std::move(r));
+  }
+  if (!out.intervals.empty() && covered != out.instructions)
+    fail(where, "intervals cover " + std::to_string(covered) + " of " +
+                    std::to_string(out.instructions) + " instructions");
 }
 
 }  // namespace pv::runtime

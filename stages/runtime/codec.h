@@ -10,6 +10,7 @@
 #include "schema/stream.capnp.h"
 #include "stages/core/feature_batch.h"
 #include "stages/core/instruction.h"
+#include "stages/core/representation.h"
 #include "stages/core/stage_error.h"
 #include "stages/core/stream_header.h"
 
@@ -30,5 +31,13 @@ void decodeBatch(wire::InstructionBatch::Reader in, const StreamHeader& header,
 void encodeBatch(const FeatureBatch& batch, wire::FeatureBatch::Builder out);
 void decodeBatch(wire::FeatureBatch::Reader in, const StreamHeader& header,
                  const Where& where, FeatureBatch& out);
+
+void encodeBatch(const RepresentationBatch& batch, wire::RepresentationBatch::Builder out);
+void decodeBatch(wire::RepresentationBatch::Reader in, const StreamHeader& header,
+                 const Where& where, RepresentationBatch& out);
+
+void encodeBatch(const ProgramRepresentation& program, wire::ProgramRepresentation::Builder out);
+void decodeBatch(wire::ProgramRepresentation::Reader in, const StreamHeader& header,
+                 const Where& where, ProgramRepresentation& out);
 
 }  // namespace pv::runtime

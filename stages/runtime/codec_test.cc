@@ -26,8 +26,12 @@ Batch roundTrip(const Batch& in, const StreamHeader& header, Builder init) {
   auto r = reader.getRoot<wire::Message>();
   if constexpr (std::is_same_v<Batch, InstructionBatch>)
     decodeBatch(r.getInstructions(), header, kWhere, out);
-  else
+  else if constexpr (std::is_same_v<Batch, FeatureBatch>)
     decodeBatch(r.getFeatures(), header, kWhere, out);
+  else if constexpr (std::is_same_v<Batch, RepresentationBatch>)
+    decodeBatch(r.getRepresentations(), header, kWhere, out);
+  else
+    decodeBatch(r.getProgram(), header, kWhere, out);
   return out;
 }
 
@@ -54,6 +58,48 @@ RC_GTEST_PROP(Codec, featureBatchesSurviveARoundTrip, ()) {
                                       *rc::gen::arbitrary<bool>());
   FeatureBatch in = testing::genFeatureBatch(h, *rc::gen::inRange<uint64_t>(0, 1 << 30));
   RC_ASSERT(roundTrip(in, h, [](auto root) { return root.initFeatures(); }) == in);
+}
+
+RC_GTEST_PROP(Codec, windowBatchesKeepTheirContextRows, ()) {
+  StreamHeader h = testing::genHeader(PayloadKind::kFeatures, *rc::gen::arbitrary<bool>(), false);
+  h.payload = PayloadKind::kWindows;
+  h.window = *rc::gen::inRange<uint32_t>(1, 9);
+  h.chunk = *rc::gen::inRange<uint32_t>(1, 9);
+  FeatureBatch in = testing::genFeatureBatch(h, *rc::gen::inRange<uint64_t>(0, 1 << 30));
+  in.contextRows = h.window - 1;
+  auto context = testing::genFloats(in.contextRows * in.columns);
+  in.values.insert(in.values.begin(), context.begin(), context.end());
+  FeatureBatch out = roundTrip(in, h, [](auto root) { return root.initFeatures(); });
+  RC_ASSERT(out == in);
+  RC_ASSERT(out.rows() == (in.values.size() / in.columns) - in.contextRows);
+}
+
+RC_GTEST_PROP(Codec, representationBatchesSurviveARoundTrip, ()) {
+  StreamHeader h;
+  h.payload = PayloadKind::kRepresentations;
+  h.representationDim = *rc::gen::inRange<uint32_t>(1, 64);
+  h.perInstruction = *rc::gen::arbitrary<bool>();
+  auto in = testing::genRepresentationBatch(h.representationDim, 17, h.perInstruction);
+  RC_ASSERT(roundTrip(in, h, [](auto root) { return root.initRepresentations(); }) == in);
+}
+
+RC_GTEST_PROP(Codec, programRepresentationsSurviveARoundTrip, ()) {
+  StreamHeader h;
+  h.payload = PayloadKind::kProgram;
+  h.representationDim = *rc::gen::inRange<uint32_t>(1, 64);
+  auto in = testing::genProgram(h.representationDim);
+  RC_ASSERT(roundTrip(in, h, [](auto root) { return root.initProgram(); }) == in);
+}
+
+TEST(Codec, intervalsThatDoNotCoverTheProgramAreRejected) {
+  StreamHeader h;
+  h.payload = PayloadKind::kProgram;
+  h.representationDim = 2;
+  ProgramRepresentation p;
+  p.instructions = 10;
+  p.sum = {1, 2};
+  p.intervals = {{0, 4, {1, 1}}, {4, 4, {0, 1}}};
+  EXPECT_THROW(roundTrip(p, h, [](auto root) { return root.initProgram(); }), StageError);
 }
 
 TEST(Codec, aBatchWhoseColumnCountDisagreesWithTheHeaderIsRejected) {

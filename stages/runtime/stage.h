@@ -131,6 +131,8 @@ class Stage {
  private:
   static uint64_t recordsIn(const InstructionBatch& b) { return b.rows.size(); }
   static uint64_t recordsIn(const FeatureBatch& b) { return b.rows(); }
+  static uint64_t recordsIn(const RepresentationBatch& b) { return b.instructionCount(); }
+  static uint64_t recordsIn(const ProgramRepresentation& p) { return p.instructions; }
   template <class B>
   void countOut(const B& b) { recordsOut_ += recordsIn(b); }
 

@@ -124,6 +124,17 @@ class MessageWriter : public StreamWriter {
     encodeBatch(batch, message.initRoot<wire::Message>().initFeatures());
     send(message);
   }
+  void write(const RepresentationBatch& batch) override {
+    capnp::MallocMessageBuilder message(firstSegmentWords(batch.values.size() / 2 + batch.rows()));
+    encodeBatch(batch, message.initRoot<wire::Message>().initRepresentations());
+    send(message);
+  }
+  void write(const ProgramRepresentation& program) override {
+    capnp::MallocMessageBuilder message(
+        firstSegmentWords(program.sum.size() * (1 + program.intervals.size()) + program.intervals.size() * 4));
+    encodeBatch(program, message.initRoot<wire::Message>().initProgram());
+    send(message);
+  }
   void writeEnd(uint64_t records) override {
     capnp::MallocMessageBuilder message;
     message.initRoot<wire::Message>().initEnd().setRecords(records);
@@ -357,6 +368,12 @@ class MessageReaderBase : public StreamReader {
 
   bool next(InstructionBatch& batch) override { return nextBatch(batch, wire::Message::INSTRUCTIONS); }
   bool next(FeatureBatch& batch) override { return nextBatch(batch, wire::Message::FEATURES); }
+  bool next(RepresentationBatch& batch) override {
+    return nextBatch(batch, wire::Message::REPRESENTATIONS);
+  }
+  bool next(ProgramRepresentation& program) override {
+    return nextBatch(program, wire::Message::PROGRAM);
+  }
 
  protected:
   explicit MessageReaderBase(std::string name) : name_(std::move(name)) {}
@@ -415,12 +432,16 @@ class MessageReaderBase : public StreamReader {
       if (which == want) {
         if constexpr (std::is_same_v<Batch, InstructionBatch>)
           decodeBatch(root.getInstructions(), header_, where, batch);
-        else
+        else if constexpr (std::is_same_v<Batch, FeatureBatch>)
           decodeBatch(root.getFeatures(), header_, where, batch);
+        else if constexpr (std::is_same_v<Batch, RepresentationBatch>)
+          decodeBatch(root.getRepresentations(), header_, where, batch);
+        else
+          decodeBatch(root.getProgram(), header_, where, batch);
         uint64_t count = recordCount(batch);
-        if (batch.firstIndex != records_)
+        if (firstIndexOf(batch, records_) != records_)
           throw StageError(name_, where.position,
-                           "batch starts at record " + std::to_string(batch.firstIndex) +
+                           "batch starts at record " + std::to_string(firstIndexOf(batch, records_)) +
                                ", expected " + std::to_string(records_) + " (records lost or reordered)");
         records_ += count;
         return true;
@@ -441,11 +462,11 @@ class MessageReaderBase : public StreamReader {
           throw StageError(name_, where.position, "second stream header inside a stream");
         case wire::Message::INSTRUCTIONS:
         case wire::Message::FEATURES:
+        case wire::Message::REPRESENTATIONS:
+        case wire::Message::PROGRAM:
           throw StageError(name_, where.position,
-                           std::string("expected ") +
-                               (want == wire::Message::FEATURES ? "feature" : "instruction") +
-                               " batches, the stream carries " +
-                               (which == wire::Message::FEATURES ? "features" : "instructions"));
+                           std::string("expected ") + kindName(want) + ", the stream carries " +
+                               kindName(which));
         default:
           throw StageError(name_, where.position,
                            "unknown message kind " + std::to_string(static_cast<int>(which)));
@@ -457,6 +478,22 @@ class MessageReaderBase : public StreamReader {
 
   static uint64_t recordCount(const InstructionBatch& b) { return b.rows.size(); }
   static uint64_t recordCount(const FeatureBatch& b) { return b.rows(); }
+  static uint64_t recordCount(const RepresentationBatch& b) { return b.instructionCount(); }
+  static uint64_t recordCount(const ProgramRepresentation& p) { return p.instructions; }
+  // Where a batch says it starts; a program representation covers the whole
+  // stream, so it starts wherever the reader is.
+  template <class B>
+  static uint64_t firstIndexOf(const B& b, uint64_t) { return b.firstIndex; }
+  static uint64_t firstIndexOf(const ProgramRepresentation&, uint64_t at) { return at; }
+  static const char* kindName(wire::Message::Which which) {
+    switch (which) {
+      case wire::Message::INSTRUCTIONS: return "instruction batches";
+      case wire::Message::FEATURES: return "feature batches";
+      case wire::Message::REPRESENTATIONS: return "representation batches";
+      case wire::Message::PROGRAM: return "a program representation";
+      default: return "other messages";
+    }
+  }
 
  protected:
   std::string name_;

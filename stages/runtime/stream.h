@@ -18,6 +18,7 @@
 
 #include "stages/core/feature_batch.h"
 #include "stages/core/instruction.h"
+#include "stages/core/representation.h"
 #include "stages/core/stage_error.h"
 #include "stages/core/stream_header.h"
 
@@ -48,6 +49,8 @@ class StreamWriter {
   virtual void writeHeader(const StreamHeader& header) = 0;
   virtual void write(const InstructionBatch& batch) = 0;
   virtual void write(const FeatureBatch& batch) = 0;
+  virtual void write(const RepresentationBatch& batch) = 0;
+  virtual void write(const ProgramRepresentation& program) = 0;
   // Closes a complete stream.
   virtual void writeEnd(uint64_t records) = 0;
   // Closes a failed stream (instead of writeEnd).
@@ -73,6 +76,8 @@ class StreamReader {
   // and StageError when the batch is not of the requested kind.
   virtual bool next(InstructionBatch& batch) = 0;
   virtual bool next(FeatureBatch& batch) = 0;
+  virtual bool next(RepresentationBatch& batch) = 0;
+  virtual bool next(ProgramRepresentation& program) = 0;
   // Records read so far.
   virtual uint64_t records() const = 0;
   virtual const std::string& name() const = 0;

@@ -7,6 +7,7 @@
 
 #include "stages/core/feature_batch.h"
 #include "stages/core/instruction.h"
+#include "stages/core/representation.h"
 #include "stages/core/stream_header.h"
 
 namespace pv::testing {
@@ -106,6 +107,42 @@ inline FeatureBatch genFeatureBatch(const StreamHeader& h, uint64_t firstIndex,
   }
   if (h.labelled()) b.labels = genFloats(rows * h.labelWidth());
   return b;
+}
+
+}  // namespace pv::testing
+
+namespace pv::testing {
+
+inline RepresentationBatch genRepresentationBatch(uint32_t dim, uint64_t firstIndex,
+                                                  bool perInstruction) {
+  RepresentationBatch b;
+  b.firstIndex = firstIndex;
+  b.dim = dim;
+  size_t rows = *rc::gen::inRange<size_t>(0, 20);
+  for (size_t r = 0; r < rows; ++r)
+    b.instructions.push_back(perInstruction ? 1 : *rc::gen::inRange<uint32_t>(1, 5000));
+  b.values = genFloats(rows * dim);
+  return b;
+}
+
+inline ProgramRepresentation genProgram(uint32_t dim) {
+  ProgramRepresentation p;
+  auto genSum = [&] {
+    return *rc::gen::container<std::vector<double>>(dim, rc::gen::map(rc::gen::arbitrary<int64_t>(),
+                                                                      [](int64_t v) { return v / 1024.0; }));
+  };
+  p.sum = genSum();
+  int intervals = *rc::gen::inRange(0, 4);
+  for (int i = 0; i < intervals; ++i) {
+    IntervalRepresentation r;
+    r.firstIndex = p.instructions;
+    r.instructions = *rc::gen::inRange<uint64_t>(1, 1u << 30);
+    r.sum = genSum();
+    p.instructions += r.instructions;
+    p.intervals.push_back(r);
+  }
+  if (intervals == 0) p.instructions = *rc::gen::inRange<uint64_t>(0, 1ull << 40);
+  return p;
 }
 
 }  // namespace pv::testing
