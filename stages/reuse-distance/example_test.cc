@@ -129,7 +129,7 @@ std::vector<std::string> featureLines(const std::vector<Instruction>& insts, siz
 
 TEST(FeaturePath, ReproducesTheOriginalFeaturesOfTheGem5Example) {
   const std::string dir = exampleDir();
-  if (dir.empty()) GTEST_SKIP() << "gem5 example not found (set PV_EXAMPLE_DIR)";
+  ASSERT_FALSE(dir.empty()) << "gem5 example not found (run from the repository root)";
   const std::vector<Instruction> insts = readExample(dir);
   const std::vector<std::string> expected = readLines(dir + "/features.expected.txt");
   ASSERT_EQ(insts.size(), 21u);
@@ -143,7 +143,7 @@ TEST(FeaturePath, ReproducesTheOriginalFeaturesOfTheGem5Example) {
 
 TEST(FeaturePath, ReproducesTheOriginalFeaturesFromTheGem5TraceReader) {
   const std::string dir = exampleDir();
-  if (dir.empty()) GTEST_SKIP() << "gem5 example not found (set PV_EXAMPLE_DIR)";
+  ASSERT_FALSE(dir.empty()) << "gem5 example not found (run from the repository root)";
   const std::vector<std::string> expected = readLines(dir + "/features.expected.txt");
   gem5::Gem5TraceReader reader(gem5::openedSource(runtime::openByteSource(dir + "/trace.txt")),
                                gem5::openedSource(runtime::openByteSource(dir + "/trace.sq.txt")));

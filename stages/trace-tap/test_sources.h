@@ -1,6 +1,7 @@
 // Test helpers: in-memory ByteSources (whole strings read in small pieces,
 // and a bounded pipe that blocks its writer like a named pipe does), and
-// the example trace of ../shared/data/gem5-example.
+// the example trace (examples/gem5-arm-21: the same files as
+// ../shared/data/gem5-example; tests run from the repository root).
 #pragma once
 
 #include <algorithm>
@@ -20,7 +21,7 @@
 namespace pv::gem5::testing {
 
 // Tests run from the repository root.
-inline const std::string kExampleDir = "../shared/data/gem5-example";
+inline const std::string kExampleDir = "examples/gem5-arm-21";
 
 inline std::string readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -3,8 +3,16 @@
 # exactly, through every way of feeding it.
 set -euo pipefail
 OUT=$1
+# The shared reference data when it is beside the checkout (as in CI), else
+# the embedded copy; the two must be identical.
 DATA=../shared/data/gem5-example
-[ -f "$DATA/trace.txt" ] || DATA=examples/gem5-arm-21
+if [ -f "$DATA/trace.txt" ]; then
+  for f in trace.txt trace.sq.txt features.expected.txt targets.expected.txt; do
+    cmp "$DATA/$f" "examples/gem5-arm-21/$f"
+  done
+else
+  DATA=examples/gem5-arm-21
+fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # 1. tap | feature | reuse-distance
