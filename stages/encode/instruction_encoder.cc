@@ -7,15 +7,21 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/add.h>
+#include <ATen/ops/addmm.h>
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/gru.h>
 #include <ATen/ops/lstm.h>
+#include <ATen/ops/sigmoid.h>
+#include <ATen/ops/tanh.h>
 #include <ATen/ops/zeros.h>
 #include <c10/core/InferenceMode.h>
 #include <dlfcn.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -75,12 +81,44 @@ std::vector<ParameterInfo> parameterLayout(const EncoderConfig& config) {
 
 // ---------------------------------------------------------------- Impl
 
+namespace {
+
+// Time steps the CPU kernel projects at once (one GEMM per layer per block).
+constexpr int64_t kBlockSteps = 32;
+
+// Where the ReLU outputs of a forward's last `keep` steps go, per sequence b
+// of the forward: each[(b * keep + s) * H + h] (when not null) and
+// sums[b * H + h] += ... (when not null; in double, in step order).
+struct Outputs {
+  int64_t keep = 1;
+  float* each = nullptr;
+  double* sums = nullptr;
+};
+
+void setOpenBlasThreads(int n) {
+  using Fn = void(int);
+  if (auto* set = reinterpret_cast<Fn*>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
+}
+
+}  // namespace
+
 struct InstructionEncoder::Impl {
+  // A layer's weights as the CPU kernel uses them (views of `params`, plus
+  // the summed bias of the LSTM).
+  struct CpuLayer {
+    at::Tensor wih, whh;  // [G*H, in], [G*H, H]
+    at::Tensor biasP;     // added to the input projection: LSTM b_ih + b_hh, GRU b_ih
+    at::Tensor biasQ;     // GRU: b_hh (inside r * (W_hn h + b_hn))
+  };
+
   EncoderConfig config;
   std::vector<ParameterInfo> layout;
   std::vector<at::Tensor> params;  // layout order, float32, contiguous, on `device`
+  std::vector<CpuLayer> layers;    // CPU only
   at::Device device = at::kCPU;
   mutable std::atomic<int64_t> forwards{0};
+
+  bool lstm() const { return config.arch == Arch::kLstm; }
 
   size_t indexOf(std::string_view name) const {
     for (size_t i = 0; i < layout.size(); ++i)
@@ -88,33 +126,172 @@ struct InstructionEncoder::Impl {
     throw std::invalid_argument("encoder: no parameter named '" + std::string(name) + "'");
   }
 
-  // Activation bytes of one sequence step of one batch element (input copy,
-  // input projection of all steps, per-layer outputs, a gate workspace).
-  int64_t bytesPerStep() const {
-    const int64_t gh = int64_t{config.gates()} * config.hidden;
-    return 4 * (config.features + 2 * gh + int64_t{config.layers + 1} * config.hidden);
+  void refreshLayer(int l) {
+    if (!device.is_cpu()) return;
+    CpuLayer& w = layers.at(l);
+    w.wih = params[4 * l];
+    w.whh = params[4 * l + 1];
+    w.biasP = lstm() ? at::add(params[4 * l + 2], params[4 * l + 3]) : params[4 * l + 2];
+    w.biasQ = params[4 * l + 3];
+  }
+
+  // Activation bytes per sequence of one forward call: the kernel's block
+  // buffers (input, projections, two layer outputs) and the states (CPU), or
+  // every step of every layer (at::lstm on other devices).
+  int64_t bytesPerSequence(int64_t steps, bool aten) const {
+    const int64_t h = config.hidden, gh = int64_t{config.gates()} * h;
+    const int64_t perStep = config.features + gh + 2 * h;
+    if (device.is_cpu() && !aten)
+      return 4 * (std::min(steps, kBlockSteps) * perStep + (2 * config.layers + 3) * h + gh);
+    return 4 * steps * (perStep + gh + int64_t{config.layers} * h);
   }
 
   int64_t batchFor(const EncodeOptions& o, int64_t steps) const {
     if (o.perForward > 0) return o.perForward;
-    return std::max<int64_t>(1, o.memoryBudgetBytes / (steps * bytesPerStep()));
+    return std::max<int64_t>(1, o.memoryBudgetBytes / bytesPerSequence(steps, o.atenRnn));
   }
 
-  // The RNN over input [B, T, F] (any strides) from a zero state. Returns the
-  // last layer's output [B, T, H], or only its last step [B, H] when
-  // `lastOnly`. No ReLU yet.
-  at::Tensor run(const at::Tensor& input, bool lastOnly) const {
+  // ---- the forward pass over input [B, T, F] (any strides) from a zero state
+
+  void forward(const at::Tensor& input, const Outputs& out, bool aten) const {
     forwards.fetch_add(1, std::memory_order_relaxed);
-    const int64_t b = input.size(0);
-    at::Tensor h0 = at::zeros({config.layers, b, config.hidden}, input.options());
-    if (config.arch == Arch::kLstm) {
-      auto r = at::lstm(input, {h0, h0}, params, /*has_biases=*/true, config.layers,
-                        /*dropout=*/0.0, /*train=*/false, /*bidirectional=*/false,
-                        /*batch_first=*/true);
-      return lastOnly ? std::get<1>(r).select(0, config.layers - 1) : std::get<0>(r);
+    if (device.is_cpu() && !aten) {
+      // Sequences are independent: each worker runs whole sequences with one
+      // BLAS thread, so threads meet once per forward, not once per step.
+      static std::once_flag once;
+      std::call_once(once, [] { setOpenBlasThreads(1); });
+      at::parallel_for(0, input.size(0), 1, [&](int64_t b0, int64_t b1) {
+        cpuForward(input.narrow(0, b0, b1 - b0), b0, out);
+      });
+    } else {
+      atenForward(input, out);
     }
-    auto r = at::gru(input, h0, params, true, config.layers, 0.0, false, false, true);
-    return lastOnly ? std::get<1>(r).select(0, config.layers - 1) : std::get<0>(r);
+  }
+
+  // The CPU kernel for sequences [b0, b0 + in.size(0)) of a forward. Per time
+  // block: one GEMM projects the block's inputs; per step one GEMM adds
+  // W_hh h and ATen's vectorised sigmoid/tanh plus plain loops update the
+  // state in place. Nothing is allocated per step.
+  void cpuForward(const at::Tensor& in, int64_t b0, const Outputs& out) const {
+    const int64_t b = in.size(0), steps = in.size(1), f = config.features;
+    const int64_t h = config.hidden, gh = int64_t{config.gates()} * h;
+    const int64_t tb = std::min(kBlockSteps, steps);
+    const auto fl = at::TensorOptions().dtype(at::kFloat);
+    at::Tensor xbuf = at::empty({b * tb * f}, fl);
+    at::Tensor pbuf = at::empty({b * tb * gh}, fl);
+    at::Tensor ybuf[2] = {at::empty({b * tb * h}, fl), at::empty({b * tb * h}, fl)};
+    at::Tensor hstate = at::zeros({config.layers, b, h}, fl);
+    at::Tensor cstate = at::zeros({config.layers, b, h}, fl);
+    at::Tensor q = at::empty({b, gh}, fl);    // GRU: W_hh h + b_hh
+    at::Tensor tmp = at::empty({b, h}, fl);   // LSTM: tanh(c)
+    const int64_t firstKept = steps - out.keep;
+
+    for (int64_t t0 = 0; t0 < steps; t0 += tb) {
+      const int64_t n = std::min(tb, steps - t0);
+      at::Tensor x = xbuf.narrow(0, 0, b * n * f).view({b, n, f});
+      x.copy_(in.narrow(1, t0, n));
+      at::Tensor layerIn = x.view({b * n, f});
+      for (int l = 0; l < config.layers; ++l) {
+        const CpuLayer& w = layers[l];
+        at::Tensor p = pbuf.narrow(0, 0, b * n * gh).view({b * n, gh});
+        at::addmm_out(p, w.biasP, layerIn, w.wih.t());
+        at::Tensor p3 = p.view({b, n, gh});
+        at::Tensor y = ybuf[l % 2].narrow(0, 0, b * n * h).view({b, n, h});
+        float* const yp = y.data_ptr<float>();
+        for (int64_t s = 0; s < n; ++s) {
+          // Previous output of this layer: the state at a block's first step.
+          at::Tensor prev = s == 0 ? hstate[l] : y.select(1, s - 1);
+          const float* hp = prev.data_ptr<float>();
+          const int64_t hpStride = s == 0 ? h : n * h;
+          at::Tensor g = p3.select(1, s);  // [b, G*H], row stride n * G*H
+          float* const gp = g.data_ptr<float>();
+          float* const ys = yp + s * h;
+          if (lstm()) {
+            g.addmm_(prev, w.whh.t());
+            g.narrow(1, 0, 2 * h).sigmoid_();
+            g.narrow(1, 2 * h, h).tanh_();
+            g.narrow(1, 3 * h, h).sigmoid_();
+            float* const cp = cstate[l].data_ptr<float>();
+            for (int64_t r = 0; r < b; ++r) {
+              const float* gr = gp + r * n * gh;
+              float* cr = cp + r * h;
+              for (int64_t k = 0; k < h; ++k) cr[k] = gr[h + k] * cr[k] + gr[k] * gr[2 * h + k];
+            }
+            at::tanh_out(tmp, cstate[l]);
+            const float* tp = tmp.data_ptr<float>();
+            for (int64_t r = 0; r < b; ++r) {
+              const float* gr = gp + r * n * gh + 3 * h;
+              const float* tr = tp + r * h;
+              float* yr = ys + r * n * h;
+              for (int64_t k = 0; k < h; ++k) yr[k] = gr[k] * tr[k];
+            }
+          } else {
+            at::addmm_out(q, w.biasQ, prev, w.whh.t());
+            const float* qp = q.data_ptr<float>();
+            for (int64_t r = 0; r < b; ++r) {
+              float* gr = gp + r * n * gh;
+              const float* qr = qp + r * gh;
+              for (int64_t k = 0; k < 2 * h; ++k) gr[k] += qr[k];
+            }
+            g.narrow(1, 0, 2 * h).sigmoid_();  // r, z
+            for (int64_t r = 0; r < b; ++r) {
+              float* gr = gp + r * n * gh;
+              const float* qr = qp + r * gh;
+              for (int64_t k = 0; k < h; ++k) gr[2 * h + k] += gr[k] * qr[2 * h + k];
+            }
+            g.narrow(1, 2 * h, h).tanh_();  // n
+            for (int64_t r = 0; r < b; ++r) {
+              const float* gr = gp + r * n * gh;
+              const float* hr = hp + r * hpStride;
+              float* yr = ys + r * n * h;
+              for (int64_t k = 0; k < h; ++k) {
+                const float z = gr[h + k];
+                yr[k] = (1.0f - z) * gr[2 * h + k] + z * hr[k];
+              }
+            }
+          }
+        }
+        hstate[l].copy_(y.select(1, n - 1));
+        layerIn = y.view({b * n, h});
+      }
+      // ReLU of the last layer's kept steps to the outputs.
+      const float* yl = layerIn.data_ptr<float>();
+      for (int64_t s = std::max<int64_t>(0, firstKept - t0); s < n; ++s) {
+        const int64_t kept = t0 + s - firstKept;
+        for (int64_t r = 0; r < b; ++r) {
+          const float* yr = yl + (r * n + s) * h;
+          if (out.each != nullptr) {
+            float* e = out.each + ((b0 + r) * out.keep + kept) * h;
+            for (int64_t k = 0; k < h; ++k) e[k] = std::max(yr[k], 0.0f);
+          }
+          if (out.sums != nullptr) {
+            double* sum = out.sums + (b0 + r) * h;
+            for (int64_t k = 0; k < h; ++k) sum[k] += std::max(yr[k], 0.0f);
+          }
+        }
+      }
+    }
+  }
+
+  // at::lstm / at::gru (devices other than the CPU, or asked for): every
+  // step of every layer is materialised, and allocated per step.
+  void atenForward(const at::Tensor& input, const Outputs& out) const {
+    const int64_t b = input.size(0), steps = input.size(1), h = config.hidden;
+    at::Tensor h0 = at::zeros({config.layers, b, h}, input.options());
+    at::Tensor y;
+    if (lstm()) {
+      y = std::get<0>(at::lstm(input, {h0, h0}, params, /*has_biases=*/true, config.layers,
+                               /*dropout=*/0.0, /*train=*/false, /*bidirectional=*/false,
+                               /*batch_first=*/true));
+    } else {
+      y = std::get<0>(at::gru(input, h0, params, true, config.layers, 0.0, false, false, true));
+    }
+    at::Tensor r = y.narrow(1, steps - out.keep, out.keep).relu().to(at::kCPU);
+    if (out.each != nullptr)
+      at::from_blob(out.each, {b, out.keep, h}, at::TensorOptions().dtype(at::kFloat)).copy_(r);
+    if (out.sums != nullptr)
+      at::from_blob(out.sums, {b, h}, at::TensorOptions().dtype(at::kDouble))
+          .add_(r.to(at::kDouble).sum(1));
   }
 
   // Rows [first, first + count) of the caller's buffer as a flat tensor on
@@ -126,39 +303,43 @@ struct InstructionEncoder::Impl {
     return device.is_cpu() ? host : host.to(device);
   }
 
-  // Calls sink(firstInstruction, r) for consecutive groups of instructions,
-  // r = [count, H] (ReLU applied, on the device), covering [0, n) in order.
-  template <typename Sink>
-  void exact(const float* rows, int64_t n, const EncodeOptions& o, Sink&& sink) const {
+  // ---- the two modes
+
+  // R_i of instructions [0, n) to each[i * H ...], windows batched
+  // batchFor(W) per forward.
+  void exact(const float* rows, int64_t n, const EncodeOptions& o, float* each) const {
     const int64_t w = config.window, f = config.features;
     const int64_t per = batchFor(o, w);  // windows
     for (int64_t i0 = 0; i0 < n; i0 += per) {
       const int64_t b = std::min(per, n - i0);
       // Instruction i sits at row C + i; its window is rows [i, i + W).
       at::Tensor base = rowsOnDevice(rows, i0, b - 1 + w);
-      at::Tensor windows = base.as_strided({b, w, f}, {f, f, 1});
-      sink(i0, run(windows, /*lastOnly=*/true).relu());
+      forward(base.as_strided({b, w, f}, {f, f, 1}),
+              Outputs{1, each + i0 * config.hidden, nullptr}, o.atenRnn);
     }
   }
 
-  // Calls sink(firstChunk, r) with r = [chunks, k, H] (ReLU applied, on the
-  // device) for consecutive groups of chunks covering [0, n) in order.
-  template <typename Sink>
-  void chunked(const float* rows, int64_t n, const EncodeOptions& o, Sink&& sink) const {
-    const int64_t c = config.context(), f = config.features, k = o.chunk;
+  // Chunks of K: R_i to each[i * H ...] and/or chunk sums to sums[j * H ...]
+  // (zeroed here), chunks batched batchFor(C + K) per forward.
+  void chunked(const float* rows, int64_t n, const EncodeOptions& o, float* each,
+               double* sums) const {
+    const int64_t c = config.context(), f = config.features, k = o.chunk, h = config.hidden;
     const int64_t full = n / k, rest = n % k;
     const int64_t per = batchFor(o, c + k);  // chunks
+    if (sums != nullptr) std::fill_n(sums, chunkCount(n, k) * h, 0.0);
+    auto eachAt = [h, k](float* p, int64_t chunk) { return p ? p + chunk * k * h : p; };
+    auto sumAt = [h](double* p, int64_t chunk) { return p ? p + chunk * h : p; };
     for (int64_t j0 = 0; j0 < full; j0 += per) {
       const int64_t b = std::min(per, full - j0);
       // Chunk j is rows [jK, jK + C + K): consecutive chunks overlap by C rows.
       at::Tensor base = rowsOnDevice(rows, j0 * k, (b - 1) * k + c + k);
-      at::Tensor seqs = base.as_strided({b, c + k, f}, {k * f, f, 1});
-      sink(j0, run(seqs, false).narrow(1, c, k).relu());
+      forward(base.as_strided({b, c + k, f}, {k * f, f, 1}),
+              Outputs{k, eachAt(each, j0), sumAt(sums, j0)}, o.atenRnn);
     }
     if (rest > 0) {
       at::Tensor base = rowsOnDevice(rows, full * k, c + rest);
-      at::Tensor seq = base.view({1, c + rest, f});
-      sink(full, run(seq, false).narrow(1, c, rest).relu());
+      forward(base.view({1, c + rest, f}), Outputs{rest, eachAt(each, full), sumAt(sums, full)},
+              o.atenRnn);
     }
   }
 
@@ -178,27 +359,27 @@ struct InstructionEncoder::Impl {
       throw std::invalid_argument("encoder: sums must hold chunkCount(n, chunk) * hidden values");
     if (n == 0) return;
     c10::InferenceMode guard;
-    constexpr auto dtype = std::is_same_v<T, double> ? at::kDouble : at::kFloat;
-    if (o.mode == EncodeMode::kChunked) {
-      chunked(rows, n, o, [&](int64_t j0, const at::Tensor& r) {
-        at::Tensor dst = at::from_blob(out.data() + j0 * h, {r.size(0), h},
-                                       at::TensorOptions().dtype(dtype));
-        dst.copy_(r.sum(1, /*keepdim=*/false, at::kDouble));
-      });
-      return;
+    std::vector<double> acc;
+    double* dst = nullptr;
+    if constexpr (std::is_same_v<T, double>) {
+      dst = out.data();
+    } else {
+      acc.resize(out.size());
+      dst = acc.data();
     }
-    // Exact: windows are batched regardless of chunks; add them up per chunk
-    // in double on the host.
-    std::vector<double> acc(out.size(), 0.0);
-    exact(rows, n, o, [&](int64_t i0, const at::Tensor& r) {
-      at::Tensor host = r.to(at::kCPU, at::kFloat).contiguous();
-      const float* p = host.data_ptr<float>();
-      for (int64_t i = 0; i < host.size(0); ++i) {
-        double* s = acc.data() + ((i0 + i) / k) * h;
-        for (int64_t x = 0; x < h; ++x) s[x] += p[i * h + x];
+    if (o.mode == EncodeMode::kChunked) {
+      chunked(rows, n, o, nullptr, dst);
+    } else {
+      // Exact: every R_i, then added up per chunk in double, in order.
+      std::vector<float> each(n * h);
+      exact(rows, n, o, each.data());
+      std::fill_n(dst, out.size(), 0.0);
+      for (int64_t i = 0; i < n; ++i) {
+        double* s = dst + (i / k) * h;
+        for (int64_t x = 0; x < h; ++x) s[x] += each[i * h + x];
       }
-    });
-    std::copy(acc.begin(), acc.end(), out.begin());
+    }
+    if constexpr (!std::is_same_v<T, double>) std::copy(acc.begin(), acc.end(), out.begin());
   }
 };
 
@@ -210,6 +391,7 @@ InstructionEncoder::InstructionEncoder(const EncoderConfig& config)
   impl_->layout = parameterLayout(config);
   for (const auto& p : impl_->layout)
     impl_->params.push_back(at::empty(p.shape, at::TensorOptions().dtype(at::kFloat)));
+  impl_->layers.resize(config.layers);
   initRandom(0);
 }
 
@@ -237,6 +419,7 @@ void InstructionEncoder::setParameter(std::string_view name, std::span<const flo
   at::Tensor src = at::from_blob(const_cast<float*>(values.data()), info.shape,
                                  at::TensorOptions().dtype(at::kFloat));
   impl_->params[i].copy_(src);
+  impl_->refreshLayer(static_cast<int>(i / 4));
 }
 
 void InstructionEncoder::initRandom(uint64_t seed) {
@@ -281,6 +464,7 @@ void InstructionEncoder::setDevice(const std::string& device) {
   }
   for (auto& p : impl_->params) p = p.to(d).contiguous();
   impl_->device = d;
+  for (int l = 0; l < impl_->config.layers; ++l) impl_->refreshLayer(l);
 }
 
 std::string InstructionEncoder::device() const { return impl_->device.str(); }
@@ -307,18 +491,10 @@ void InstructionEncoder::encodeEach(const float* rows, int64_t n, const EncodeOp
     throw std::invalid_argument("encoder: output must hold n * hidden values");
   if (n == 0) return;
   c10::InferenceMode guard;
-  auto copyTo = [&](int64_t first, const at::Tensor& r) {
-    at::Tensor dst = at::from_blob(out.data() + first * h, r.sizes(),
-                                   at::TensorOptions().dtype(at::kFloat));
-    dst.copy_(r);
-  };
-  if (options.mode == EncodeMode::kExact) {
-    impl_->exact(rows, n, options, copyTo);
-  } else {
-    impl_->chunked(rows, n, options, [&](int64_t j0, const at::Tensor& r) {
-      copyTo(j0 * options.chunk, r);
-    });
-  }
+  if (options.mode == EncodeMode::kExact)
+    impl_->exact(rows, n, options, out.data());
+  else
+    impl_->chunked(rows, n, options, out.data(), nullptr);
 }
 
 int64_t InstructionEncoder::forwardBatch(const EncodeOptions& options) const {
@@ -368,10 +544,17 @@ Fn* blasSymbol(const char* name) {
 void setCpuThreads(int n) {
   if (n < 1) throw std::invalid_argument("encoder: threads must be >= 1");
   at::set_num_threads(n);
-  if (auto* set = blasSymbol<void(int)>("openblas_set_num_threads")) set(n);
+  setOpenBlasThreads(1);
 }
 
 int cpuThreads() { return at::get_num_threads(); }
+
+int availableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  return std::max(1, CPU_COUNT(&set));
+}
 
 bool cudaAvailable() { return at::hasCUDA(); }
 

@@ -35,14 +35,24 @@
 // Results do not depend on how many chunks or windows a forward call batches
 // (up to float rounding in the BLAS kernels, ~1e-6 relative).
 //
-// Threads and devices: LibTorch's CPU thread count is process-wide
-// (setCpuThreads). CUDA is used only when LibTorch was built with it
-// (cudaAvailable(); Debian's libtorch-dev is CPU only); setDevice throws
-// std::runtime_error otherwise.
+// Speed (CPU): perfvec's own kernel runs the recurrence in place over time
+// blocks (one GEMM per block for the input projection, one per step for
+// W_hh h, LibTorch's vectorised sigmoid/tanh; nothing allocated per step) and
+// splits a forward's sequences over the LibTorch threads, each with one BLAS
+// thread. GEMMs are only efficient with many sequences per forward: pass at
+// least ~32 chunks (or windows) per thread to each call; a call with one
+// chunk runs ~10x slower per instruction. Numbers: bench/encode.
+//
+// Threads and devices: the thread count is process-wide (setCpuThreads;
+// LibTorch's default here is 1). CUDA is used only when LibTorch was built
+// with it (cudaAvailable(); Debian's libtorch-dev is CPU only); setDevice
+// throws std::runtime_error otherwise. On CUDA the encoder runs at::lstm /
+// at::gru (cuDNN).
 //
 // Errors: bad shapes, names or sizes throw std::invalid_argument; none of the
 // calls print. This header does not include LibTorch (pimpl), so users of the
-// encoder compile without its headers.
+// encoder compile without its headers. An encoder may be used from one
+// thread at a time.
 #pragma once
 
 #include <cstdint>
@@ -105,6 +115,10 @@ struct EncodeOptions {
   int64_t perForward = 0;
   // Activation memory one forward call may use when perForward is 0.
   int64_t memoryBudgetBytes = int64_t{256} << 20;
+  // Run LibTorch's at::lstm / at::gru instead of perfvec's CPU kernel (always
+  // so on CUDA). Same results to float rounding; on the CPU ~3x slower,
+  // allocation-bound (see bench_encode) and memory ~ every step of a chunk.
+  bool atenRnn = false;
 };
 
 class InstructionEncoder {
@@ -187,10 +201,15 @@ class FeatureNormaliser {
 
 // --- Process-wide CPU settings (LibTorch and the BLAS it loaded).
 
-// Sets LibTorch's intra-op threads (at::set_num_threads) and, when the loaded
-// BLAS is OpenBLAS, its thread count too (openblas_set_num_threads), so both
-// pools agree. n >= 1.
+// Sets LibTorch's intra-op threads (at::set_num_threads) to n >= 1 and
+// OpenBLAS's own pool to 1 thread: the encoder parallelises over sequences,
+// one BLAS thread per worker (two thread pools spinning against each other
+// on a shared machine cost up to 10x). The first CPU forward also sets
+// OpenBLAS to 1 thread.
 void setCpuThreads(int n);
+// The CPUs this process may run on (sched_getaffinity): the thread count a
+// stage should default to.
+int availableCpus();
 // LibTorch's intra-op thread count.
 int cpuThreads();
 // True when LibTorch has a usable CUDA device.
