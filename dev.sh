@@ -21,7 +21,7 @@ PACKAGES=(
   capnproto libcapnp-dev
   libzmq3-dev cppzmq-dev
   libzstd-dev zstd
-  libcli11-dev libfmt-dev
+  libcli11-dev libfmt-dev libxxhash-dev
   libgtest-dev librapidcheck-dev
   libtomlplusplus-dev
   libtorch-dev libopenblas0-pthread

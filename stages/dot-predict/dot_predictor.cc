@@ -1,0 +1,50 @@
+// DotPredictor: dot products of R_p with each M_u row.
+
+#include "stages/dot-predict/dot_predictor.h"
+
+#include "stages/core/stage_error.h"
+
+namespace pv {
+
+size_t timeTargetIndex(const Model& model) {
+  for (size_t t = 0; t < model.targetNames.size(); ++t)
+    if (model.targetNames[t] == "commit") return t;
+  return 0;
+}
+
+Prediction predict(const std::vector<double>& r, uint64_t firstIndex, uint64_t instructions,
+                   const std::string& encoderHash, const Model& model, const std::string& where) {
+  if (encoderHash != model.encoderHash)
+    throw StageError(where, "",
+                     "representation made by encoder " + (encoderHash.empty() ? "<unknown>" : encoderHash) +
+                         " cannot be combined with microarchitectures of encoder " + model.encoderHash +
+                         " (re-encode the program with this model)");
+  const size_t hidden = model.architecture.hidden;
+  if (r.size() != hidden)
+    throw StageError(where, "", "representation of width " + std::to_string(r.size()) +
+                                    ", the model's is " + std::to_string(hidden));
+  Prediction p;
+  p.firstIndex = firstIndex;
+  p.instructions = instructions;
+  const size_t time = timeTargetIndex(model);
+  for (const auto& u : model.uarchs) {
+    UarchPrediction up;
+    up.uarch = u.name;
+    up.clockGhz = u.clockGhz;
+    for (size_t t = 0; t < model.targetNames.size(); ++t) {
+      const float* m = u.representation.data() + t * hidden;
+      double dot = 0;
+      for (size_t d = 0; d < hidden; ++d) dot += r[d] * m[d];
+      up.targets.push_back(dot);
+    }
+    up.timeNs = up.targets[time] / 10.0;  // targets are in 0.1 ns
+    if (up.clockGhz > 0) {
+      up.cycles = up.timeNs * up.clockGhz;
+      if (instructions > 0) up.cpi = up.cycles / static_cast<double>(instructions);
+    }
+    p.uarchs.push_back(std::move(up));
+  }
+  return p;
+}
+
+}  // namespace pv

@@ -1,0 +1,147 @@
+// pv-dot-predict: predicted execution time of a program on every
+// microarchitecture of a model: T = R_p . M_u.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+#include <iostream>
+#include <map>
+
+#include "stages/dot-predict/dot_predictor.h"
+#include "stages/runtime/stream.h"
+
+namespace {
+
+enum class Format { kText, kCsv, kJson };
+
+void print(const pv::Prediction& p, const pv::Model& model, Format format, bool allTargets,
+           bool interval, std::string& out) {
+  auto it = std::back_inserter(out);
+  for (const auto& u : p.uarchs) {
+    switch (format) {
+      case Format::kText:
+        if (interval) fmt::format_to(it, "{:>12} {:>12} ", p.firstIndex, p.instructions);
+        fmt::format_to(it, "{:<24} {:>16.6g} ", u.uarch, u.timeNs);
+        if (u.clockGhz > 0)
+          fmt::format_to(it, "{:>16.6g} {:>9.4f}", u.cycles, u.cpi);
+        else
+          fmt::format_to(it, "{:>16} {:>9}", "-", "-");
+        if (allTargets)
+          for (double t : u.targets) fmt::format_to(it, " {:>12.6g}", t);
+        out += '\n';
+        break;
+      case Format::kCsv:
+        if (interval) fmt::format_to(it, "{},{},", p.firstIndex, p.instructions);
+        fmt::format_to(it, "{},{:.9g},{:.9g},{:.9g},{:.9g}", u.uarch, u.timeNs, u.clockGhz, u.cycles, u.cpi);
+        if (allTargets)
+          for (double t : u.targets) fmt::format_to(it, ",{:.9g}", t);
+        out += '\n';
+        break;
+      case Format::kJson:
+        fmt::format_to(it, "{{\"uarch\":\"{}\",\"first_index\":{},\"instructions\":{},\"time_ns\":{:.9g}",
+                       u.uarch, p.firstIndex, p.instructions, u.timeNs);
+        if (u.clockGhz > 0)
+          fmt::format_to(it, ",\"clock_ghz\":{:.9g},\"cycles\":{:.9g},\"cpi\":{:.9g}", u.clockGhz, u.cycles, u.cpi);
+        if (allTargets) {
+          out += ",\"targets\":{";
+          for (size_t t = 0; t < u.targets.size(); ++t)
+            fmt::format_to(it, "{}\"{}\":{:.9g}", t ? "," : "", model.targetNames[t], u.targets[t]);
+          out += '}';
+        }
+        out += "}\n";
+        break;
+    }
+  }
+}
+
+std::string headerLine(const pv::Model& model, Format format, bool allTargets, bool interval) {
+  std::string out;
+  auto it = std::back_inserter(out);
+  if (format == Format::kJson) return out;
+  if (format == Format::kCsv) {
+    out += interval ? "first_index,instructions," : "";
+    out += "uarch,time_ns,clock_ghz,cycles,cpi";
+    if (allTargets)
+      for (const auto& t : model.targetNames) out += "," + t;
+    out += '\n';
+    return out;
+  }
+  if (interval) fmt::format_to(it, "{:>12} {:>12} ", "first", "instructions");
+  fmt::format_to(it, "{:<24} {:>16} {:>16} {:>9}", "uarch", "time ns", "cycles", "CPI");
+  if (allTargets)
+    for (const auto& t : model.targetNames) fmt::format_to(it, " {:>12}", t);
+  out += '\n';
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("Predicts a program's execution time on every microarchitecture of a model: "
+               "T = R_p . M_u (R_p from pv-aggregate).",
+               "pv-dot-predict");
+  std::string input = "-", modelPath, uarchPath, output = "-";
+  Format format = Format::kText;
+  bool allTargets = false, intervals = false;
+  std::map<std::string, Format> formats{{"text", Format::kText}, {"csv", Format::kCsv}, {"json", Format::kJson}};
+  app.add_option("input", input, "Program representation: '-', a file, or a ZeroMQ endpoint")->capture_default_str();
+  app.add_option("-m,--model", modelPath, "Model file (.pvm) with the microarchitecture table")->required();
+  app.add_option("--uarchs", uarchPath,
+                 "Take the microarchitecture table from this model file instead (same encoder)");
+  app.add_option("-o,--output", output, "Text output file ('-': stdout)")->capture_default_str();
+  app.add_option("--format", format, "text (a table), csv, or json (JSON Lines)")
+      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
+      ->default_str("text");
+  app.add_flag("--all-targets", allTargets, "Also print every target's T (in the target's units)");
+  app.add_flag("--intervals", intervals, "Predict each interval sum too (pv-aggregate --interval)");
+  app.footer("Exit status: 0 success, 1 data error (e.g. a representation of another encoder), 2 usage error.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "pv-dot-predict: " << e.what() << "\nRun 'pv-dot-predict --help' for usage.\n";
+    return 2;
+  }
+  try {
+    pv::Model model = pv::loadModel(modelPath);
+    if (!uarchPath.empty()) {
+      pv::Model table = pv::loadModel(uarchPath);
+      if (table.encoderHash != model.encoderHash || table.targetNames != model.targetNames)
+        throw pv::StageError(uarchPath, "", "microarchitecture table of encoder " + table.encoderHash +
+                                                ", the model's encoder is " + model.encoderHash);
+      model.uarchs = table.uarchs;
+    }
+    auto reader = pv::runtime::StreamReader::open(input);
+    if (reader->header().payload != pv::PayloadKind::kProgram)
+      throw pv::StageError(reader->name(), "", "expected a program representation (from pv-aggregate)");
+    pv::ProgramRepresentation program;
+    if (!reader->next(program))
+      throw pv::StageError(reader->name(), "", "stream holds no program representation");
+    pv::ProgramRepresentation extra;
+    if (reader->next(extra))
+      throw pv::StageError(reader->name(), "", "more than one program representation in the stream");
+    const std::string& hash = reader->header().modelId;
+    std::string text = headerLine(model, format, allTargets, intervals);
+    if (intervals) {
+      if (program.intervals.empty())
+        throw pv::StageError(reader->name(), "", "--intervals: the representation has no intervals");
+      for (const auto& i : program.intervals)
+        print(pv::predict(i.sum, i.firstIndex, i.instructions, hash, model, reader->name()), model, format,
+              allTargets, true, text);
+    } else {
+      print(pv::predict(program.sum, 0, program.instructions, hash, model, reader->name()), model, format,
+            allTargets, false, text);
+    }
+    std::FILE* out = output == "-" ? stdout : std::fopen(output.c_str(), "w");
+    if (!out) throw pv::StageError(output, "", "cannot create");
+    if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fflush(out) != 0)
+      throw pv::StageError(output, "", "write failed");
+    return 0;
+  } catch (const pv::runtime::UpstreamError& e) {
+    std::cerr << "pv-dot-predict: upstream stage " << e.stage() << " failed: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "pv-dot-predict: " << e.what() << "\n";
+  }
+  return 1;
+}

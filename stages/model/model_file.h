@@ -1,0 +1,76 @@
+// The model file (.pvm, schema/model.capnp): in-memory form, loading with
+// validation, saving with content hashes. No LibTorch here: the encoder
+// stage turns the named tensors into a network; pv-dot-predict needs only
+// the microarchitecture table and the hashes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pv {
+
+struct ModelArchitecture {
+  std::string kind = "lstm";  // "lstm" or "gru"
+  uint32_t features = 51;     // F
+  uint32_t hidden = 256;      // H, the width of R_i, R_p and M_u
+  uint32_t layers = 2;
+  uint32_t window = 256;      // W
+  uint32_t chunk = 0;         // K trained for in chunked mode; 0: exact
+  bool operator==(const ModelArchitecture&) const = default;
+};
+
+struct Microarchitecture {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> params;
+  double clockGhz = 0;                // 0: unknown
+  std::vector<float> representation;  // M_u: targets x hidden, row-major
+  bool operator==(const Microarchitecture&) const = default;
+};
+
+struct NamedTensor {
+  std::string name;
+  std::vector<uint32_t> shape;
+  std::vector<float> values;  // row-major, product(shape) values
+  bool operator==(const NamedTensor&) const = default;
+};
+
+struct Model {
+  std::string name;
+  std::string description;
+  ModelArchitecture architecture;
+  std::vector<std::string> featureColumns;
+  std::vector<float> featureMean;
+  std::vector<float> featureStd;
+  std::vector<std::string> targetNames;
+  std::vector<Microarchitecture> uarchs;
+  std::vector<NamedTensor> tensors;
+
+  // Set by loadModel / saveModel: "xxh3-128:<32 hex digits>".
+  std::string contentHash;  // of everything
+  std::string encoderHash;  // of what R_i depends on: architecture,
+                            // feature layout and statistics, weights
+
+  const NamedTensor* tensor(const std::string& name) const;
+  const Microarchitecture* uarch(const std::string& name) const;
+};
+
+// Checks the model's internal consistency (sizes of statistics, M_u,
+// tensors); throws StageError naming `where` and the problem.
+void validateModel(const Model& model, const std::string& where);
+
+// Hashes of the canonical encoding (see schema/model.capnp).
+std::string computeContentHash(const Model& model);
+std::string computeEncoderHash(const Model& model);
+
+// Reads, validates and checks the stored hashes (a file whose content does
+// not match its hash is reported as corrupt or edited). Throws StageError
+// naming the file.
+Model loadModel(const std::string& path);
+
+// Computes the hashes into `model` and writes it (atomically: a temporary
+// file renamed into place). Throws StageError naming the file.
+void saveModel(Model& model, const std::string& path);
+
+}  // namespace pv
