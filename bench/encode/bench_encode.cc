@@ -164,8 +164,10 @@ int main(int argc, char** argv) {
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
   }
   pv::encode::setCpuThreads(a.threads);
-  std::printf("bench_encode: %s%s%s\n", pv::encode::cpuBackendDescription().c_str(),
-              a.mallopt ? " (mallopt)" : "", a.aten ? "; at::lstm" : "");
+  const auto backend = pv::encode::cpuBackend();
+  std::printf("bench_encode: %s%s%s\n", backend.describe().c_str(),
+              a.mallopt ? "; mallopt" : "", a.aten ? "; at::lstm" : "");
+  for (const auto& w : backend.warnings()) std::printf("bench_encode: warning: %s\n", w.c_str());
   for (int h : a.hidden) {
     EncoderConfig c;
     c.arch = a.arch;

@@ -24,8 +24,6 @@
 #include <mutex>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
@@ -558,29 +556,54 @@ int availableCpus() {
 
 bool cudaAvailable() { return at::hasCUDA(); }
 
-std::string cpuBackendDescription() {
-  std::ostringstream out;
-  out << "torch threads " << at::get_num_threads();
-  // Which BLAS, LAPACK and malloc libraries are mapped into this process.
-  std::set<std::string> libs;
-  std::ifstream maps("/proc/self/maps");
-  bool tcmalloc = false;
-  for (std::string line; std::getline(maps, line);) {
-    const size_t slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    const std::string path = line.substr(slash);
-    if (path.find("blas") != std::string::npos) libs.insert(path);
-    if (path.find("tcmalloc") != std::string::npos) tcmalloc = true;
+namespace {
+
+// The file of the library that provides `symbol` to this process.
+std::string providerOf(const char* symbol) {
+  Dl_info info{};
+  void* address = dlsym(RTLD_DEFAULT, symbol);
+  if (address == nullptr || dladdr(address, &info) == 0 || info.dli_fname == nullptr) return "";
+  char* real = realpath(info.dli_fname, nullptr);
+  std::string path = real ? real : info.dli_fname;
+  std::free(real);
+  return path;
+}
+
+}  // namespace
+
+CpuBackend cpuBackend() {
+  CpuBackend b;
+  b.threads = at::get_num_threads();
+  b.blasLibrary = providerOf("sgemm_");
+  b.openBlas = b.blasLibrary.find("openblas") != std::string::npos;
+  if (b.openBlas) {
+    if (auto* core = blasSymbol<char*()>("openblas_get_corename")) b.openBlasCore = core();
+    if (auto* threads = blasSymbol<int()>("openblas_get_num_threads"))
+      b.openBlasThreads = threads();
   }
-  out << "; blas";
-  for (const auto& l : libs) out << ' ' << l;
-  if (libs.empty()) out << " (none mapped)";
-  if (auto* core = blasSymbol<char*()>("openblas_get_corename")) out << "; openblas core " << core();
-  if (auto* threads = blasSymbol<int()>("openblas_get_num_threads"))
-    out << ", threads " << threads();
-  if (const char* forced = std::getenv("OPENBLAS_CORETYPE"))
-    out << "; OPENBLAS_CORETYPE=" << forced;
-  out << "; malloc " << (tcmalloc ? "tcmalloc" : "glibc");
+  if (const char* forced = std::getenv("OPENBLAS_CORETYPE")) b.openBlasCoreType = forced;
+  b.mallocLibrary = providerOf("malloc");
+  return b;
+}
+
+std::vector<std::string> CpuBackend::warnings() const {
+  std::vector<std::string> w;
+  if (!openBlas)
+    w.push_back("the BLAS in use (" + (blasLibrary.empty() ? "none found" : blasLibrary) +
+                ") is not OpenBLAS; encoding is ~20x slower: install libopenblas0-pthread");
+  if (!openBlasCoreType.empty())
+    w.push_back("OPENBLAS_CORETYPE=" + openBlasCoreType +
+                " forces OpenBLAS's kernels for that core; unset it to let OpenBLAS pick");
+  return w;
+}
+
+std::string CpuBackend::describe() const {
+  std::ostringstream out;
+  out << "threads " << threads << "; sgemm from " << (blasLibrary.empty() ? "?" : blasLibrary);
+  if (openBlas) out << " (OpenBLAS core " << openBlasCore << ", " << openBlasThreads << " thread"
+                    << (openBlasThreads == 1 ? "" : "s") << ")";
+  if (!openBlasCoreType.empty()) out << "; OPENBLAS_CORETYPE=" << openBlasCoreType;
+  out << "; malloc from " << mallocLibrary;
   return out.str();
 }
 

@@ -214,10 +214,22 @@ int availableCpus();
 int cpuThreads();
 // True when LibTorch has a usable CUDA device.
 bool cudaAvailable();
-// One line describing the CPU backend: LibTorch's threads, which BLAS
-// library is mapped (from /proc/self/maps), OpenBLAS's core type and
-// threads, OPENBLAS_CORETYPE when set, and the malloc in use (tcmalloc when
-// preloaded or linked).
-std::string cpuBackendDescription();
+// What the CPU encoder runs on; the things that change its speed.
+struct CpuBackend {
+  int threads = 1;               // LibTorch intra-op threads
+  std::string blasLibrary;       // the file providing sgemm_ to this process
+  bool openBlas = false;         // blasLibrary is OpenBLAS
+  std::string openBlasCore;      // the kernels OpenBLAS picked ("Cooperlake", ...)
+  int openBlasThreads = 0;       // OpenBLAS's own pool
+  std::string openBlasCoreType;  // $OPENBLAS_CORETYPE when set
+  std::string mallocLibrary;     // the file providing malloc (libc, tcmalloc)
+
+  // One line: "threads 2; sgemm from ... (OpenBLAS core ..., 1 thread); ...".
+  std::string describe() const;
+  // Settings known to make encoding much slower, as messages for a user
+  // (a reference BLAS instead of OpenBLAS; OPENBLAS_CORETYPE set).
+  std::vector<std::string> warnings() const;
+};
+CpuBackend cpuBackend();
 
 }  // namespace pv::encode

@@ -458,7 +458,10 @@ TEST(EncoderThreads, TwoThreadsGiveTheResultsOfOne) {
   EXPECT_TRUE(allClose(encodeEach(enc, rows, 64, chunkedOptions(16)), one, 1e-5));
   setCpuThreads(before);
   EXPECT_THROW(setCpuThreads(0), std::invalid_argument);
-  EXPECT_NE(cpuBackendDescription().find("torch threads"), std::string::npos);
+  const CpuBackend backend = cpuBackend();
+  EXPECT_EQ(backend.threads, cpuThreads());
+  EXPECT_NE(backend.describe().find("sgemm from /"), std::string::npos) << backend.describe();
+  EXPECT_FALSE(backend.mallocLibrary.empty());
   EXPECT_GE(availableCpus(), 1);
 }
 
