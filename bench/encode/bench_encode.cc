@@ -132,7 +132,11 @@ void measure(const InstructionEncoder& enc, const EncodeOptions& o, const Args& 
   for (float& x : rows) x = normal(rng);
   std::vector<double> sums(InstructionEncoder::chunkCount(n, o.chunk) * c.hidden);
 
-  enc.encodeSums(rows.data(), n, o, sums);  // warm-up: allocations, page faults
+  {  // warm-up: code and first-touch pages, a few chunks (windows) only
+    const int64_t w = std::min<int64_t>(n, a.threads * (o.mode == EncodeMode::kExact ? 1 : o.chunk));
+    std::vector<double> warm(InstructionEncoder::chunkCount(w, o.chunk) * c.hidden);
+    enc.encodeSums(rows.data(), w, o, warm);
+  }
   const int64_t forwards0 = enc.forwardCalls();
   int64_t done = 0;
   const double t0 = now(), c0 = cpuNow();

@@ -20,7 +20,10 @@
 // shorter); chunk j holds instructions [jK, min(n, (j+1)K)) and its context is
 // the C rows before it. Callers keep no state between calls: to continue a
 // stream, pass the last C rows of this call's buffer as the next call's
-// context. The buffer is only read, never copied per window: forward inputs
+// context, and pass a multiple of K instructions to every call but the
+// stream's last (chunks restart at every call, so this makes the chunking, and
+// in kChunked mode the results, independent of how the stream is cut into
+// calls). The buffer is only read, never copied per window: forward inputs
 // are strided views over it.
 //
 // Modes:
