@@ -18,9 +18,7 @@ using testing::ScratchDir;
 using testing::shell;
 using testing::slurp;
 
-bool isEmptyDir(const std::string& path) {
-  return std::filesystem::is_empty(path);
-}
+bool isEmptyDir(const std::string& path) { return std::filesystem::is_empty(path); }
 
 TEST(LaunchProcesses, launchedPipelinesGiveTheBytesOfShellPipes) {
   testing::checkFew(6, [] {
@@ -33,7 +31,8 @@ TEST(LaunchProcesses, launchedPipelinesGiveTheBytesOfShellPipes) {
                     dir.path())
                   .status == 0);
     const bool labelled = *rc::gen::arbitrary<bool>();
-    const std::string transport = *rc::gen::element(std::string("ipc"), std::string("pipe"), std::string("tcp"));
+    const std::string transport =
+        *rc::gen::element(std::string("ipc"), std::string("pipe"), std::string("tcp"));
     const int batch = *rc::gen::inRange(1, 5000);
     RC_TAG(labelled ? "labelled" : "features", transport);
 
@@ -44,10 +43,10 @@ TEST(LaunchProcesses, launchedPipelinesGiveTheBytesOfShellPipes) {
                                " tap_options='--batch-size " + std::to_string(batch) + "'";
     std::filesystem::create_directory(dir / "tmp");
 
-    auto launched = shell("TMPDIR=" + (dir / "tmp") + " " + bin("pv-launch") + " " + file + " " +
-                              params + " out=" + (dir / "launch.pvs") + " --no-progress --transport " +
-                              transport,
-                          dir.path());
+    auto launched =
+        shell("TMPDIR=" + (dir / "tmp") + " " + bin("pv-launch") + " " + file + " " + params +
+                  " out=" + (dir / "launch.pvs") + " --no-progress --transport " + transport,
+              dir.path());
     RC_ASSERT(launched.status == 0);
     RC_ASSERT(launched.err.empty());
     RC_ASSERT(isEmptyDir(dir / "tmp"));  // no socket files, no temporary folder

@@ -102,7 +102,8 @@ std::string describeText(const PipelineSpec& spec) {
       out << " " << (blank ? shellQuote(a.text) : a.text);
     }
     out << "\n";
-    if (!s.description.empty()) out << "  " << std::string(width, ' ') << "  " << s.description << "\n";
+    if (!s.description.empty())
+      out << "  " << std::string(width, ' ') << "  " << s.description << "\n";
   }
   return out.str();
 }
@@ -147,7 +148,8 @@ void report(const PipelineSpec& spec, const std::vector<ProcessSpec>& processes,
   std::string others;
   for (size_t i = 0; i < processes.size(); ++i) {
     if (outcome.culprit && i == *outcome.culprit) continue;
-    others += (others.empty() ? "" : "; ") + processes[i].name + ": " + outcome.stages[i].describe();
+    others +=
+        (others.empty() ? "" : "; ") + processes[i].name + ": " + outcome.stages[i].describe();
   }
   if (!others.empty()) std::cerr << kName << ": other stages: " << others << "\n";
 }
@@ -267,7 +269,8 @@ int main(int argc, char** argv) {
       "together, shows one progress line for the whole pipeline, forwards the stages' stderr "
       "(prefixed [stage]), and stops every stage when one fails or on Ctrl-C.",
       kName);
-  app.set_help_flag("-h,--help", "Print this help (with the parameters of FILE when given) and exit");
+  app.set_help_flag("-h,--help",
+                    "Print this help (with the parameters of FILE when given) and exit");
   app.add_option("file", o.file, "Pipeline file (TOML; see pipelines/README.md)")->required();
   app.add_option("params", o.assignments, "Parameter values KEY=VALUE (see --describe)");
   app.add_option("--transport", o.transport,
@@ -317,7 +320,8 @@ int main(int argc, char** argv) {
 
   auto transport = parseTransport(o.transport);
   if (!transport) return usageError("unknown transport '" + o.transport + "'");
-  if (o.progress && o.noProgress) return usageError("--progress and --no-progress exclude each other");
+  if (o.progress && o.noProgress)
+    return usageError("--progress and --no-progress exclude each other");
   try {
     PipelineSpec spec = loadPipeline(o.file);
     if (o.describe) {

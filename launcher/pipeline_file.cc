@@ -3,14 +3,14 @@
 
 #include "launcher/pipeline_file.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 namespace pv::launch {
 
@@ -31,16 +31,26 @@ SourcePos posOf(const toml::source_region& region) {
 
 const char* typeName(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
   }
 }
 
@@ -50,7 +60,8 @@ bool isNameChar(char c, bool allowDot) {
 }
 
 bool isValidName(std::string_view s, bool allowDot) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) { return isNameChar(c, allowDot); });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [&](char c) { return isNameChar(c, allowDot); });
 }
 
 // A parameter name: a letter or '_' first, then letters, digits, '_' or '-'.
@@ -91,8 +102,8 @@ class Checker {
       if (std::find(allowed.begin(), allowed.end(), key->str()) != allowed.end()) continue;
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      fail(posOf(key->source()),
-           "unknown key '" + std::string(key->str()) + "' in " + where + " (allowed: " + list + ")");
+      fail(posOf(key->source()), "unknown key '" + std::string(key->str()) + "' in " + where +
+                                     " (allowed: " + list + ")");
     }
   }
 
@@ -228,15 +239,17 @@ ParamSpec parseParam(const Checker& check, const toml::key& key, const toml::nod
     return param;
   }
   if (!node.is_table())
-    check.fail(node, what + " must be a string, an integer, a boolean or a table "
-                            "{ default = ..., help = ... }, not " + typeName(node));
+    check.fail(node, what +
+                         " must be a string, an integer, a boolean or a table "
+                         "{ default = ..., help = ... }, not " +
+                         typeName(node));
   const toml::table& t = *node.as_table();
   check.onlyKeys(t, {"default", "help"}, what);
   if (const toml::node* d = t.get("default")) {
     auto value = scalarText(*d);
     if (!value)
-      check.fail(*d, what + ": default must be a string, an integer or a boolean, not " +
-                         typeName(*d));
+      check.fail(*d,
+                 what + ": default must be a string, an integer or a boolean, not " + typeName(*d));
     param.defaultValue = *value;
   }
   if (const toml::node* h = t.get("help")) param.help = check.string(*h, what + ": help").text;
@@ -313,7 +326,8 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
 
   if (const toml::node* params = root.get("params")) {
     const toml::table& t = check.table(*params, "[params]");
-    for (auto [key, node] : entriesInFileOrder(t)) spec.params.push_back(parseParam(check, *key, *node));
+    for (auto [key, node] : entriesInFileOrder(t))
+      spec.params.push_back(parseParam(check, *key, *node));
   }
 
   const toml::node* stages = root.get("stage");
@@ -345,9 +359,10 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
       const SourceString& arg = stage.args[a];
       checkTemplate(check, arg, spec, what + ": args[" + std::to_string(a) + "]", true);
       if (i + 1 < spec.stages.size() && isOutputOption(arg.text))
-        check.fail(arg.pos, what + " is not the last stage, so pv-launch wires its output to "
-                                   "stage '" + spec.stages[i + 1].name + "'; remove '" +
-                                   arg.text + "'");
+        check.fail(arg.pos, what +
+                                " is not the last stage, so pv-launch wires its output to "
+                                "stage '" +
+                                spec.stages[i + 1].name + "'; remove '" + arg.text + "'");
     }
   }
   return spec;
@@ -355,7 +370,8 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
 
 PipelineSpec loadPipeline(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw PipelineError(path, SourcePos{}, "cannot open: " + std::string(std::strerror(errno)));
+  if (!in)
+    throw PipelineError(path, SourcePos{}, "cannot open: " + std::string(std::strerror(errno)));
   std::stringstream text;
   text << in.rdbuf();
   if (in.bad()) throw PipelineError(path, SourcePos{}, "cannot read");
@@ -426,8 +442,10 @@ std::vector<StageCommand> resolve(const PipelineSpec& spec, const ParamValues& v
         for (auto& w : splitWords(values.at(pieces[0].text))) {
           if (i + 1 < spec.stages.size() && isOutputOption(w))
             throw PipelineError(spec.file, arg.pos,
-                                "stage '" + stage.name + "' is not the last stage, so pv-launch "
-                                "wires its output; '" + arg.text + "' gave it '" + w + "'");
+                                "stage '" + stage.name +
+                                    "' is not the last stage, so pv-launch "
+                                    "wires its output; '" +
+                                    arg.text + "' gave it '" + w + "'");
           command.args.push_back(std::move(w));
         }
       } else {

@@ -85,13 +85,18 @@ TEST(PipelineFile, duplicateTomlKeysAreSyntaxErrorsAtTheirLine) {
 TEST(PipelineFile, unknownKeysAreRefusedAtTheirLine) {
   EXPECT_EQ(errorOf("[pipeline]\nname = \"x\"\n[stages]\n"),
             "p.toml:3:2: unknown key 'stages' in the file (allowed: pipeline, params, stage)");
-  std::string e = errorOf(
-      "[pipeline]\nname = \"x\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\nargz = []\n");
-  EXPECT_EQ(e.rfind("p.toml:6:1: unknown key 'argz' in stage 1 (allowed: name, run, args, description)", 0), 0u) << e;
+  std::string e =
+      errorOf("[pipeline]\nname = \"x\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\nargz = []\n");
+  EXPECT_EQ(
+      e.rfind("p.toml:6:1: unknown key 'argz' in stage 1 (allowed: name, run, args, description)",
+              0),
+      0u)
+      << e;
   e = errorOf("[pipeline]\nname = \"x\"\nversion = 2\n[[stage]]\nname = \"a\"\nrun = \"b\"\n");
   EXPECT_EQ(e.rfind("p.toml:3:1: unknown key 'version' in [pipeline]", 0), 0u) << e;
-  e = errorOf("[pipeline]\nname = \"x\"\n[params]\na = { default = \"1\", hlep = \"h\" }\n"
-              "[[stage]]\nname = \"a\"\nrun = \"b\"\n");
+  e = errorOf(
+      "[pipeline]\nname = \"x\"\n[params]\na = { default = \"1\", hlep = \"h\" }\n"
+      "[[stage]]\nname = \"a\"\nrun = \"b\"\n");
   EXPECT_EQ(e.rfind("p.toml:4:22: unknown key 'hlep' in parameter 'a'", 0), 0u) << e;
 }
 
@@ -108,7 +113,8 @@ TEST(PipelineFile, undefinedParametersAreRefusedWhereTheyAreUsed) {
       "args = [\"{trace}\",\n  \"{trcae}\"]\n");
   EXPECT_EQ(e, "p.toml:9:3: stage 'a': args[1] uses undefined parameter 'trcae' (defined: trace)");
   e = errorOf("[pipeline]\nname = \"x\"\n[[stage]]\nname = \"a\"\nrun = \"{tool}\"\n");
-  EXPECT_EQ(e, "p.toml:5:7: stage 'a': run uses undefined parameter 'tool' (the file has no [params])");
+  EXPECT_EQ(
+      e, "p.toml:5:7: stage 'a': run uses undefined parameter 'tool' (the file has no [params])");
 }
 
 TEST(PipelineFile, emptyPipelinesAreRefused) {
@@ -146,8 +152,9 @@ TEST(PipelineFile, outputOptionsBeforeTheLastStageAreRefused) {
   std::string e = errorOf(
       "[pipeline]\nname = \"x\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\nargs = [\"-o\", \"f\"]\n"
       "[[stage]]\nname = \"c\"\nrun = \"d\"\n");
-  EXPECT_EQ(e, "p.toml:6:9: stage 'a' is not the last stage, so pv-launch wires its output to "
-               "stage 'c'; remove '-o'");
+  EXPECT_EQ(e,
+            "p.toml:6:9: stage 'a' is not the last stage, so pv-launch wires its output to "
+            "stage 'c'; remove '-o'");
   EXPECT_NE(errorOf("[pipeline]\nname = \"x\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\n"
                     "args = [\"--output=f\"]\n[[stage]]\nname = \"c\"\nrun = \"d\"\n"),
             "");
@@ -159,15 +166,20 @@ TEST(PipelineFile, outputOptionsBeforeTheLastStageAreRefused) {
 
 TEST(PipelineFile, bracesMustBalanceAndSplatsBeWholeArguments) {
   auto withArg = [](const std::string& arg) {
-    return errorOf("[pipeline]\nname = \"x\"\n[params]\np = \"v\"\n[[stage]]\nname = \"a\"\n"
-                   "run = \"b\"\nargs = ['" + arg + "']\n");
+    return errorOf(
+        "[pipeline]\nname = \"x\"\n[params]\np = \"v\"\n[[stage]]\nname = \"a\"\n"
+        "run = \"b\"\nargs = ['" +
+        arg + "']\n");
   };
-  EXPECT_EQ(withArg("{p"), "p.toml:8:9: stage 'a': args[0]: unbalanced '{' (write '{{' for a "
-                           "literal brace)");
-  EXPECT_EQ(withArg("p}"), "p.toml:8:9: stage 'a': args[0]: unbalanced '}' (write '}}' for a "
-                           "literal brace)");
-  EXPECT_EQ(withArg("x{*p}"), "p.toml:8:9: stage 'a': args[0]: '{*p}' must be a whole argument "
-                              "(it expands to several)");
+  EXPECT_EQ(withArg("{p"),
+            "p.toml:8:9: stage 'a': args[0]: unbalanced '{' (write '{{' for a "
+            "literal brace)");
+  EXPECT_EQ(withArg("p}"),
+            "p.toml:8:9: stage 'a': args[0]: unbalanced '}' (write '}}' for a "
+            "literal brace)");
+  EXPECT_EQ(withArg("x{*p}"),
+            "p.toml:8:9: stage 'a': args[0]: '{*p}' must be a whole argument "
+            "(it expands to several)");
   EXPECT_NE(withArg("{ p }").find("is not a parameter reference"), std::string::npos);
   EXPECT_EQ(withArg("{{p}}"), "");
   EXPECT_EQ(withArg("{*p}"), "");
@@ -192,13 +204,15 @@ TEST(PipelineFile, bindParamsRefusesUnknownRepeatedMalformedAndMissing) {
     }
     return std::string();
   };
-  EXPECT_EQ(usage({"uarch=a", "tarce=x"}),
-            "unknown parameter 'tarce' for pipeline demo (parameters: trace, out, uarch, count, flag)");
+  EXPECT_EQ(
+      usage({"uarch=a", "tarce=x"}),
+      "unknown parameter 'tarce' for pipeline demo (parameters: trace, out, uarch, count, flag)");
   EXPECT_EQ(usage({"uarch=a", "uarch=b"}), "parameter 'uarch' is given twice");
   EXPECT_EQ(usage({"uarch"}), "'uarch' is not a parameter assignment KEY=VALUE");
   EXPECT_EQ(usage({"=x"}), "'=x' is not a parameter assignment KEY=VALUE");
-  EXPECT_EQ(usage({}), "pipeline demo needs a value for uarch (give KEY=VALUE after the file; "
-                       "see --describe)");
+  EXPECT_EQ(usage({}),
+            "pipeline demo needs a value for uarch (give KEY=VALUE after the file; "
+            "see --describe)");
 }
 
 TEST(PipelineFile, resolveSubstitutesEveryParameter) {
@@ -218,8 +232,8 @@ TEST(PipelineFile, splatsExpandToWordsAndEmptyToNothing) {
   auto commands = resolve(spec, bindParams(spec, {}));
   EXPECT_EQ(commands[0].args, (std::vector<std::string>{"--labels", "a", "b", ""}));
   commands = resolve(spec, bindParams(spec, {"extra=  --uarch  o3 ", "t=x/trace.txt"}));
-  EXPECT_EQ(commands[0].args,
-            (std::vector<std::string>{"--labels", "--uarch", "o3", "x/trace.txt", "  --uarch  o3 "}));
+  EXPECT_EQ(commands[0].args, (std::vector<std::string>{"--labels", "--uarch", "o3", "x/trace.txt",
+                                                        "  --uarch  o3 "}));
 }
 
 TEST(PipelineFile, resolveRefusesAnOutputOptionSplicedIntoAnEarlierStage) {
@@ -273,9 +287,7 @@ RC_GTEST_PROP(PipelineFile, escapedTextSubstitutesToItself, (const std::string& 
 // Parameters substitute wherever they sit in a template.
 RC_GTEST_PROP(PipelineFile, parametersSubstituteAnywhere,
               (const std::string& before, const std::string& value, const std::string& after)) {
-  auto plain = [](const std::string& s) {
-    return s.find_first_of("{}") == std::string::npos;
-  };
+  auto plain = [](const std::string& s) { return s.find_first_of("{}") == std::string::npos; };
   RC_PRE(plain(before) && plain(after));
   RC_ASSERT(substitute(before + "{p}" + after + "{p}", {{"p", value}}) ==
             before + value + after + value);

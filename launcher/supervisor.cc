@@ -178,16 +178,29 @@ std::string signalName(int sig) {
 std::string StageEnd::describe() const {
   std::string out;
   switch (kind) {
-    case kRunning: return "still running";
-    case kNotStarted: return "not started";
-    case kExited: out = "exit status " + std::to_string(code); break;
-    case kSignalled: out = "killed by " + signalName(code); break;
+    case kRunning:
+      return "still running";
+    case kNotStarted:
+      return "not started";
+    case kExited:
+      out = "exit status " + std::to_string(code);
+      break;
+    case kSignalled:
+      out = "killed by " + signalName(code);
+      break;
   }
   switch (stopped) {
-    case kNone: break;
-    case kAfterFailure: out += ", stopped by pv-launch after the failure"; break;
-    case kLingered: out += ", stopped by pv-launch: still running after the stages after it ended"; break;
-    case kInterrupted: out += ", stopped by pv-launch on interrupt"; break;
+    case kNone:
+      break;
+    case kAfterFailure:
+      out += ", stopped by pv-launch after the failure";
+      break;
+    case kLingered:
+      out += ", stopped by pv-launch: still running after the stages after it ended";
+      break;
+    case kInterrupted:
+      out += ", stopped by pv-launch on interrupt";
+      break;
   }
   return out;
 }
@@ -247,7 +260,9 @@ std::optional<ProgressLine> parseProgressLine(std::string_view s) {
 }
 
 StderrSplitter::StderrSplitter(bool parseProgress, OnLine onLine, OnProgress onProgress)
-    : parseProgress_(parseProgress), onLine_(std::move(onLine)), onProgress_(std::move(onProgress)) {}
+    : parseProgress_(parseProgress),
+      onLine_(std::move(onLine)),
+      onProgress_(std::move(onProgress)) {}
 
 void StderrSplitter::feed(std::string_view bytes) {
   pending_.append(bytes);
@@ -291,8 +306,12 @@ class Supervisor {
  public:
   Supervisor(const std::vector<ProcessSpec>& processes, const SuperviseOptions& options,
              SignalRelay& signals)
-      : processes_(processes), options_(options), signals_(signals),
-        n_(processes.size()), running_(n_), outcome_() {
+      : processes_(processes),
+        options_(options),
+        signals_(signals),
+        n_(processes.size()),
+        running_(n_),
+        outcome_() {
     outcome_.stages.resize(n_);
     start_ = lastProgress_ = Clock::now();
   }
@@ -385,7 +404,8 @@ class Supervisor {
       if (::getppid() != parent) ::_exit(126);  // pv-launch already gone
       if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
       ::execv(p.program.c_str(), argv.data());
-      std::string msg = "pv-launch: cannot execute " + p.program + ": " + std::strerror(errno) + "\n";
+      std::string msg =
+          "pv-launch: cannot execute " + p.program + ": " + std::strerror(errno) + "\n";
       (void)!::write(2, msg.data(), msg.size());
       ::_exit(127);
     }
@@ -420,7 +440,8 @@ class Supervisor {
         owners.push_back(i);
       }
       int rc = ::poll(fds.data(), fds.size(), timeoutMs());
-      if (rc < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+      if (rc < 0 && errno != EINTR)
+        throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
       if (rc > 0) {
         for (size_t k = 1; k < fds.size(); ++k)
           if (fds[k].revents != 0) readStderr(owners[k - 1]);
@@ -558,7 +579,8 @@ class Supervisor {
     std::optional<uint64_t> last;
     for (size_t i = 0; i < n_; ++i) {
       if (!processes_[i].reportsProgress) continue;
-      line += (last ? " > " : " ") + processes_[i].name + " " + humanCount(outcome_.stages[i].records);
+      line +=
+          (last ? " > " : " ") + processes_[i].name + " " + humanCount(outcome_.stages[i].records);
       last = outcome_.stages[i].records;
     }
     char tail[96];
@@ -586,8 +608,8 @@ class Supervisor {
 
 }  // namespace
 
-PipelineOutcome supervise(const std::vector<ProcessSpec>& processes, const SuperviseOptions& options,
-                          SignalRelay& signals) {
+PipelineOutcome supervise(const std::vector<ProcessSpec>& processes,
+                          const SuperviseOptions& options, SignalRelay& signals) {
   return Supervisor(processes, options, signals).run();
 }
 

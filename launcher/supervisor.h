@@ -64,7 +64,7 @@ class SignalRelay {
  private:
   static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE};
   int readFd_ = -1, writeFd_ = -1;
-  struct sigaction original_[sizeof kSignals / sizeof kSignals[0]] {};
+  struct sigaction original_[sizeof kSignals / sizeof kSignals[0]]{};
   sigset_t originalMask_{};
 };
 
@@ -74,20 +74,20 @@ struct SuperviseOptions {
   std::string title;      // the progress line's prefix (the pipeline's name)
   std::chrono::milliseconds grace{2000};
   std::chrono::milliseconds lingerTimeout{10000};
-  size_t tailLines = 5;   // stderr lines kept per stage for the report
-  bool verbose = false;   // print each command before starting it
+  size_t tailLines = 5;  // stderr lines kept per stage for the report
+  bool verbose = false;  // print each command before starting it
 };
 
 struct StageEnd {
   enum Kind { kRunning, kExited, kSignalled, kNotStarted };
   enum Stop { kNone, kAfterFailure, kLingered, kInterrupted };
   Kind kind = kRunning;
-  int code = 0;              // exit status or signal number
-  Stop stopped = kNone;      // why pv-launch signalled it (before it ended)
+  int code = 0;                   // exit status or signal number
+  Stop stopped = kNone;           // why pv-launch signalled it (before it ended)
   bool reportedUpstream = false;  // its stderr said "upstream stage ... failed"
-  int endOrder = -1;         // 0 for the first stage to end, 1 for the next...
+  int endOrder = -1;              // 0 for the first stage to end, 1 for the next...
   std::deque<std::string> tail;   // its last stderr lines (progress excluded)
-  uint64_t records = 0;      // from its last progress line
+  uint64_t records = 0;           // from its last progress line
 
   bool ok() const { return kind == kExited && code == 0; }
   // "exit status 1", "killed by signal 9 (SIGKILL)", "stopped by pv-launch (SIGTERM)".
@@ -102,8 +102,8 @@ struct PipelineOutcome {
 };
 
 // Starts `processes` and returns when all have ended.
-PipelineOutcome supervise(const std::vector<ProcessSpec>& processes, const SuperviseOptions& options,
-                          SignalRelay& signals);
+PipelineOutcome supervise(const std::vector<ProcessSpec>& processes,
+                          const SuperviseOptions& options, SignalRelay& signals);
 
 // The stage to blame: among stages that failed on their own (not stopped
 // by pv-launch), the first to end that did not just forward an upstream

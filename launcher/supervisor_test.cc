@@ -107,7 +107,8 @@ TEST(Culprit, theFirstStageToFailOnItsOwnIsBlamed) {
   s[1].reportedUpstream = s[2].reportedUpstream = true;
   EXPECT_EQ(findCulprit(s), 0u);
   // reuse cannot write its output; tap dies of SIGPIPE, feature is stopped.
-  s = {ended(1, SIGPIPE, StageEnd::kSignalled), ended(2, SIGTERM, StageEnd::kSignalled), ended(0, 1)};
+  s = {ended(1, SIGPIPE, StageEnd::kSignalled), ended(2, SIGTERM, StageEnd::kSignalled),
+       ended(0, 1)};
   s[1].stopped = StageEnd::kAfterFailure;
   EXPECT_EQ(findCulprit(s), 2u);
   // Two real failures: the first to end.
@@ -151,9 +152,9 @@ TEST(Supervise, successfulStagesEndOk) {
 TEST(Supervise, aFailureStopsTheOthersAndKeepsItsLastLines) {
   SignalRelay signals;
   auto start = std::chrono::steady_clock::now();
-  auto outcome = supervise(
-      {sh("a", "exec sleep 30"), sh("b", "echo one >&2; echo two >&2; exit 3"), sh("c", "exec sleep 30")},
-      fast(), signals);
+  auto outcome = supervise({sh("a", "exec sleep 30"), sh("b", "echo one >&2; echo two >&2; exit 3"),
+                            sh("c", "exec sleep 30")},
+                           fast(), signals);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   EXPECT_FALSE(outcome.ok());
   ASSERT_EQ(outcome.culprit, 1u);
@@ -168,8 +169,9 @@ TEST(Supervise, aFailureStopsTheOthersAndKeepsItsLastLines) {
 
 TEST(Supervise, stagesThatIgnoreSigtermAreKilled) {
   SignalRelay signals;
-  auto outcome = supervise(
-      {sh("stubborn", "trap '' TERM; while :; do sleep 0.05; done"), sh("b", "exit 1")}, fast(), signals);
+  auto outcome =
+      supervise({sh("stubborn", "trap '' TERM; while :; do sleep 0.05; done"), sh("b", "exit 1")},
+                fast(), signals);
   EXPECT_EQ(outcome.culprit, 1u);
   EXPECT_EQ(outcome.stages[0].kind, StageEnd::kSignalled);
   EXPECT_EQ(outcome.stages[0].code, SIGKILL);
@@ -177,7 +179,8 @@ TEST(Supervise, stagesThatIgnoreSigtermAreKilled) {
 
 TEST(Supervise, aStageLingeringAfterItsConsumerEndedIsStopped) {
   SignalRelay signals;
-  auto outcome = supervise({sh("producer", "exec sleep 30"), sh("consumer", "exit 0")}, fast(), signals);
+  auto outcome =
+      supervise({sh("producer", "exec sleep 30"), sh("consumer", "exit 0")}, fast(), signals);
   EXPECT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.culprit, 0u);
   EXPECT_EQ(outcome.stages[0].stopped, StageEnd::kLingered);
@@ -188,9 +191,9 @@ TEST(Supervise, pipesJoinConsecutiveStages) {
   SignalRelay signals;
   SuperviseOptions o = fast();
   o.pipes = true;
-  auto outcome = supervise({sh("a", "printf 'x\\ny\\n'"), sh("b", "tr xy XY"),
-                            sh("c", "cat > " + (dir / "out"))},
-                           o, signals);
+  auto outcome = supervise(
+      {sh("a", "printf 'x\\ny\\n'"), sh("b", "tr xy XY"), sh("c", "cat > " + (dir / "out"))}, o,
+      signals);
   EXPECT_TRUE(outcome.ok());
   EXPECT_EQ(testing::slurp(dir / "out"), "X\nY\n");
 }
@@ -199,10 +202,11 @@ TEST(Supervise, progressLinesUpdateCountsAndAreNotForwarded) {
   SignalRelay signals;
   SuperviseOptions o = fast();
   o.progress = true;
-  auto outcome = supervise(
-      {sh("a", "printf '\\rpv-a: 5 records, 0.00 M/s, 0.1 s   ' >&2; "
-               "printf '\\rpv-a: 42 records, 0.00 M/s, 0.2 s\\n' >&2; echo done >&2")},
-      o, signals);
+  auto outcome =
+      supervise({sh("a",
+                    "printf '\\rpv-a: 5 records, 0.00 M/s, 0.1 s   ' >&2; "
+                    "printf '\\rpv-a: 42 records, 0.00 M/s, 0.2 s\\n' >&2; echo done >&2")},
+                o, signals);
   EXPECT_TRUE(outcome.ok());
   EXPECT_EQ(outcome.stages[0].records, 42u);
   EXPECT_EQ(outcome.stages[0].tail, (std::deque<std::string>{"done"}));
@@ -210,7 +214,8 @@ TEST(Supervise, progressLinesUpdateCountsAndAreNotForwarded) {
 
 TEST(Supervise, missingExecutablesFailWithTheReason) {
   SignalRelay signals;
-  auto outcome = supervise({ProcessSpec{"ghost", "/nonexistent/pv-ghost", {"pv-ghost"}}}, fast(), signals);
+  auto outcome =
+      supervise({ProcessSpec{"ghost", "/nonexistent/pv-ghost", {"pv-ghost"}}}, fast(), signals);
   ASSERT_EQ(outcome.culprit, 0u);
   EXPECT_EQ(outcome.stages[0].code, 127);
   ASSERT_FALSE(outcome.stages[0].tail.empty());

@@ -4,12 +4,12 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,9 +59,12 @@ std::optional<Transport> parseTransport(std::string_view name) {
 
 const char* transportName(Transport transport) {
   switch (transport) {
-    case Transport::kIpc: return "ipc";
-    case Transport::kPipe: return "pipe";
-    case Transport::kTcp: return "tcp";
+    case Transport::kIpc:
+      return "ipc";
+    case Transport::kPipe:
+      return "pipe";
+    case Transport::kTcp:
+      return "tcp";
   }
   return "?";
 }
@@ -125,7 +128,8 @@ CommonFlags probeCommonFlags(const std::string& program, std::chrono::millisecon
   }
   if (pid == 0) {
     int null = ::open("/dev/null", O_RDWR);
-    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(null, 2) < 0) ::_exit(126);
+    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(null, 2) < 0)
+      ::_exit(126);
     ::execl(program.c_str(), program.c_str(), "--help", static_cast<char*>(nullptr));
     ::_exit(127);
   }
@@ -226,8 +230,7 @@ std::optional<std::string> outputFile(const std::vector<std::string>& args) {
     else if (a.starts_with("-o") && a.size() > 2)
       output = a.substr(2);
   }
-  if (!output || *output == "-" || output->empty() ||
-      output->find("://") != std::string::npos)
+  if (!output || *output == "-" || output->empty() || output->find("://") != std::string::npos)
     return std::nullopt;
   return output;
 }

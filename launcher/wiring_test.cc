@@ -28,11 +28,12 @@ TEST(Wiring, ipcLinksGoFirstThenTheCommonFlagsThenTheStageArgs) {
   ASSERT_EQ(p.size(), 3u);
   EXPECT_EQ(p[0].name, "tap");
   EXPECT_EQ(p[0].program, "/b/tap");
-  EXPECT_EQ(p[0].argv, (Args{"pv-trace-tap", "-o", "ipc:///tmp/d/link-0.ipc", "--no-progress", "t.txt"}));
-  EXPECT_EQ(p[1].argv, (Args{"pv-feature", "ipc:///tmp/d/link-0.ipc", "-o", "ipc:///tmp/d/link-1.ipc",
-                             "--no-progress"}));
-  EXPECT_EQ(p[2].argv, (Args{"pv-reuse-distance", "ipc:///tmp/d/link-1.ipc", "--no-progress", "-o",
-                             "f.pvs"}));
+  EXPECT_EQ(p[0].argv,
+            (Args{"pv-trace-tap", "-o", "ipc:///tmp/d/link-0.ipc", "--no-progress", "t.txt"}));
+  EXPECT_EQ(p[1].argv, (Args{"pv-feature", "ipc:///tmp/d/link-0.ipc", "-o",
+                             "ipc:///tmp/d/link-1.ipc", "--no-progress"}));
+  EXPECT_EQ(p[2].argv,
+            (Args{"pv-reuse-distance", "ipc:///tmp/d/link-1.ipc", "--no-progress", "-o", "f.pvs"}));
 }
 
 TEST(Wiring, pipesAddNoEndpoints) {
@@ -111,18 +112,20 @@ TEST(Wiring, shellQuotingLeavesPlainWordsAlone) {
 // Any word survives a round trip through a real shell.
 TEST(Wiring, quotedWordsReachTheCommandUnchanged) {
   testing::checkFew(25, [] {
-  const std::string word = *rc::gen::container<std::string>(
-      rc::gen::elementOf(std::string("ab ' \"$`\\!*?;&|<>(){}[]~#\t=/-.")));
-  testing::ScratchDir dir;
-  auto r = testing::shell("printf %s " + shellQuote(word) + " > " + (dir / "out"), dir.path());
-  RC_ASSERT(r.status == 0);
-  RC_ASSERT(testing::slurp(dir / "out") == word);
+    const std::string word = *rc::gen::container<std::string>(
+        rc::gen::elementOf(std::string("ab ' \"$`\\!*?;&|<>(){}[]~#\t=/-.")));
+    testing::ScratchDir dir;
+    auto r = testing::shell("printf %s " + shellQuote(word) + " > " + (dir / "out"), dir.path());
+    RC_ASSERT(r.status == 0);
+    RC_ASSERT(testing::slurp(dir / "out") == word);
   });
 }
 
 TEST(Wiring, shellPipelineJoinsTheStagesWithPipes) {
-  EXPECT_EQ(shellPipeline(threeStages()), "pv-trace-tap t.txt | pv-feature | pv-reuse-distance -o f.pvs");
-  EXPECT_EQ(shellPipeline({{"a", "pv-cat", {"x y", "--format", "csv"}}}), "pv-cat 'x y' --format csv");
+  EXPECT_EQ(shellPipeline(threeStages()),
+            "pv-trace-tap t.txt | pv-feature | pv-reuse-distance -o f.pvs");
+  EXPECT_EQ(shellPipeline({{"a", "pv-cat", {"x y", "--format", "csv"}}}),
+            "pv-cat 'x y' --format csv");
 }
 
 TEST(Wiring, outputFileIsThePlainFileOfTheLastOutputOption) {

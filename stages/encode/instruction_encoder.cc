@@ -169,7 +169,8 @@ struct InstructionEncoder::Impl {
   // The CPU kernel for sequences [b0, b0 + in.size(0)) of a forward. Per time
   // block: one GEMM projects the block's inputs; per step one GEMM adds
   // W_hh h and ATen's vectorised sigmoid/tanh plus plain loops update the
-  // state in place. Nothing is allocated per step.
+  // state in place. Buffers are allocated once per forward, none per step
+  // (at::lstm allocates every step's tensors, which makes it malloc-bound).
   void cpuForward(const at::Tensor& in, int64_t b0, const Outputs& out) const {
     const int64_t b = in.size(0), steps = in.size(1), f = config.features;
     const int64_t h = config.hidden, gh = int64_t{config.gates()} * h;

@@ -13,20 +13,6 @@
 
 namespace {
 
-// Runs `extractor` from `reader` to the stage's output. Errors the transform
-// raises without an input name get the reader's name.
-void runOnStream(pv::runtime::Stage& stage, pv::runtime::StreamReader& reader,
-                 pv::FeatureExtractor& extractor) {
-  try {
-    stage.runOn(reader, extractor);
-  } catch (const pv::runtime::UpstreamError&) {
-    throw;
-  } catch (const pv::StageError& e) {
-    if (!e.input().empty()) throw;
-    throw pv::StageError(reader.name(), e.position(), e.message());
-  }
-}
-
 // gem5 trace text starts with a digit, a sign or blanks; a Cap'n Proto
 // stream starts with its segment count minus one as a little-endian 32-bit
 // number (a 0 byte for any real message).
@@ -62,7 +48,7 @@ int main(int argc, char** argv) {
     const std::string& input = stage.options().input;
     if (isZeroMq(input)) {
       auto reader = pv::runtime::StreamReader::open(input);
-      runOnStream(stage, *reader, extractor);
+      stage.runOn(*reader, extractor);
       return;
     }
     auto bytes = pv::runtime::openByteSource(input);
@@ -71,7 +57,7 @@ int main(int argc, char** argv) {
     auto whole = pv::runtime::prependBytes(std::string(&first, got), std::move(bytes));
     if (got == 0 || !looksLikeGem5Text(first)) {
       auto reader = pv::runtime::StreamReader::fromBytes(std::move(whole));
-      runOnStream(stage, *reader, extractor);
+      stage.runOn(*reader, extractor);
       return;
     }
     // Raw gem5 text: the trace-tap library reads it in-process.

@@ -81,9 +81,23 @@ class Stage {
     });
   }
 
-  // Runs a transform on an already opened reader.
+  // Runs a transform on an already opened reader. Errors a transform raises
+  // without naming an input are attributed to the reader's input.
   template <class T>
   void runOn(StreamReader& reader, T& transform) {
+    try {
+      runOnUnnamed(reader, transform);
+    } catch (const UpstreamError&) {
+      throw;
+    } catch (const StageError& e) {
+      if (!e.input().empty()) throw;
+      throw StageError(reader.name(), e.position(), e.message());
+    }
+  }
+
+ private:
+  template <class T>
+  void runOnUnnamed(StreamReader& reader, T& transform) {
     StreamHeader out = transform.describe(reader.header());
     out.stages.push_back(name_);
     auto& writer = openOutput(out);
@@ -101,6 +115,7 @@ class Stage {
     closeOutput();
   }
 
+ public:
   // Runs a source: `produce` emits batches until its input ends.
   template <class Out>
   int runSource(const StreamHeader& header,

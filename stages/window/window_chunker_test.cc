@@ -1,0 +1,97 @@
+// pv-window laws: the own rows of the output are the input rows in order;
+// each batch's context is exactly the W-1 rows before it (zero padding at
+// stream start); batches hold whole chunks; nothing depends on how the input
+// was split.
+
+#include "stages/window/window_chunker.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "stages/core/stage_error.h"
+
+namespace pv {
+namespace {
+
+constexpr uint32_t kColumns = 3;
+
+StreamHeader featureHeader() {
+  StreamHeader h;
+  h.payload = PayloadKind::kFeatures;
+  h.featureColumns = {"a", "b", "c"};
+  h.uarchNames = {"u"};
+  h.targetNames = {"t"};
+  return h;
+}
+
+std::vector<FeatureBatch> run(WindowChunker& w, const std::vector<float>& rows, const std::vector<size_t>& cuts) {
+  w.describe(featureHeader());
+  std::vector<FeatureBatch> out;
+  Emit<FeatureBatch> emit = [&](FeatureBatch&& b) { out.push_back(std::move(b)); };
+  size_t n = rows.size() / kColumns, at = 0;
+  for (size_t cut : cuts) {
+    cut = std::min(cut, n - at);
+    FeatureBatch b;
+    b.firstIndex = at;
+    b.columns = kColumns;
+    b.values.assign(rows.begin() + at * kColumns, rows.begin() + (at + cut) * kColumns);
+    for (size_t r = at; r < at + cut; ++r) b.labels.push_back(float(r));
+    w.process(std::move(b), emit);
+    at += cut;
+  }
+  FeatureBatch rest;
+  rest.firstIndex = at;
+  rest.columns = kColumns;
+  rest.values.assign(rows.begin() + at * kColumns, rows.end());
+  for (size_t r = at; r < n; ++r) rest.labels.push_back(float(r));
+  w.process(std::move(rest), emit);
+  w.finish(emit);
+  return out;
+}
+
+RC_GTEST_PROP(WindowChunker, ownRowsAreTheInputAndContextIsThePrecedingRows, ()) {
+  const uint32_t window = *rc::gen::inRange<uint32_t>(1, 20);
+  const uint32_t chunk = *rc::gen::inRange<uint32_t>(1, 20);
+  const uint32_t perBatch = *rc::gen::inRange<uint32_t>(1, 5);
+  const size_t n = *rc::gen::inRange<size_t>(0, 300);
+  std::vector<float> rows;
+  for (size_t i = 0; i < n * kColumns; ++i) rows.push_back(float(i + 1));
+  auto cuts = *rc::gen::container<std::vector<size_t>>(rc::gen::inRange<size_t>(0, 50));
+  WindowChunker w(window, chunk, perBatch);
+  auto out = run(w, rows, cuts);
+  std::vector<float> own, labels;
+  uint64_t next = 0;
+  for (const auto& b : out) {
+    RC_ASSERT(b.firstIndex == next);
+    RC_ASSERT(b.contextRows == window - 1);
+    RC_ASSERT(b.rows() > 0);
+    if (&b != &out.back()) RC_ASSERT(b.rows() == size_t{chunk} * perBatch);
+    for (uint32_t j = 0; j < b.contextRows; ++j) {
+      const int64_t index = int64_t(b.firstIndex) - b.contextRows + j;
+      for (uint32_t c = 0; c < kColumns; ++c) {
+        float expected = index < 0 ? 0.0f : rows[index * kColumns + c];
+        RC_ASSERT(b.values[j * kColumns + c] == expected);
+      }
+    }
+    own.insert(own.end(), b.row(0), b.row(0) + b.rows() * kColumns);
+    labels.insert(labels.end(), b.labels.begin(), b.labels.end());
+    next += b.rows();
+  }
+  RC_ASSERT(own == rows);
+  RC_ASSERT(labels.size() == n);
+  for (size_t r = 0; r < n; ++r) RC_ASSERT(labels[r] == float(r));
+}
+
+TEST(WindowChunker, refusesFeaturesWithPendingColumns) {
+  WindowChunker w(4, 2, 1);
+  StreamHeader h = featureHeader();
+  h.pendingColumns = {1};
+  EXPECT_THROW(w.describe(h), StageError);
+  StreamHeader ok = w.describe(featureHeader());
+  EXPECT_EQ(ok.payload, PayloadKind::kWindows);
+  EXPECT_EQ(ok.window, 4u);
+  EXPECT_EQ(ok.chunk, 2u);
+}
+
+}  // namespace
+}  // namespace pv
