@@ -162,6 +162,7 @@ void measure(const InstructionEncoder& enc, const EncodeOptions& o, const Args& 
 }  // namespace
 
 int main(int argc, char** argv) {
+  pv::encode::reexecWithoutForcedOpenBlasCore(argv);  // as pv-encode does
   const Args a = parseArgs(argc, argv);
   if (a.mallopt) {
     mallopt(M_MMAP_THRESHOLD, 64 << 20);

@@ -23,6 +23,8 @@
 #include <atomic>
 #include <mutex>
 #include <cmath>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -571,6 +573,12 @@ std::string providerOf(const char* symbol) {
 }
 
 }  // namespace
+
+void reexecWithoutForcedOpenBlasCore(char** argv) {
+  if (!std::getenv("OPENBLAS_CORETYPE") || std::getenv("PV_KEEP_OPENBLAS_CORETYPE")) return;
+  unsetenv("OPENBLAS_CORETYPE");
+  execv("/proc/self/exe", argv);
+}
 
 CpuBackend cpuBackend() {
   CpuBackend b;

@@ -235,4 +235,14 @@ struct CpuBackend {
 };
 CpuBackend cpuBackend();
 
+// OpenBLAS reads OPENBLAS_CORETYPE once, when it is loaded (before main):
+// a forced core type picks older kernels (encoding 1.5x slower measured on
+// this project's machines, docs/user-guide.md). Executables that encode call
+// this first thing in main: when the variable is set and
+// PV_KEEP_OPENBLAS_CORETYPE is not, it removes it and runs the program again
+// (execv /proc/self/exe with the same arguments). Returns only when nothing
+// was to be done or the exec failed (then the forced kernels stay: slower,
+// same results).
+void reexecWithoutForcedOpenBlasCore(char** argv);
+
 }  // namespace pv::encode
