@@ -14,6 +14,8 @@
 #include "stages/runtime/stage.h"
 #include "stages/trace-tap/gem5_trace_reader.h"
 #include "stages/trace-tap/labelled_trace_merger.h"
+#include "stages/trace-tap/valgrind_process.h"
+#include "stages/trace-tap/valgrind_trace_reader.h"
 
 namespace {
 
@@ -58,6 +60,52 @@ void stripTiming(pv::InstructionBatch& batch) {
   }
 }
 
+// The shell-quoted command line, for the header's source.
+std::string commandLine(const std::vector<std::string>& command) {
+  std::string out;
+  for (const auto& a : command) {
+    if (!out.empty()) out += ' ';
+    bool plain = !a.empty() && a.find_first_of(" \t'\"\\$`") == std::string::npos;
+    out += plain ? a : "'" + a + "'";
+  }
+  return out;
+}
+
+// pv-trace-tap --valgrind: runs the program under the pvtap tool.
+int runValgrind(pv::runtime::Stage& stage, const pv::valgrind::RunOptions& options) {
+  pv::StreamHeader header;
+  header.payload = pv::PayloadKind::kInstructions;
+  header.source = "valgrind pvtap: " + commandLine(options.command);
+  if (options.skip > 0 || options.count > 0)
+    header.source += " (skip " + std::to_string(options.skip) + ", count " +
+                     (options.count > 0 ? std::to_string(options.count) : "all") + ")";
+  const size_t batchSize = stage.options().batchSize;
+  const bool quiet = stage.options().quiet;
+  return stage.runSource<pv::InstructionBatch>(
+      header, [&](const pv::Emit<pv::InstructionBatch>& emit) {
+        pv::valgrind::GuestProcess guest(options);
+        pv::valgrind::ValgrindTraceReader reader(guest.takeStream());
+        try {
+          pv::InstructionBatch batch;
+          while (reader.next(batch, batchSize)) emit(std::move(batch));
+        } catch (const pv::StageError&) {
+          guest.failed(std::current_exception());
+        }
+        guest.finish(reader.end());
+        if (!quiet) {
+          const auto& s = reader.stats();
+          const auto& e = *reader.end();
+          std::cerr << kName << ": " << options.command[0] << ": " << s.guestInstructions
+                    << " instructions traced (" << e.skipped << " skipped), " << s.records
+                    << " records, " << s.threads << " thread" << (s.threads == 1 ? "" : "s")
+                    << (e.reason == pv::valgrind::EndRecord::kRegionDone
+                            ? "; region done, guest stopped"
+                            : "")
+                    << "\n";
+        }
+      });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,8 +142,34 @@ int main(int argc, char** argv) {
   cli.add_flag("--timing", keepTiming,
                "Keep gem5's raw timing fields in the records (default: dropped, since "
                "inference does not use them and --labels turns them into targets)");
+  bool valgrind = false;
+  pv::valgrind::RunOptions vg;
+  cli.add_flag("--valgrind", valgrind,
+               "Run PROGRAM ARGS... (after '--') under perfvec's Valgrind tool and trace "
+               "every instruction it executes (instead of reading gem5 traces)");
+  cli.add_option("--skip", vg.skip,
+                 "--valgrind: skip the first N guest instructions (counted in the tool)")
+      ->capture_default_str();
+  cli.add_option("--count", vg.count,
+                 "--valgrind: trace M instructions after the skipped ones, then stop the "
+                 "guest (0: until it exits)")
+      ->capture_default_str();
+  cli.add_option("--guest-stdout", vg.guestStdout,
+                 "--valgrind: file for the program's standard output (default: this "
+                 "program's stderr, since stdout carries the stream)");
   stage.addBatchSizeOption("Instructions per output batch");
   if (auto rc = stage.parse(argc, argv)) return *rc;
+
+  if (valgrind) {
+    if (labels || !sqFiles.empty() || noSq || !uarchs.empty() || keepTiming)
+      return usageError("--valgrind takes no gem5 options (--labels, --sq, --no-sq, "
+                        "--uarch, --timing)");
+    if (cli.count("traces") == 0) return usageError("--valgrind needs a program: -- PROGRAM ARGS...");
+    vg.command = traces;
+    return runValgrind(stage, vg);
+  }
+  if (cli.count("--skip") || cli.count("--count") || cli.count("--guest-stdout"))
+    return usageError("--skip, --count and --guest-stdout need --valgrind");
 
   // Checks the combination of options.
   if (traces.empty()) traces = {"-"};
