@@ -94,16 +94,26 @@ void CoreModel::run(const DecodedInstruction* insts, size_t count, float* labels
   for (size_t r = 0; r < count; ++r) step(insts[r], labels + r * stride);
 }
 
-void CoreModel::iqPush(int64_t issue) {
-  iqHeap_.push_back(issue);
-  std::push_heap(iqHeap_.begin(), iqHeap_.end(), std::greater<>());
-}
-
-int64_t CoreModel::iqPopMin() {
-  std::pop_heap(iqHeap_.begin(), iqHeap_.end(), std::greater<>());
-  int64_t v = iqHeap_.back();
-  iqHeap_.pop_back();
-  return v;
+void CoreModel::iqInsert(int64_t issue, bool replaceOldest) {
+  // A min-heap of issue cycles. When the queue is full the earliest-issuing
+  // entry made room for this one: overwrite it and sift down once.
+  std::vector<int64_t>& h = iqHeap_;
+  if (!replaceOldest) {
+    h.push_back(issue);
+    std::push_heap(h.begin(), h.end(), std::greater<>());
+    return;
+  }
+  const size_t n = h.size();
+  size_t at = 0;
+  for (;;) {
+    size_t child = 2 * at + 1;
+    if (child >= n) break;
+    if (child + 1 < n && h[child + 1] < h[child]) ++child;
+    if (h[child] >= issue) break;
+    h[at] = h[child];
+    at = child;
+  }
+  h[at] = issue;
 }
 
 int64_t CoreModel::issueSlot(int64_t t, FuPool pool, uint32_t latency) {
@@ -177,7 +187,9 @@ void CoreModel::step(const DecodedInstruction& in, float* out) {
   if (isStore && stats_.stores >= core.storeQueue)
     d = std::max(d, storeQueueOut_[stats_.stores % core.storeQueue] + 1);
   if (in.kind & D::kSerializeBefore) d = std::max(d, lastCommit_ + 1);
-  while (iqHeap_.size() >= core.issueQueue) d = std::max(d, iqPopMin());
+  // A full issue queue frees its entry that issues first.
+  const bool iqFull = iqHeap_.size() >= core.issueQueue;
+  if (iqFull) d = std::max(d, iqHeap_.front());
   const int64_t dispatch = dispatchLimit_.take(d);
   fetchBufferOut_[seq % core.fetchBuffer] = dispatch;
 
@@ -198,7 +210,7 @@ void CoreModel::step(const DecodedInstruction& in, float* out) {
   }
   const int64_t issue = issueSlot(ready, pool, latency);
   lastIssue_ = issue;
-  iqPush(issue);
+  iqInsert(issue, iqFull);
 
   // Execute.
   int64_t complete = issue + latency;

@@ -121,8 +121,7 @@ class CoreModel {
 
   void step(const DecodedInstruction& inst, float* out);
   int64_t issueSlot(int64_t ready, FuPool pool, uint32_t latency);
-  void iqPush(int64_t issue);
-  int64_t iqPopMin();
+  void iqInsert(int64_t issue, bool replaceOldest);
 
   UarchConfig config_;
   MemorySystem memory_;
