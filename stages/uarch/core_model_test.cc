@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "stages/uarch/config_sampler.h"
 #include "stages/uarch/core_model.h"
 #include "stages/uarch/run_report.h"
 #include "stages/uarch/synthetic_streams.h"
@@ -39,9 +40,12 @@ UarchConfig quietConfig() {
 }
 
 TEST(CoreModel, IndependentAluOperationsReachIpcNearTheWidth) {
-  // Long enough that the cold I-cache misses of the loop (16 lines from
-  // memory) do not count.
-  const auto insts = syn::independentAlu(1000000);
+  // IPC over the second half, after the cold I-cache misses of the loop.
+  const auto insts = syn::independentAlu(200000);
+  std::vector<DecodedInstruction> decoded;
+  for (const auto& i : insts) decoded.push_back(decode(i));
+  std::vector<float> labels(insts.size() * CoreModel::kTargets);
+  const size_t half = insts.size() / 2;
   for (uint32_t width : {1u, 2u, 4u, 8u}) {
     for (CoreKind kind : {CoreKind::kInOrder, CoreKind::kOutOfOrder}) {
       UarchConfig c = quietConfig();
@@ -49,10 +53,14 @@ TEST(CoreModel, IndependentAluOperationsReachIpcNearTheWidth) {
       c.core.fetchWidth = c.core.decodeWidth = c.core.renameWidth = c.core.dispatchWidth = width;
       c.core.issueWidth = c.core.commitWidth = width;
       c.units[kPoolIntAlu] = width;
-      Simulation r = simulate(c, insts);
-      const double ipc = 1.0 / r.cpi();
+      CoreModel model(c);
+      model.run(decoded.data(), half, labels.data(), CoreModel::kTargets);
+      const int64_t warm = model.stats().cycles;
+      model.run(decoded.data() + half, insts.size() - half, labels.data() + half * CoreModel::kTargets,
+                CoreModel::kTargets);
+      const double ipc = double(insts.size() - half) / double(model.stats().cycles - warm);
       std::printf("  independent ALU, %s width %u: IPC %.3f (CPI %.3f)\n",
-                  kind == CoreKind::kInOrder ? "in-order" : "out-of-order", width, ipc, r.cpi());
+                  kind == CoreKind::kInOrder ? "in-order" : "out-of-order", width, ipc, 1.0 / ipc);
       EXPECT_GT(ipc, 0.95 * width);
       EXPECT_LE(ipc, width + 1e-9);
     }
@@ -211,6 +219,27 @@ TEST(CoreModel, SumOfTheCommitTargetIsTheReportedTotalTime) {
                 report.cpi, report.timeNs, commitSum);
     EXPECT_DOUBLE_EQ(commitSum / 10.0, report.timeNs);
     EXPECT_LE(fetchSum, commitSum);
+  }
+}
+
+TEST(CoreModel, SampledConfigurationsGiveConsistentLabels) {
+  const auto insts = syn::mixed(20000, 3);
+  for (uint32_t i = 0; i < 60; ++i) {
+    const UarchConfig c = sampleConfig(9, i);
+    Simulation r = simulate(c, insts);
+    double commitSum = 0;
+    for (size_t row = 0; row < insts.size(); ++row) {
+      const float* l = r.labels.data() + row * CoreModel::kTargets;
+      for (int t = 0; t < 6; ++t) ASSERT_GE(l[t], 0.0f) << c.name << " row " << row;
+      for (int t = 6; t < 16; ++t) ASSERT_TRUE(l[t] == 0.0f || l[t] == 1.0f) << c.name << " row " << row;
+      for (int k = 0; k < 3; ++k)  // L2 only when L1, memory only when L2
+        for (int level = 1; level < 3; ++level)
+          ASSERT_LE(l[6 + 3 * level + k], l[6 + 3 * (level - 1) + k]) << c.name << " row " << row;
+      commitSum += l[1];
+    }
+    EXPECT_NEAR(commitSum / 10.0, reportOf(*r.model).timeNs, 1e-6 * commitSum) << c.name;
+    EXPECT_GT(r.cpi(), 0.1) << c.name;
+    EXPECT_LT(r.cpi(), 50.0) << c.name;
   }
 }
 
