@@ -24,6 +24,7 @@ PACKAGES=(
   libcli11-dev libfmt-dev libxxhash-dev
   libgtest-dev librapidcheck-dev
   libtomlplusplus-dev
+  valgrind liblzma-dev zlib1g-dev
   libtorch-dev libopenblas0-pthread
 )
 

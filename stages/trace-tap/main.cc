@@ -12,6 +12,8 @@
 
 #include "stages/runtime/byte_source.h"
 #include "stages/runtime/stage.h"
+#include "stages/trace-tap/champsim_trace_reader.h"
+#include "stages/trace-tap/compressed_source.h"
 #include "stages/trace-tap/gem5_trace_reader.h"
 #include "stages/trace-tap/labelled_trace_merger.h"
 #include "stages/trace-tap/valgrind_process.h"
@@ -106,13 +108,36 @@ int runValgrind(pv::runtime::Stage& stage, const pv::valgrind::RunOptions& optio
       });
 }
 
+// pv-trace-tap --champsim: reads a ChampSim trace.
+int runChampSim(pv::runtime::Stage& stage, const std::string& file) {
+  pv::StreamHeader header;
+  header.payload = pv::PayloadKind::kInstructions;
+  header.source = "champsim trace " + (file == "-" ? std::string("<stdin>") : file);
+  const size_t batchSize = stage.options().batchSize;
+  const bool quiet = stage.options().quiet;
+  return stage.runSource<pv::InstructionBatch>(
+      header, [&](const pv::Emit<pv::InstructionBatch>& emit) {
+        pv::champsim::ChampSimTraceReader reader(pv::trace::openCompressedSource(file));
+        pv::InstructionBatch batch;
+        uint64_t records = 0;
+        while (reader.next(batch, batchSize)) {
+          records += batch.rows.size();
+          emit(std::move(batch));
+        }
+        if (!quiet)
+          std::cerr << kName << ": " << reader.name() << ": " << reader.traceRecords()
+                    << " trace records, " << records << " instruction records\n";
+      });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   pv::runtime::Stage stage(
       kName,
-      "Reads PerfVec gem5 traces (trace.txt with its trace.sq.txt) into a perfvec "
-      "instruction stream.\nWith --labels, adds the 16 PerfVec training targets of "
+      "Reads PerfVec gem5 traces (trace.txt with its trace.sq.txt), ChampSim traces "
+      "(--champsim), or a program run under perfvec's Valgrind tool (--valgrind) into a "
+      "perfvec instruction stream.\nWith --labels, adds the 16 PerfVec training targets of "
       "each trace: several traces of the same program on different "
       "microarchitectures become one stream labelled for all of them.",
       /*hasInput=*/false);
@@ -124,7 +149,8 @@ int main(int argc, char** argv) {
   auto& cli = stage.cli();
   cli.add_option("traces", traces,
                  "gem5 trace.txt files: '-' (stdin), a file or named pipe (.zst: zstd). "
-                 "More than one needs --labels")
+                 "More than one needs --labels. With --valgrind: the program and its "
+                 "arguments, after '--'")
       ->capture_default_str();
   cli.add_option("--sq", sqFiles,
                  "trace.sq.txt of each trace, in order (default: beside the trace, "
@@ -157,8 +183,23 @@ int main(int argc, char** argv) {
   cli.add_option("--guest-stdout", vg.guestStdout,
                  "--valgrind: file for the program's standard output (default: this "
                  "program's stderr, since stdout carries the stream)");
+  std::string champsim;
+  cli.add_option("--champsim", champsim,
+                 "Read a ChampSim trace (64-byte records; '-' stdin, a file; .xz, .gz, .zst or "
+                 "plain, told by the data) instead of gem5 traces");
   stage.addBatchSizeOption("Instructions per output batch");
   if (auto rc = stage.parse(argc, argv)) return *rc;
+
+  if (!champsim.empty()) {
+    if (valgrind) return usageError("--champsim and --valgrind exclude each other");
+    if (labels || !sqFiles.empty() || noSq || !uarchs.empty() || keepTiming ||
+        cli.count("traces") > 0)
+      return usageError("--champsim takes no gem5 traces or options (--labels, --sq, --no-sq, "
+                        "--uarch, --timing)");
+    if (cli.count("--skip") || cli.count("--count") || cli.count("--guest-stdout"))
+      return usageError("--skip, --count and --guest-stdout need --valgrind");
+    return runChampSim(stage, champsim);
+  }
 
   if (valgrind) {
     if (labels || !sqFiles.empty() || noSq || !uarchs.empty() || keepTiming)

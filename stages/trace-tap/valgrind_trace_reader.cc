@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "stages/core/op_class.h"
 #include "stages/core/stage_error.h"
@@ -223,6 +224,7 @@ void ValgrindTraceReader::expand(const Descriptor& d, bool taken, const uint64_t
 }
 
 bool ValgrindTraceReader::next(InstructionBatch& batch, size_t maxRows) {
+  if (pending_) std::rethrow_exception(std::exchange(pending_, nullptr));
   batch.rows.clear();
   batch.labels.clear();
   batch.firstIndex = index_;
@@ -249,10 +251,18 @@ bool ValgrindTraceReader::next(InstructionBatch& batch, size_t maxRows) {
     ready_.clear();
     readyPos_ = 0;
     if (end_) break;
-    if (!fill(1))
-      fail(consumed_, "truncated record stream: no end record (the tool or the guest "
-                      "was killed?)");
-    readRecord();
+    try {
+      if (!fill(1))
+        fail(consumed_, "truncated record stream: no end record (the tool or the guest "
+                        "was killed?)");
+      readRecord();
+    } catch (const StageError&) {
+      // Everything before the failure is delivered first.
+      if (batch.rows.empty() && ready_.empty()) throw;
+      pending_ = std::current_exception();
+      if (readyPos_ < ready_.size()) continue;
+      break;
+    }
   }
   index_ += batch.rows.size();
   stats_.records = index_;

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <array>
 #include <optional>
@@ -92,6 +93,7 @@ class ValgrindTraceReader {
   void expand(const Descriptor& d, bool taken, const uint64_t* addrs);
 
   std::unique_ptr<runtime::ByteSource> source_;
+  std::exception_ptr pending_;  // an error met after rows of the last batch
   std::vector<unsigned char> buffer_;
   size_t begin_ = 0, end_bytes_ = 0;  // unread bytes: buffer_[begin_, end_bytes_)
   uint64_t consumed_ = 0;             // stream offset of buffer_[begin_]
