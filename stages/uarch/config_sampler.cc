@@ -126,6 +126,9 @@ UarchConfig sampleConfig(uint64_t seed, uint32_t index) {
   c.l2.mshrs = r.range(4, 64);
   c.l2.prefetcher = anyPrefetcher(r);
   c.l2.prefetchDegree = r.range(1, 4);
+  // Mostly inclusive or exclusive, as in PerfVec's space.
+  c.l2.inclusion = r.pick({Inclusion::kInclusive, Inclusion::kInclusive, Inclusion::kExclusive,
+                           Inclusion::kExclusive, Inclusion::kNonInclusive});
   c.l3.enabled = r.chance(33);
   c.l3.ways = r.pick({8u, 12u, 16u});
   c.l3.sizeKb = c.l3.ways * 1024 * r.pick({1u, 2u}) / 4 * r.pick({1u, 2u, 4u, 8u}) / 2;
@@ -133,6 +136,7 @@ UarchConfig sampleConfig(uint64_t seed, uint32_t index) {
   c.l3.mshrs = r.range(16, 64);
   c.l3.prefetcher = r.pick({PrefetcherKind::kNone, PrefetcherKind::kNextLine});
   c.l3.prefetchDegree = r.range(1, 2);
+  c.l3.inclusion = r.pick({Inclusion::kInclusive, Inclusion::kExclusive, Inclusion::kNonInclusive});
 
   const auto& kinds = dramKinds();
   const DramKind& dram = kinds[r.range(0, uint32_t(kinds.size() - 1))];

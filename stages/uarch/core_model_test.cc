@@ -185,6 +185,25 @@ TEST(CoreModel, ALargerL1dRemovesMissesOnceTheWorkingSetFits) {
   EXPECT_LT(missRate[1], 0.01);
 }
 
+TEST(CoreModel, AnExclusiveL2AddsTheL1dToTheCapacity) {
+  // 80 KB swept over and over: more than the 64 KB L2, less than L1D + L2.
+  double missRate[3];
+  const char* names[3] = {"non-inclusive", "inclusive", "exclusive"};
+  for (int p = 0; p < 3; ++p) {
+    UarchConfig c = quietConfig();
+    c.l2.sizeKb = 64;
+    c.l2.inclusion = Inclusion(p);
+    Simulation r = simulate(c, syn::sweep(200000, 80 << 10));
+    const auto& m = r.model->memoryStats().l2;
+    missRate[p] = double(m.misses) / double(m.accesses);
+    std::printf("  sweep over 80 KB, L1D 32 KB + L2 64 KB %s: L2 miss rate %.4f, CPI %.3f\n", names[p],
+                missRate[p], r.cpi());
+  }
+  EXPECT_GT(missRate[0], 0.95);
+  EXPECT_GT(missRate[1], 0.95);
+  EXPECT_LT(missRate[2], 0.01);
+}
+
 TEST(CoreModel, PrefetchersHideASequentialSweep) {
   double missRate[3];
   for (int p = 0; p < 3; ++p) {

@@ -49,9 +49,11 @@ MemorySystem::MemorySystem(const UarchConfig& config) {
   caches_[kL3].init(config.l3);
   const bool l3 = config.l3.enabled;
   next_ = {kL2, kL2, l3 ? kL3 : kMemory, kMemory};
+  // The first-level caches have nothing above them.
   const CacheConfig* cfg[4] = {&config.l1i, &config.l1d, &config.l2, &config.l3};
   for (int i = 0; i < 4; ++i) {
     prefetcher_[i] = cfg[i]->prefetcher;
+    inclusion_[i] = cfg[i]->inclusion;
     degree_[i] = cfg[i]->prefetchDegree;
   }
   for (int i = 0; i < 4; ++i)
@@ -78,47 +80,90 @@ int64_t MemorySystem::dram(uint64_t line, int64_t t, bool write) {
 
 void MemorySystem::writeback(CacheId from, uint64_t line, int64_t t) {
   ++caches_[from].stats.writebacks;
-  CacheId to = next_[from];
+  const CacheId to = next_[from];
   if (to == kMemory) {
     dram(line, t, true);
     return;
   }
-  Cache& c = caches_[to];
-  if (Cache::Way* w = c.find(line)) {
+  if (Cache::Way* w = caches_[to].find(line)) {
     w->dirty = true;
     return;
   }
-  // Write-allocate the victim below (no fetch: the whole line is written).
+  // Write-allocate below (no fetch: the whole line is written).
+  fill(to, line, t, true, t);
+}
+
+void MemorySystem::fill(CacheId id, uint64_t line, int64_t ready, bool dirty, int64_t t) {
+  Cache& c = caches_[id];
   Cache::Way& v = c.victim(line);
-  if (v.tag != 0 && v.dirty) writeback(to, v.tag - 1, t);
-  v = Cache::Way{line + 1, t, 0, true};
+  if (v.tag != 0) evict(id, v, t);
+  v = Cache::Way{line + 1, ready, 0, dirty};
   c.touch(v);
+}
+
+void MemorySystem::evict(CacheId id, Cache::Way& way, int64_t t) {
+  const uint64_t line = way.tag - 1;
+  bool dirty = way.dirty;
+  way.tag = 0;
+  if (inclusion_[id] == Inclusion::kInclusive) {
+    // The caches above may not keep what this one drops.
+    for (CacheId above : {kL1I, kL1D, kL2}) {
+      if (above >= id) break;
+      if (Cache::Way* w = caches_[above].find(line)) {
+        dirty |= w->dirty;
+        w->tag = 0;
+      }
+    }
+  }
+  const CacheId below = next_[id];
+  if (below != kMemory && inclusion_[below] == Inclusion::kExclusive) {
+    // An exclusive cache below is filled with what this one evicts.
+    if (dirty) ++caches_[id].stats.writebacks;
+    if (Cache::Way* w = caches_[below].find(line)) {
+      w->dirty |= dirty;
+      caches_[below].touch(*w);
+    } else {
+      fill(below, line, t, dirty, t);
+    }
+    return;
+  }
+  if (dirty) writeback(id, line, t);
 }
 
 int64_t MemorySystem::access(CacheId id, uint64_t line, int64_t t, bool write, bool prefetch,
                              int8_t& level) {
   if (id == kMemory) {
     level = kLevelMemory;
+    movedDirty_ = false;
     return dram(line, t, false);
   }
   Cache& c = caches_[id];
   const int8_t here = id <= kL1D ? kLevelL1 : (id == kL2 ? kLevelL2 : kLevelL3);
+  const bool exclusive = inclusion_[id] == Inclusion::kExclusive;
   if (!prefetch) ++c.stats.accesses;
   const int64_t tagDone = t + c.latency();
   if (Cache::Way* w = c.find(line)) {
+    level = here;
+    const int64_t ready = std::max(tagDone, w->ready);
+    movedDirty_ = false;
+    if (exclusive) {
+      // The line moves up to the cache that asked.
+      movedDirty_ = w->dirty;
+      w->tag = 0;
+      return ready;
+    }
     c.touch(*w);
     if (write) w->dirty = true;
-    level = here;
-    return std::max(tagDone, w->ready);
+    return ready;
   }
   if (!prefetch) ++c.stats.misses;
   const int64_t start = c.reserveMshr(tagDone);
   const int64_t done = access(next_[id], line, start, false, prefetch, level);
   c.releaseMshr(done);
-  Cache::Way& v = c.victim(line);
-  if (v.tag != 0 && v.dirty) writeback(id, v.tag - 1, done);
-  v = Cache::Way{line + 1, done, 0, write};
-  c.touch(v);
+  // An exclusive cache passes the line (and its dirtiness) up unfilled.
+  if (exclusive) return done;
+  fill(id, line, done, write || movedDirty_, done);
+  movedDirty_ = false;
   return done;
 }
 
@@ -128,10 +173,8 @@ void MemorySystem::prefetchLine(CacheId id, uint64_t line, int64_t t) {
   ++c.stats.prefetches;
   int8_t level;
   const int64_t done = access(next_[id], line, t, false, true, level);
-  Cache::Way& v = c.victim(line);
-  if (v.tag != 0 && v.dirty) writeback(id, v.tag - 1, done);
-  v = Cache::Way{line + 1, done, 0, false};
-  c.touch(v);
+  fill(id, line, done, movedDirty_, done);
+  movedDirty_ = false;
 }
 
 void MemorySystem::afterDemand(CacheId id, uint64_t addr, uint64_t pc, int64_t t, bool missed) {

@@ -107,10 +107,18 @@ class MemorySystem {
   void prefetchLine(CacheId id, uint64_t line, int64_t t);
   void afterDemand(CacheId id, uint64_t addr, uint64_t pc, int64_t t, bool missed);
   void writeback(CacheId from, uint64_t line, int64_t t);
+  // Installs `line` in `id` (evicting its LRU way) and handles the victim:
+  // back-invalidation above an inclusive cache, insertion into an exclusive
+  // cache below, write-back of dirty data.
+  void fill(CacheId id, uint64_t line, int64_t ready, bool dirty, int64_t t);
+  void evict(CacheId id, Cache::Way& way, int64_t t);
 
   std::array<Cache, 4> caches_;
   std::array<CacheId, 4> next_{};
   std::array<PrefetcherKind, 4> prefetcher_{};
+  std::array<Inclusion, 4> inclusion_{};
+  // Set by access(): the line handed up by an exclusive cache was dirty.
+  bool movedDirty_ = false;
   std::array<uint32_t, 4> degree_{};
   std::array<std::vector<StrideEntry>, 4> strideTables_;  // per cache
   // DRAM, in 1/1024 cycles so that fractional transfer times add up.

@@ -154,7 +154,7 @@ Field choiceField(std::string key, E& v, std::vector<std::string> names) {
 
 const std::vector<std::string> kPrefetchers = {"none", "next_line", "stride"};
 
-void addCacheFields(Section& s, CacheConfig& c, bool optional, uint32_t maxKb) {
+void addCacheFields(Section& s, CacheConfig& c, bool optional, uint32_t maxKb, bool shared = false) {
   if (optional) s.fields.push_back({Field::kBool, "enabled", &c.enabled, 0, 0, {}, {}});
   s.fields.push_back(uintField("size_kb", c.sizeKb, 1, maxKb));
   s.fields.push_back(uintField("ways", c.ways, 1, 64));
@@ -162,6 +162,8 @@ void addCacheFields(Section& s, CacheConfig& c, bool optional, uint32_t maxKb) {
   s.fields.push_back(uintField("mshrs", c.mshrs, 1, 256));
   s.fields.push_back(choiceField("prefetcher", c.prefetcher, kPrefetchers));
   s.fields.push_back(uintField("prefetch_degree", c.prefetchDegree, 1, 16));
+  if (shared)
+    s.fields.push_back(choiceField("inclusion", c.inclusion, {"non_inclusive", "inclusive", "exclusive"}));
 }
 
 std::vector<Section> sectionsOf(UarchConfig& c) {
@@ -215,8 +217,8 @@ std::vector<Section> sectionsOf(UarchConfig& c) {
   Section l1i{"l1i", {}}, l1d{"l1d", {}}, l2{"l2", {}}, l3{"l3", {}};
   addCacheFields(l1i, c.l1i, false, 4096);
   addCacheFields(l1d, c.l1d, false, 4096);
-  addCacheFields(l2, c.l2, false, 1 << 20);
-  addCacheFields(l3, c.l3, true, 1 << 20);
+  addCacheFields(l2, c.l2, false, 1 << 20, true);
+  addCacheFields(l3, c.l3, true, 1 << 20, true);
   out.push_back(std::move(l1i));
   out.push_back(std::move(l1d));
   out.push_back(std::move(l2));

@@ -21,6 +21,8 @@ namespace pv::uarch {
 enum class CoreKind : uint8_t { kInOrder, kOutOfOrder };
 enum class PredictorKind : uint8_t { kBimodal, kGshare, kTage };
 enum class PrefetcherKind : uint8_t { kNone, kNextLine, kStride };
+// How an L2 or L3 relates to the caches above it.
+enum class Inclusion : uint8_t { kNonInclusive, kInclusive, kExclusive };
 
 // Functional unit pools; each op class runs on one (see poolOf()).
 enum FuPool : uint8_t {
@@ -92,6 +94,10 @@ struct CacheConfig {
   uint32_t mshrs = 8;
   PrefetcherKind prefetcher = PrefetcherKind::kNone;
   uint32_t prefetchDegree = 1;
+  // L2/L3 only: inclusive evictions invalidate the line above; an exclusive
+  // cache holds what the caches above evicted, and a line it hands up
+  // leaves it.
+  Inclusion inclusion = Inclusion::kNonInclusive;
   bool operator==(const CacheConfig&) const = default;
 };
 
@@ -109,10 +115,10 @@ struct UarchConfig {
   std::array<uint32_t, kPoolCount> units{4, 1, 1, 2, 2, 1, 2, 2, 1};
   std::array<uint32_t, kOpClassCount> latency = defaultLatencies();
   BranchConfig branch;
-  CacheConfig l1i{true, 32, 4, 2, 4, PrefetcherKind::kNextLine, 1};
-  CacheConfig l1d{true, 32, 4, 2, 8, PrefetcherKind::kStride, 2};
-  CacheConfig l2{true, 1024, 8, 12, 16, PrefetcherKind::kNextLine, 1};
-  CacheConfig l3{false, 8192, 16, 35, 32, PrefetcherKind::kNone, 1};
+  CacheConfig l1i{true, 32, 4, 2, 4, PrefetcherKind::kNextLine, 1, Inclusion::kNonInclusive};
+  CacheConfig l1d{true, 32, 4, 2, 8, PrefetcherKind::kStride, 2, Inclusion::kNonInclusive};
+  CacheConfig l2{true, 1024, 8, 12, 16, PrefetcherKind::kNextLine, 1, Inclusion::kNonInclusive};
+  CacheConfig l3{false, 8192, 16, 35, 32, PrefetcherKind::kNone, 1, Inclusion::kNonInclusive};
   MemoryConfig memory;
   bool operator==(const UarchConfig&) const = default;
 
