@@ -71,5 +71,11 @@ grep -q "pv-uarch: <stdin>:header: pv-uarch reads instruction streams" "$tmp/err
 "$OUT/pv-uarch" < /dev/null > /dev/null 2> "$tmp/err"
 [ $? -eq 2 ] || fail "no --config: not a usage error"
 "$OUT/pv-uarch" --help | grep -q -- "--config" || fail "--help"
+err=$("$OUT/pv-uarch" --no-such-flag 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && grep -q "^pv-uarch: " <<<"$err" || fail "unknown flag: rc $rc: $err"
+err=$("$OUT/pv-uarch" -c "$A" /nonexistent/input 2>&1 >/dev/null); rc=$?
+[ $rc -eq 1 ] && grep -q "^pv-uarch: /nonexistent/input" <<<"$err" || fail "missing input: rc $rc: $err"
+err=$("$OUT/pv-uarch" -c /nonexistent/a.toml 2>&1 >/dev/null </dev/null); rc=$?
+[ $rc -eq 1 ] && grep -q "^pv-uarch: /nonexistent/a.toml: " <<<"$err" || fail "missing config: rc $rc: $err"
 "$OUT/pv-uarch" sample --help | grep -q -- "--seed" || fail "sample --help"
 echo "pv-uarch pipeline: labels, report, batch sizes, errors ok"
