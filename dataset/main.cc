@@ -549,13 +549,15 @@ int run(const Options& o) {
     if (progress) std::fputs("\r\033[K", stderr);
   };
 
-  auto finish = [&](Job& j, int status) {
+  // `preset`: a reason it could not start (then `status` is not used).
+  auto finish = [&](Job& j, int status, const std::string& preset = "") {
     double seconds = std::chrono::duration<double>(Clock::now() - j.started).count();
     ManifestEntry e = *manifest.find(j.workload.name);
     e.seconds = seconds;
     fs::path part = out / j.partFile;
-    std::string error;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    std::string error = preset;
+    if (!preset.empty()) {
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
       try {
         e.records = verifyOutput(part, configs);
         e.instructions = tracedInstructions(out / j.logFile);
@@ -609,7 +611,7 @@ int run(const Options& o) {
       j.logFile = "logs/" + j.workload.name + ".log";
       if (!missing.empty()) {
         std::ofstream(out / j.logFile) << "pv-dataset: " << missing << "\n";
-        finish(j, 127 << 8);
+        finish(j, 0, missing);
         continue;
       }
       std::vector<std::string> argv = {
