@@ -26,6 +26,9 @@ PACKAGES=(
   libtomlplusplus-dev
   valgrind liblzma-dev zlib1g-dev
   libtorch-dev libopenblas0-pthread
+  # the workload suite (examples/workloads/workloads.toml)
+  xz-utils bzip2 gzip perl-base python3-minimal lua5.4 bc gawk sqlite3 cpp-12
+  vpx-tools libjpeg-turbo-progs imagemagick-6.q16 openssl grep sed coreutils
 )
 
 OUT=${PV_OUT:-out}
