@@ -355,10 +355,12 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
     const StageSpec& stage = spec.stages[i];
     const std::string what = "stage '" + stage.name + "'";
     checkTemplate(check, stage.run, spec, what + ": run", false);
+    bool program = false;  // after "--": a program's arguments, not the stage's options
     for (size_t a = 0; a < stage.args.size(); ++a) {
       const SourceString& arg = stage.args[a];
       checkTemplate(check, arg, spec, what + ": args[" + std::to_string(a) + "]", true);
-      if (i + 1 < spec.stages.size() && isOutputOption(arg.text))
+      if (arg.text == "--") program = true;
+      if (!program && i + 1 < spec.stages.size() && isOutputOption(arg.text))
         check.fail(arg.pos, what +
                                 " is not the last stage, so pv-launch wires its output to "
                                 "stage '" +
@@ -436,11 +438,13 @@ std::vector<StageCommand> resolve(const PipelineSpec& spec, const ParamValues& v
     StageCommand command;
     command.name = stage.name;
     command.run = substitute(stage.run.text, values);
+    bool program = false;  // after "--" (pv-trace-tap --valgrind -- PROGRAM -o x)
     for (const auto& arg : stage.args) {
       auto pieces = scanTemplate(arg.text);
       if (pieces.size() == 1 && pieces[0].kind == Piece::kSplat) {
         for (auto& w : splitWords(values.at(pieces[0].text))) {
-          if (i + 1 < spec.stages.size() && isOutputOption(w))
+          if (w == "--") program = true;
+          if (!program && i + 1 < spec.stages.size() && isOutputOption(w))
             throw PipelineError(spec.file, arg.pos,
                                 "stage '" + stage.name +
                                     "' is not the last stage, so pv-launch "
@@ -450,6 +454,7 @@ std::vector<StageCommand> resolve(const PipelineSpec& spec, const ParamValues& v
         }
       } else {
         command.args.push_back(substitute(arg.text, values));
+        if (command.args.back() == "--") program = true;
       }
     }
     commands.push_back(std::move(command));

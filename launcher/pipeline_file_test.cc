@@ -251,6 +251,24 @@ TEST(PipelineFile, resolveRefusesAnOutputOptionSplicedIntoAnEarlierStage) {
   }
 }
 
+TEST(PipelineFile, argumentsAfterDoubleDashBelongToTheProgram) {
+  // pv-trace-tap --valgrind -- cc1 ... -o /dev/null: the program's -o is not
+  // the stage's output.
+  PipelineSpec spec = parsePipeline(
+      "[pipeline]\nname = \"x\"\n[params]\ncmd = \"\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\n"
+      "args = [\"--valgrind\", \"--\", \"{*cmd}\", \"-o\"]\n[[stage]]\nname = \"c\"\nrun = \"d\"\n",
+      "p.toml");
+  auto commands = resolve(spec, bindParams(spec, {"cmd=/usr/bin/vpxenc -o /dev/null -optimize"}));
+  EXPECT_EQ(commands[0].args, (std::vector<std::string>{"--valgrind", "--", "/usr/bin/vpxenc", "-o",
+                                                        "/dev/null", "-optimize", "-o"}));
+  PipelineSpec spliced = parsePipeline(
+      "[pipeline]\nname = \"x\"\n[params]\ncmd = \"\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\n"
+      "args = [\"{*cmd}\"]\n[[stage]]\nname = \"c\"\nrun = \"d\"\n",
+      "p.toml");
+  EXPECT_NO_THROW(resolve(spliced, bindParams(spliced, {"cmd=-- prog -o x"})));
+  EXPECT_THROW(resolve(spliced, bindParams(spliced, {"cmd=-o x -- prog"})), PipelineError);
+}
+
 TEST(PipelineFile, missingFilesAreReported) {
   try {
     loadPipeline("/nonexistent/p.toml");
