@@ -615,7 +615,10 @@ int run(const Options& o) {
         continue;
       }
       std::vector<std::string> argv = {
-          launcher.string(), pipeline.string(), "--no-progress",
+          // Pipes, not ZeroMQ ipc: the bytes are the same, and a pipe cannot
+          // lose a stream's end (a pipeline over ipc was seen to hang after
+          // the tap ended; see dataset/README.md).
+          launcher.string(), pipeline.string(), "--no-progress", "--transport", "pipe",
           "command=" + joinWords(j.command), "skip=" + std::to_string(j.workload.skip),
           "count=" + std::to_string(j.count),
           "uarch_options=" + uarchOptions + " --report " + j.partReport, "out=" + j.partFile};
