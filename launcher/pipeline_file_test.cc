@@ -279,17 +279,27 @@ TEST(PipelineFile, missingFilesAreReported) {
 }
 
 TEST(PipelineFile, theShippedPipelinesParseAndResolveWithTheirDefaults) {
+  // Required parameters (a model file, a command) get a value; everything
+  // else resolves with its default, and every parameter has help text.
   const std::string dir = testing::repoRoot() + "/pipelines";
   int count = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".toml") continue;
     SCOPED_TRACE(entry.path().string());
     PipelineSpec spec = loadPipeline(entry.path().string());
-    auto commands = resolve(spec, bindParams(spec, {}));
+    std::vector<std::string> required;
+    for (const auto& p : spec.params) {
+      EXPECT_FALSE(p.help.empty()) << p.name;
+      if (!p.defaultValue) required.push_back(p.name + "=value-of-" + p.name);
+    }
+    if (!required.empty()) {
+      EXPECT_THROW(bindParams(spec, {}), std::exception);
+    }
+    auto commands = resolve(spec, bindParams(spec, required));
     EXPECT_GE(commands.size(), 1u);
     ++count;
   }
-  EXPECT_GE(count, 3);
+  EXPECT_GE(count, 6);
 }
 
 // Any text survives escaping its braces and substituting.

@@ -176,6 +176,11 @@ struct Interval {
 
 struct EndOfStream {
   records @0 :UInt64;            # records (instructions / rows) in the stream
+  checksum @1 :UInt64;
+  # XXH3-64 over the segment words of every message before this one (the
+  # header and all batches), in order: a reader recomputes it over what it
+  # received, so a damaged, spliced or partly lost stream never passes as
+  # complete even when each message still parses.
 }
 
 struct StreamError {

@@ -9,9 +9,11 @@
 #include <kj/exception.h>
 #include <kj/io.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zstd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -23,6 +25,31 @@
 
 namespace pv::runtime {
 namespace {
+
+// XXH3-64 over the segment words of a stream's messages (see EndOfStream).
+class StreamChecksum {
+ public:
+  StreamChecksum() : state_(XXH3_createState()) {
+    if (!state_) throw std::bad_alloc();
+    XXH3_64bits_reset(state_);
+  }
+  ~StreamChecksum() { XXH3_freeState(state_); }
+  StreamChecksum(const StreamChecksum&) = delete;
+  StreamChecksum& operator=(const StreamChecksum&) = delete;
+  void add(kj::ArrayPtr<const capnp::word> segment) {
+    XXH3_64bits_update(state_, segment.begin(), segment.size() * sizeof(capnp::word));
+  }
+  uint64_t value() const { return XXH3_64bits_digest(state_); }
+
+ private:
+  XXH3_state_t* state_;
+};
+
+std::string hex64(uint64_t v) {
+  char buf[19];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
 
 // Reader limits. A batch of 4096 instructions is about 1.2 MB; the limits
 // leave room for batches of up to ~64 K records and reject anything larger
@@ -111,33 +138,35 @@ class MessageWriter : public StreamWriter {
   void writeHeader(const StreamHeader& header) override {
     capnp::MallocMessageBuilder message;
     encodeHeader(header, message.initRoot<wire::Message>().initHeader());
-    send(message);
+    sendCounted(message);
   }
   void write(const InstructionBatch& batch) override {
     capnp::MallocMessageBuilder message(firstSegmentWords(batch.rows.size() * 40));
     encodeBatch(batch, message.initRoot<wire::Message>().initInstructions());
-    send(message);
+    sendCounted(message);
   }
   void write(const FeatureBatch& batch) override {
     capnp::MallocMessageBuilder message(
         firstSegmentWords(batch.values.size() / 2 + batch.pc.size() * 2 + batch.labels.size() / 2));
     encodeBatch(batch, message.initRoot<wire::Message>().initFeatures());
-    send(message);
+    sendCounted(message);
   }
   void write(const RepresentationBatch& batch) override {
     capnp::MallocMessageBuilder message(firstSegmentWords(batch.values.size() / 2 + batch.rows()));
     encodeBatch(batch, message.initRoot<wire::Message>().initRepresentations());
-    send(message);
+    sendCounted(message);
   }
   void write(const ProgramRepresentation& program) override {
     capnp::MallocMessageBuilder message(
         firstSegmentWords(program.sum.size() * (1 + program.intervals.size()) + program.intervals.size() * 4));
     encodeBatch(program, message.initRoot<wire::Message>().initProgram());
-    send(message);
+    sendCounted(message);
   }
   void writeEnd(uint64_t records) override {
     capnp::MallocMessageBuilder message;
-    message.initRoot<wire::Message>().initEnd().setRecords(records);
+    auto end = message.initRoot<wire::Message>().initEnd();
+    end.setRecords(records);
+    end.setChecksum(checksum_.value());
     send(message);
   }
   void writeError(const std::string& stage, const StageError& error) override {
@@ -154,11 +183,17 @@ class MessageWriter : public StreamWriter {
  protected:
   explicit MessageWriter(std::string name) : name_(std::move(name)) {}
   virtual void send(capnp::MessageBuilder& message) = 0;
+  // Header and batches count towards the end-of-stream checksum.
+  void sendCounted(capnp::MessageBuilder& message) {
+    for (auto segment : message.getSegmentsForOutput()) checksum_.add(segment);
+    send(message);
+  }
   // A first segment large enough for the whole batch avoids segment chains.
   static unsigned firstSegmentWords(size_t estimate) {
     return static_cast<unsigned>(std::max<size_t>(1024, std::min<size_t>(estimate + 64, 1u << 26)));
   }
   std::string name_;
+  StreamChecksum checksum_;
 };
 
 // Buffered writes to a file descriptor. Errors throw StageError; the
@@ -400,7 +435,15 @@ class MessageReaderBase : public StreamReader {
   kj::Own<capnp::MessageReader> receiveChecked() {
     try {
       auto message = receive();
-      if (message) ++messages_;
+      if (message) {
+        ++messages_;
+        checksumBefore_ = checksum_.value();
+        for (uint32_t i = 0;; ++i) {
+          auto segment = message->getSegment(i);
+          if (segment == nullptr) break;
+          checksum_.add(segment);
+        }
+      }
       return message;
     } catch (const kj::Exception& e) {
       throw StageError(name_, positionOf(messages_ + 1),
@@ -453,6 +496,12 @@ class MessageReaderBase : public StreamReader {
             throw StageError(name_, where.position,
                              "end-of-stream announces " + std::to_string(announced) +
                                  " records but " + std::to_string(records_) + " arrived");
+          if (root.getEnd().getChecksum() != checksumBefore_)
+            throw StageError(name_, where.position,
+                             "checksum mismatch: the stream's messages were damaged or altered on "
+                             "the way (end-of-stream announces " +
+                                 hex64(root.getEnd().getChecksum()) + ", received data gives " +
+                                 hex64(checksumBefore_) + ")");
           ended_ = true;
           return false;
         }
@@ -501,6 +550,8 @@ class MessageReaderBase : public StreamReader {
   uint64_t records_ = 0;
   uint64_t messages_ = 0;
   bool ended_ = false;
+  StreamChecksum checksum_;
+  uint64_t checksumBefore_ = 0;  // of the messages before the last one received
 };
 
 // Cap'n Proto stream framing: (segment count - 1) as u32, the segment sizes

@@ -170,6 +170,55 @@ RC_GTEST_PROP(Stream, aCorruptedFileNeverCrashesTheReader, ()) {
   std::remove(path.c_str());
 }
 
+RC_GTEST_PROP(Stream, anyChangedByteBeforeTheEndIsDetected, ()) {
+  // Bytes whose damage still decodes (a float inside a batch, a text of the
+  // header) are caught by the end-of-stream checksum. The end message itself
+  // (its last 64 bytes or less) has unused bits, so it is left out.
+  Recorded s = genStream();
+  std::string path = tempPath(".pvs");
+  writeAll(path, s);
+  std::string bytes = slurp(path);
+  RC_PRE(bytes.size() > 64);
+  const size_t at = *rc::gen::inRange<size_t>(0, bytes.size() - 64);
+  const auto delta = *rc::gen::inRange<int>(1, 256);
+  bytes[at] = static_cast<char>(static_cast<uint8_t>(bytes[at]) ^ delta);
+  spit(path, bytes);
+  bool detected = false;
+  try {
+    readAll(path);
+  } catch (const StageError&) {
+    detected = true;
+  }
+  std::remove(path.c_str());
+  RC_ASSERT(detected);
+}
+
+TEST(Stream, aChangedValueIsReportedAsAChecksumMismatch) {
+  Recorded s;
+  s.header.payload = PayloadKind::kFeatures;
+  s.header.featureColumns = {"a"};
+  FeatureBatch b;
+  b.columns = 1;
+  b.values = {1.0f, 2.0f, 1234.5f};
+  s.batches.push_back(b);
+  std::string path = tempPath(".pvs");
+  writeAll(path, s);
+  std::string bytes = slurp(path);
+  const float from = 1234.5f, to = 1234.25f;
+  const auto at = bytes.find(std::string(reinterpret_cast<const char*>(&from), 4));
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 4, std::string(reinterpret_cast<const char*>(&to), 4));
+  spit(path, bytes);
+  try {
+    readAll(path);
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    EXPECT_EQ(e.input(), path);
+    EXPECT_NE(std::string(e.what()).find("checksum mismatch"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
 TEST(Stream, anUpstreamErrorArrivesAsUpstreamError) {
   std::string path = tempPath(".pvs");
   {

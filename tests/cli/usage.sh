@@ -7,9 +7,11 @@ OUT=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0
 "$OUT/pv-model" init -o "$tmp/m.pvm" --hidden 4 --window 4 --chunk 4 2>/dev/null || { echo "pv-model init failed"; exit 1; }
+"$OUT/pv-uarch" sample --seed 1 --count 1 --out "$tmp/cfg" >/dev/null 2>&1 || { echo "pv-uarch sample failed"; exit 1; }
 # stage and the options it needs besides its input
 while read -r stage needs; do
   needs=${needs//MODEL/$tmp/m.pvm}
+  needs=${needs//CFG/$tmp/cfg/s1-0000.toml}
   out=$("$OUT/$stage" --help 2>/dev/null); rc=$?
   if [ $rc -ne 0 ] || ! grep -q "Usage" <<<"$out"; then echo "$stage --help: rc $rc"; fail=1; fi
   err=$("$OUT/$stage" --no-such-flag 2>&1 >/dev/null); rc=$?
@@ -29,6 +31,7 @@ pv-encode -m MODEL
 pv-aggregate
 pv-dot-predict -m MODEL
 pv-cat
+pv-uarch -c CFG
 pv-model -
 pv-launch -
 LIST
