@@ -159,6 +159,7 @@ bool ChampSimTraceReader::next(InstructionBatch& batch, size_t maxRows) {
   batch.rows.clear();
   batch.labels.clear();
   batch.firstIndex = index_;
+  bool badRecordNext = false;  // deliver what came before it first
   while (batch.rows.size() < maxRows) {
     if (readyPos_ < ready_.size()) {
       size_t n = std::min(maxRows - batch.rows.size(), ready_.size() - readyPos_);
@@ -169,6 +170,7 @@ bool ChampSimTraceReader::next(InstructionBatch& batch, size_t maxRows) {
     }
     ready_.clear();
     readyPos_ = 0;
+    if (badRecordNext) break;  // the next call reports it
     // Refill whole records.
     if (end_ - begin_ < kRecordBytes) {
       if (eof_) {
@@ -196,7 +198,10 @@ bool ChampSimTraceReader::next(InstructionBatch& batch, size_t maxRows) {
       try {
         expand(decode(buffer_.data() + begin_), storeNumber_, ready_);
       } catch (const std::invalid_argument& e) {
-        if (!ready_.empty() || !batch.rows.empty()) break;  // deliver those first
+        if (!ready_.empty() || !batch.rows.empty()) {
+          badRecordNext = true;
+          break;
+        }
         throw StageError(name(),
                          "record " + std::to_string(recordIndex_) + " (byte " +
                              std::to_string(recordIndex_ * kRecordBytes) + ")",

@@ -425,6 +425,8 @@ typedef struct {
   Int oc;
   Bool computes; /* has a non-address operation */
   Bool cond;     /* has a Boring exit (conditional branch) */
+  Bool rep;      /* followed by itself: a rep-prefixed iteration */
+  Bool falls_through; /* followed by pc + len when no exit is taken */
   UShort flags;
   UChar extra;
   Int nacc;
@@ -798,14 +800,24 @@ static IRSB* pv_instrument(VgCallbackClosure* closure, IRSB* sb_in,
   next_const = sb_in->next->tag == Iex_Const;
   if (next_const) next_addr = (Addr)sb_in->next->Iex.Const.con->Ico.U64;
 
+  /* Where control goes after each instruction when it does not take a
+   * conditional exit: the next IMark, or the block's next for the last one.
+   * (Not always pc + len: VEX unrolls self-looping blocks, so a loop's
+   * branch may be followed by another copy of the loop body.) */
+  for (k = 0; k < ninsn; k++) {
+    InsnInfo* in = &info[k];
+    Bool known = k + 1 < ninsn || next_const;
+    Addr after = k + 1 < ninsn ? info[k + 1].pc : next_addr;
+    in->rep = known && after == in->pc; /* a rep prefix: runs again */
+    if (in->rep) in->cond = False;
+    in->falls_through = known && after == in->pc + in->len;
+  }
   /* Control-flow flags of the block's last instruction. */
   if (ninsn > 0) {
     InsnInfo* last = &info[ninsn - 1];
     IRJumpKind jk = sb_in->jumpkind;
-    Bool rep = next_const && next_addr == last->pc; /* rep prefix: runs again */
-    if (rep) last->cond = False;
-    if (!rep && !last->cond && (jk == Ijk_Boring || jk == Ijk_Call || jk == Ijk_Ret) &&
-        (!next_const || next_addr != last->pc + last->len)) {
+    if (!last->rep && !last->cond && (jk == Ijk_Boring || jk == Ijk_Call || jk == Ijk_Ret) &&
+        !last->falls_through) {
       last->flags |= PVTAP_F_UNCOND_CTRL;
       if (next_const) last->flags |= PVTAP_F_DIRECT_CTRL;
       if (jk == Ijk_Call) last->extra |= PVTAP_X_CALL;
@@ -847,8 +859,10 @@ static IRSB* pv_instrument(VgCallbackClosure* closure, IRSB* sb_in,
     UInt taken_end = 0;
 
     if (last_in_block && (in->flags & PVTAP_F_UNCOND_CTRL)) taken_end = 1;
-    if (last_in_block && in->cond && (!next_const || next_addr != in->pc + in->len))
-      taken_end = 1; /* VEX inverted the branch: the exit is the fall-through */
+    /* A conditional branch not leaving by its exit: taken when what follows
+     * is not the next instruction (VEX may invert the condition, making the
+     * exit the fall-through, and unrolled loops continue in a copy). */
+    if (in->cond && !in->falls_through) taken_end = 1;
 
     addStmtToIRSB(out, sb_in->stmts[in->first_stmt]); /* the IMark */
     if (clo_skip > 0) {
