@@ -4,6 +4,7 @@
 
 #include <kj/exception.h>
 #include <malloc.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -116,8 +117,13 @@ int Stage::guard(const std::function<void()>& body) {
     bool isFile = options_.output != "-" && options_.output.find("://") == std::string::npos;
     try {
       if (isFile) {
+        // Only a regular file this stage opened holds a partial stream: never
+        // a device (/dev/null), a FIFO, or a file it never wrote.
+        const bool opened = writer_ != nullptr;
         writer_.reset();
-        ::unlink(options_.output.c_str());
+        struct stat st {};
+        if (opened && ::lstat(options_.output.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+          ::unlink(options_.output.c_str());
       } else if (writer_ || options_.output != "-" || !::isatty(1)) {
         if (!writer_) writer_ = StreamWriter::open(options_.output);
         writer_->writeError(stage, error);
