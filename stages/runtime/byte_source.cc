@@ -126,6 +126,10 @@ std::unique_ptr<ByteSource> prependBytes(std::string head,
   return std::make_unique<PrefixedByteSource>(std::move(head), std::move(rest));
 }
 
+std::unique_ptr<ByteSource> fdByteSource(int fd, std::string name, bool owned) {
+  return std::make_unique<FdByteSource>(fd, std::move(name), owned);
+}
+
 std::unique_ptr<ByteSource> openByteSource(const std::string& spec) {
   std::unique_ptr<ByteSource> raw;
   if (spec == "-") {

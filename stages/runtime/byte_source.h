@@ -25,6 +25,10 @@ class ByteSource {
 // Opens "-" or a path; decompresses zstd transparently (by suffix or magic).
 std::unique_ptr<ByteSource> openByteSource(const std::string& spec);
 
+// Raw reads from an open file descriptor, named `name` in errors; closes it
+// when `owned`. No decompression.
+std::unique_ptr<ByteSource> fdByteSource(int fd, std::string name, bool owned);
+
 // Pipes between stages carry ~1 MB messages; with the default 64 KiB buffer
 // every message costs a dozen context switches between writer and reader.
 inline constexpr int kPipeBytes = 1 << 20;

@@ -23,27 +23,6 @@ namespace {
 
 constexpr const char* kToolFile = "pvtap-amd64-linux";
 
-class PipeSource : public runtime::ByteSource {
- public:
-  PipeSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
-    runtime::widenPipe(fd_);
-  }
-  ~PipeSource() override { ::close(fd_); }
-  size_t read(void* buffer, size_t n) override {
-    for (;;) {
-      ssize_t got = ::read(fd_, buffer, n);
-      if (got >= 0) return static_cast<size_t>(got);
-      if (errno == EINTR) continue;
-      throw StageError(name_, "", std::string("read failed: ") + std::strerror(errno));
-    }
-  }
-  const std::string& name() const override { return name_; }
-
- private:
-  int fd_;
-  std::string name_;
-};
-
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
@@ -180,7 +159,8 @@ std::unique_ptr<runtime::ByteSource> GuestProcess::takeStream() {
   if (readFd_ < 0) throw StageError(program_, "", "record stream already taken");
   int fd = readFd_;
   readFd_ = -1;
-  return std::make_unique<PipeSource>(fd, "valgrind:" + program_);
+  runtime::widenPipe(fd);
+  return runtime::fdByteSource(fd, "valgrind:" + program_, /*owned=*/true);
 }
 
 int GuestProcess::wait(bool block) {
