@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "stages/core/json_text.h"
 #include "stages/core/stage_error.h"
 
 namespace pv {
@@ -17,21 +18,6 @@ void appendJsonNumber(std::string& out, float v) {
     out += "null";
   else
     fmt::format_to(std::back_inserter(out), "{:g}", v);
-}
-
-void appendJsonString(std::string& out, const std::string& s) {
-  out += '"';
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
 }
 
 void appendJsonList(std::string& out, const std::vector<std::string>& items) {

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 
+#include "stages/core/json_text.h"
 #include "stages/dot-predict/dot_predictor.h"
 #include "stages/runtime/stream.h"
 
@@ -38,14 +39,14 @@ void print(const pv::Prediction& p, const pv::Model& model, Format format, bool 
         out += '\n';
         break;
       case Format::kJson:
-        fmt::format_to(it, "{{\"uarch\":\"{}\",\"first_index\":{},\"instructions\":{},\"time_ns\":{:.9g}",
-                       u.uarch, p.firstIndex, p.instructions, u.timeNs);
+        fmt::format_to(it, "{{\"uarch\":{},\"first_index\":{},\"instructions\":{},\"time_ns\":{:.9g}",
+                       pv::jsonString(u.uarch), p.firstIndex, p.instructions, u.timeNs);
         if (u.clockGhz > 0)
           fmt::format_to(it, ",\"clock_ghz\":{:.9g},\"cycles\":{:.9g},\"cpi\":{:.9g}", u.clockGhz, u.cycles, u.cpi);
         if (allTargets) {
           out += ",\"targets\":{";
           for (size_t t = 0; t < u.targets.size(); ++t)
-            fmt::format_to(it, "{}\"{}\":{:.9g}", t ? "," : "", model.targetNames[t], u.targets[t]);
+            fmt::format_to(it, "{}{}:{:.9g}", t ? "," : "", pv::jsonString(model.targetNames[t]), u.targets[t]);
           out += '}';
         }
         out += "}\n";

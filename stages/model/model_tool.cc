@@ -14,6 +14,7 @@
 #include <random>
 
 #include "stages/core/feature_layout.h"
+#include "stages/core/json_text.h"
 #include "stages/core/stage_error.h"
 #include "stages/encode/model_encoder.h"
 #include "stages/model/feature_stats.h"
@@ -91,16 +92,6 @@ int init(const InitOptions& o) {
   return 0;
 }
 
-std::string jsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') out += {'\\', static_cast<char>(c)};
-    else if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-    else out += static_cast<char>(c);
-  }
-  return out + "\"";
-}
-
 int info(const std::string& path, const std::string& format) {
   pv::Model m = pv::loadModel(path);
   const auto& a = m.architecture;
@@ -110,18 +101,18 @@ int info(const std::string& path, const std::string& format) {
     std::string uarchs;
     for (const auto& u : m.uarchs) {
       std::string params;
-      for (const auto& [k, v] : u.params) params += (params.empty() ? "" : ", ") + jsonString(k) + ": " + jsonString(v);
+      for (const auto& [k, v] : u.params) params += (params.empty() ? "" : ", ") + pv::jsonString(k) + ": " + pv::jsonString(v);
       uarchs += fmt::format("{}{{\"name\": {}, \"clock_ghz\": {}, \"params\": {{{}}}}}",
-                            uarchs.empty() ? "" : ", ", jsonString(u.name), u.clockGhz, params);
+                            uarchs.empty() ? "" : ", ", pv::jsonString(u.name), u.clockGhz, params);
     }
     std::string targets;
-    for (const auto& t : m.targetNames) targets += (targets.empty() ? "" : ", ") + jsonString(t);
+    for (const auto& t : m.targetNames) targets += (targets.empty() ? "" : ", ") + pv::jsonString(t);
     fmt::print("{{\"file\": {}, \"name\": {}, \"description\": {}, \"content_hash\": {}, "
                "\"encoder_hash\": {}, \"architecture\": {{\"kind\": {}, \"features\": {}, "
                "\"hidden\": {}, \"layers\": {}, \"window\": {}, \"chunk\": {}}}, \"weights\": {}, "
                "\"targets\": [{}], \"uarchs\": [{}]}}\n",
-               jsonString(path), jsonString(m.name), jsonString(m.description), jsonString(m.contentHash),
-               jsonString(m.encoderHash), jsonString(a.kind), a.features, a.hidden, a.layers, a.window,
+               pv::jsonString(path), pv::jsonString(m.name), pv::jsonString(m.description), pv::jsonString(m.contentHash),
+               pv::jsonString(m.encoderHash), pv::jsonString(a.kind), a.features, a.hidden, a.layers, a.window,
                a.chunk, weights, targets, uarchs);
     return 0;
   }

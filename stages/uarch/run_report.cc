@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "stages/core/json_text.h"
+
 namespace pv::uarch {
 
 namespace {
@@ -99,10 +101,12 @@ std::string formatReports(const std::vector<RunReport>& reports, ReportFormat fo
         out += "  {";
         const auto& v = reports[i].values;
         for (size_t k = 0; k < v.size(); ++k) {
-          out += (k ? ", " : "") + ("\"" + v[k].first + "\": ");
+          out += k ? ", " : "";
+          appendJsonString(out, v[k].first);
+          out += ": ";
           if (v[k].second.empty()) out += "null";
           else if (isNumeric(v[k].second) && k > 1) out += v[k].second;
-          else out += "\"" + v[k].second + "\"";
+          else appendJsonString(out, v[k].second);
         }
         out += i + 1 < reports.size() ? "},\n" : "}\n";
       }
