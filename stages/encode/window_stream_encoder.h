@@ -66,7 +66,6 @@ class WindowStreamEncoder : public Transform<FeatureBatch, RepresentationBatch> 
   // context_ rows before bufferFirst_, then the own rows not yet encoded;
   // all normalised.
   std::vector<float> rows_;
-  std::vector<float> scratch_;   // a batch's context, normalised, for the check
 };
 
 }  // namespace pv::encode
