@@ -12,6 +12,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -310,6 +311,11 @@ class ZmqWriter : public MessageWriter {
     socket_.set(zmq::sockopt::sndhwm, kZmqHighWaterMark);
     // Deliver everything before close() returns.
     socket_.set(zmq::sockopt::linger, -1);
+    // Before connect/bind, so that no connection event is missed.
+    static std::atomic<uint64_t> monitors{0};
+    peers_ = std::make_unique<PeerMonitor>();
+    peers_->init(socket_, "inproc://pv-writer-peers-" + std::to_string(monitors++),
+                 ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED);
     try {
       if (spec.bind.value_or(false))
         socket_.bind(spec.address);
@@ -322,6 +328,13 @@ class ZmqWriter : public MessageWriter {
   void close() override {
     if (closed_) return;
     closed_ = true;
+    // libzmq drops the unread tail of a connection whose sender goes away
+    // while the receiver sits at its high-water mark (seen as a reader that
+    // waits forever for end-of-stream). So the writer keeps its side open
+    // until the reader has closed the connection, i.e. has read the end.
+    while (!(peers_->everConnected && peers_->connected == 0)) peers_->check_event(100);
+    socket_.set(zmq::sockopt::linger, 0);  // the reader is gone: nothing left to deliver to
+    peers_.reset();  // its socket must close before the context can
     socket_.close();
     context_.close();
   }
@@ -338,8 +351,22 @@ class ZmqWriter : public MessageWriter {
   }
 
  private:
+  // Counts the connections of the writer's socket (connect or bind side).
+  struct PeerMonitor : zmq::monitor_t {
+    int connected = 0;
+    bool everConnected = false;
+    void on_event_connected(const zmq_event_t&, const char*) override { up(); }
+    void on_event_accepted(const zmq_event_t&, const char*) override { up(); }
+    void on_event_disconnected(const zmq_event_t&, const char*) override { --connected; }
+    void up() {
+      ++connected;
+      everConnected = true;
+    }
+  };
+
   zmq::context_t context_;
   zmq::socket_t socket_;
+  std::unique_ptr<PeerMonitor> peers_;
   bool closed_ = false;
 };
 
