@@ -25,7 +25,7 @@ PACKAGES=(
   libgtest-dev librapidcheck-dev
   libtomlplusplus-dev
   valgrind liblzma-dev zlib1g-dev
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libgloo-dev
   # the workload suite (examples/workloads/workloads.toml)
   xz-utils bzip2 gzip perl-base python3-minimal lua5.4 bc gawk sqlite3 cpp-12
   vpx-tools libjpeg-turbo-progs imagemagick-6.q16 openssl grep sed coreutils

@@ -36,6 +36,36 @@ struct ModelBody {
   targetNames @6 :List(Text);
   uarchs @7 :List(Microarchitecture);
   tensors @8 :List(Tensor);        # encoder weights by name
+  training @9 :TrainingRecord;     # how the model was trained (pv-train)
+  uarchModel @10 :UarchParameterModel;
+  # Parametric microarchitectures (pv-tune --parametric): an MLP from a
+  # configuration's parameters to M_u, for parameter points never simulated.
+}
+
+# What a model was trained on: the sampled microarchitecture set and the
+# programs, so that pv-eval can tell seen from unseen.
+struct TrainingRecord {
+  programs @0 :List(Text);         # training programs (stream sources or workload names)
+  heldOutPrograms @1 :List(Text);  # programs named as held out (never trained on)
+  uarchSource @2 :Text;            # how the configurations were made, e.g. "pv-uarch sample --seed 7 --count 74"
+  heldOutUarchs @3 :List(Text);    # configurations kept out of training
+  instructions @4 :UInt64;         # training records (rows)
+  steps @5 :UInt64;                # optimiser steps
+  epochs @6 :Float64;
+  validationLoss @7 :Float64;      # last validation loss (scaled targets)
+  targetWeights @8 :List(Float32); # loss weight per target
+  command @9 :Text;                # the pv-train command line
+  workers @10 :UInt32;
+}
+
+# M_u = W_L relu(... relu(W_1 x + b_1) ...) + b_L with x the configuration's
+# parameters normalised by inputMean / inputStd; the output is reshaped to
+# targets x hidden like Microarchitecture.representation.
+struct UarchParameterModel {
+  inputs @0 :List(Text);           # one name per input: "core.rob", "branch.predictor=tage", ...
+  inputMean @1 :List(Float32);
+  inputStd @2 :List(Float32);
+  layers @3 :List(Tensor);         # weight [out, in] and bias [out], in order
 }
 
 struct Architecture {
@@ -53,6 +83,9 @@ struct Microarchitecture {
   clockGhz @2 :Float64;            # 0 when unknown
   representation @3 :List(Float32);
   # M_u: targetNames x hidden, row-major (row t is M_u for target t).
+  origin @4 :Text;
+  # "trained" (a row of the trained table), "tuned" (pv-tune, encoder
+  # frozen), "parametric" (from uarchModel); empty in older files.
 }
 
 struct Param {

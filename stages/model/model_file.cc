@@ -38,6 +38,15 @@ void setTexts(capnp::List<capnp::Text>::Builder out, const std::vector<std::stri
   for (size_t i = 0; i < in.size(); ++i) out.set(i, in[i]);
 }
 
+void encodeTensors(const std::vector<NamedTensor>& in, capnp::List<wire::Tensor>::Builder out) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    out[i].setName(in[i].name);
+    setList<uint32_t>(out[i].initShape(in[i].shape.size()), in[i].shape);
+    out[i].setValues(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(in[i].values.data()),
+                                         in[i].values.size() * 4));
+  }
+}
+
 // Fills the encoder part (everything R_i depends on).
 void encodeEncoder(const Model& m, wire::ModelBody::Builder b) {
   auto a = b.initArchitecture();
@@ -50,13 +59,7 @@ void encodeEncoder(const Model& m, wire::ModelBody::Builder b) {
   setTexts(b.initFeatureColumns(m.featureColumns.size()), m.featureColumns);
   setList<float>(b.initFeatureMean(m.featureMean.size()), m.featureMean);
   setList<float>(b.initFeatureStd(m.featureStd.size()), m.featureStd);
-  auto tensors = b.initTensors(m.tensors.size());
-  for (size_t i = 0; i < m.tensors.size(); ++i) {
-    tensors[i].setName(m.tensors[i].name);
-    setList<uint32_t>(tensors[i].initShape(m.tensors[i].shape.size()), m.tensors[i].shape);
-    tensors[i].setValues(capnp::Data::Reader(
-        reinterpret_cast<const kj::byte*>(m.tensors[i].values.data()), m.tensors[i].values.size() * 4));
-  }
+  encodeTensors(m.tensors, b.initTensors(m.tensors.size()));
 }
 
 void encodeBody(const Model& m, wire::ModelBody::Builder b) {
@@ -75,7 +78,27 @@ void encodeBody(const Model& m, wire::ModelBody::Builder b) {
     }
     uarchs[i].setClockGhz(u.clockGhz);
     setList<float>(uarchs[i].initRepresentation(u.representation.size()), u.representation);
+    uarchs[i].setOrigin(u.origin);
   }
+  const TrainingRecord& t = m.training;
+  auto tr = b.initTraining();
+  setTexts(tr.initPrograms(t.programs.size()), t.programs);
+  setTexts(tr.initHeldOutPrograms(t.heldOutPrograms.size()), t.heldOutPrograms);
+  tr.setUarchSource(t.uarchSource);
+  setTexts(tr.initHeldOutUarchs(t.heldOutUarchs.size()), t.heldOutUarchs);
+  tr.setInstructions(t.instructions);
+  tr.setSteps(t.steps);
+  tr.setEpochs(t.epochs);
+  tr.setValidationLoss(t.validationLoss);
+  setList<float>(tr.initTargetWeights(t.targetWeights.size()), t.targetWeights);
+  tr.setCommand(t.command);
+  tr.setWorkers(t.workers);
+  const UarchParameterModel& p = m.uarchModel;
+  auto pm = b.initUarchModel();
+  setTexts(pm.initInputs(p.inputs.size()), p.inputs);
+  setList<float>(pm.initInputMean(p.inputMean.size()), p.inputMean);
+  setList<float>(pm.initInputStd(p.inputStd.size()), p.inputStd);
+  encodeTensors(p.layers, pm.initLayers(p.layers.size()));
 }
 
 std::string hashOf(wire::ModelBody::Reader body) {
@@ -98,7 +121,28 @@ std::vector<T> values(typename capnp::List<T>::Reader in) {
   return out;
 }
 
+std::vector<NamedTensor> decodeTensors(capnp::List<wire::Tensor>::Reader in, const std::string& path) {
+  std::vector<NamedTensor> out;
+  for (auto t : in) {
+    NamedTensor x;
+    x.name = t.getName();
+    x.shape = values<uint32_t>(t.getShape());
+    auto data = t.getValues();
+    if (data.size() % 4 != 0) throw StageError(path, "", "tensor '" + x.name + "' is not float32 data");
+    x.values.resize(data.size() / 4);
+    if (!x.values.empty()) std::memcpy(x.values.data(), data.begin(), data.size());
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 }  // namespace
+
+const std::string* Microarchitecture::param(const std::string& key) const {
+  for (const auto& [k, v] : params)
+    if (k == key) return &v;
+  return nullptr;
+}
 
 const NamedTensor* Model::tensor(const std::string& n) const {
   for (const auto& t : tensors)
@@ -152,6 +196,24 @@ void validateModel(const Model& m, const std::string& where) {
   for (const auto& t : m.tensors)
     if (product(t.shape) != t.values.size())
       fail(fmt::format("tensor '{}' holds {} values for its shape", t.name, t.values.size()));
+  const UarchParameterModel& p = m.uarchModel;
+  if (!p.empty()) {
+    if (p.inputMean.size() != p.inputs.size() || p.inputStd.size() != p.inputs.size())
+      fail("parametric microarchitecture model: input statistics do not match its inputs");
+    if (p.layers.size() % 2 != 0) fail("parametric microarchitecture model: a layer without its bias");
+    size_t width = p.inputs.size();
+    for (size_t l = 0; l < p.layers.size(); l += 2) {
+      const NamedTensor& w = p.layers[l];
+      const NamedTensor& bias = p.layers[l + 1];
+      if (w.shape.size() != 2 || w.shape[1] != width || bias.shape.size() != 1 || bias.shape[0] != w.shape[0] ||
+          product(w.shape) != w.values.size() || bias.values.size() != bias.shape[0])
+        fail(fmt::format("parametric microarchitecture model: layer {} has the wrong shape", l / 2));
+      width = w.shape[0];
+    }
+    if (width != m.targetNames.size() * a.hidden)
+      fail(fmt::format("parametric microarchitecture model outputs {} values, expected {}", width,
+                       m.targetNames.size() * a.hidden));
+  }
 }
 
 Model loadModel(const std::string& path) {
@@ -191,18 +253,28 @@ Model loadModel(const std::string& path) {
       for (auto p : u.getParams()) x.params.emplace_back(p.getKey(), p.getValue());
       x.clockGhz = u.getClockGhz();
       x.representation = values<float>(u.getRepresentation());
+      x.origin = u.getOrigin();
       m.uarchs.push_back(std::move(x));
     }
-    for (auto t : b.getTensors()) {
-      NamedTensor x;
-      x.name = t.getName();
-      x.shape = values<uint32_t>(t.getShape());
-      auto data = t.getValues();
-      if (data.size() % 4 != 0) throw StageError(path, "", "tensor '" + x.name + "' is not float32 data");
-      x.values.resize(data.size() / 4);
-      if (!x.values.empty()) std::memcpy(x.values.data(), data.begin(), data.size());
-      m.tensors.push_back(std::move(x));
-    }
+    m.tensors = decodeTensors(b.getTensors(), path);
+    auto tr = b.getTraining();
+    TrainingRecord& t = m.training;
+    t.programs = texts(tr.getPrograms());
+    t.heldOutPrograms = texts(tr.getHeldOutPrograms());
+    t.uarchSource = tr.getUarchSource();
+    t.heldOutUarchs = texts(tr.getHeldOutUarchs());
+    t.instructions = tr.getInstructions();
+    t.steps = tr.getSteps();
+    t.epochs = tr.getEpochs();
+    t.validationLoss = tr.getValidationLoss();
+    t.targetWeights = values<float>(tr.getTargetWeights());
+    t.command = tr.getCommand();
+    t.workers = tr.getWorkers();
+    auto pm = b.getUarchModel();
+    m.uarchModel.inputs = texts(pm.getInputs());
+    m.uarchModel.inputMean = values<float>(pm.getInputMean());
+    m.uarchModel.inputStd = values<float>(pm.getInputStd());
+    m.uarchModel.layers = decodeTensors(pm.getLayers(), path);
     m.contentHash = file.getContentHash();
     m.encoderHash = file.getEncoderHash();
   } catch (const kj::Exception& e) {

@@ -26,7 +26,27 @@ struct Microarchitecture {
   std::vector<std::pair<std::string, std::string>> params;
   double clockGhz = 0;                // 0: unknown
   std::vector<float> representation;  // M_u: targets x hidden, row-major
+  std::string origin;  // "trained", "tuned", "parametric" ("" when unknown)
   bool operator==(const Microarchitecture&) const = default;
+
+  // The value of parameter `key`, or nullptr.
+  const std::string* param(const std::string& key) const;
+};
+
+// What a model was trained on (schema/model.capnp: TrainingRecord).
+struct TrainingRecord {
+  std::vector<std::string> programs;
+  std::vector<std::string> heldOutPrograms;
+  std::string uarchSource;
+  std::vector<std::string> heldOutUarchs;
+  uint64_t instructions = 0;
+  uint64_t steps = 0;
+  double epochs = 0;
+  double validationLoss = 0;
+  std::vector<float> targetWeights;
+  std::string command;
+  uint32_t workers = 0;
+  bool operator==(const TrainingRecord&) const = default;
 };
 
 struct NamedTensor {
@@ -34,6 +54,18 @@ struct NamedTensor {
   std::vector<uint32_t> shape;
   std::vector<float> values;  // row-major, product(shape) values
   bool operator==(const NamedTensor&) const = default;
+};
+
+// An MLP from a configuration's parameters to M_u (pv-tune --parametric);
+// empty when the model has none. Layers alternate weight [out, in] and bias
+// [out]; ReLU between layers, none after the last.
+struct UarchParameterModel {
+  std::vector<std::string> inputs;
+  std::vector<float> inputMean;
+  std::vector<float> inputStd;
+  std::vector<NamedTensor> layers;
+  bool empty() const { return layers.empty(); }
+  bool operator==(const UarchParameterModel&) const = default;
 };
 
 struct Model {
@@ -46,6 +78,8 @@ struct Model {
   std::vector<std::string> targetNames;
   std::vector<Microarchitecture> uarchs;
   std::vector<NamedTensor> tensors;
+  TrainingRecord training;
+  UarchParameterModel uarchModel;
 
   // Set by loadModel / saveModel: "xxh3-128:<32 hex digits>".
   std::string contentHash;  // of everything

@@ -1,0 +1,78 @@
+// c10d Gloo gradient reduction.
+
+#include "stages/train/gloo_reducer.h"
+
+#include <ATen/ops/from_blob.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <unistd.h>
+
+#include <stdexcept>
+
+namespace pv::train {
+namespace {
+
+class GlooReducer : public GradientReducer {
+ public:
+  explicit GlooReducer(const GlooOptions& o) : rank_(o.rank), world_(o.world) {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<uint16_t>(o.masterPort);
+    so.isServer = o.rank == 0;
+    so.numWorkers = static_cast<size_t>(o.world);
+    so.waitWorkers = true;
+    so.timeout = o.timeout;
+    store_ = c10::make_intrusive<c10d::TCPStore>(o.masterHost, so);
+    auto options = c10d::ProcessGroupGloo::Options::create(o.timeout);
+    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(o.interfaceHost));
+    options->threads = 1;
+    group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store_, o.rank, o.world, options);
+  }
+
+  void sum(float* data, int64_t count) override {
+    std::vector<at::Tensor> tensors{at::from_blob(data, {count}, at::kFloat)};
+    c10d::AllreduceOptions options;
+    options.reduceOp = c10d::ReduceOp::SUM;
+    group_->allreduce(tensors, options)->wait();
+  }
+  int rank() const override { return rank_; }
+  int world() const override { return world_; }
+
+ private:
+  int rank_, world_;
+  c10::intrusive_ptr<c10d::Store> store_;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+};
+
+}  // namespace
+
+std::unique_ptr<GradientReducer> connectGloo(const GlooOptions& options) {
+  try {
+    return std::make_unique<GlooReducer>(options);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot join the Gloo group (rank " + std::to_string(options.rank) + " of " +
+                             std::to_string(options.world) + ", master " + options.masterHost + ":" +
+                             std::to_string(options.masterPort) + "): " + e.what());
+  }
+}
+
+int freeLocalPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot find a free local port");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace pv::train

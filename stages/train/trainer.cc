@@ -1,0 +1,220 @@
+// Trainer: forward (at::lstm / at::gru with autograd), loss, gradient
+// reduction, Adam. The only translation unit of pv-train that includes ATen.
+
+#include "stages/train/trainer.h"
+
+#include <ATen/TensorOperators.h>
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/cat.h>
+#include <ATen/ops/from_blob.h>
+#include <ATen/ops/gru.h>
+#include <ATen/ops/lstm.h>
+#include <ATen/ops/matmul.h>
+#include <ATen/ops/relu.h>
+#include <ATen/ops/zeros.h>
+#include <ATen/ops/zeros_like.h>
+#include <c10/core/GradMode.h>
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace pv::train {
+
+struct Trainer::Impl {
+  TrainerConfig config;
+  std::vector<std::string> names;  // encoder parameter names, then "uarch_table"
+  std::vector<at::Tensor> params;  // leaves with requires_grad
+  std::vector<at::Tensor> m, v;    // Adam moments
+  at::Tensor columnWeight;         // [U * T]: target weight / sum of weights
+  uint64_t steps = 0;
+
+  int64_t hidden() const { return config.encoder.hidden; }
+
+  at::Tensor forwardLossSum(const Batch& b) {
+    const auto& e = config.encoder;
+    auto opts = at::TensorOptions().dtype(at::kFloat);
+    at::Tensor x = at::from_blob(const_cast<float*>(b.inputs.data()), {b.sequences, b.steps, b.features}, opts);
+    std::vector<at::Tensor> weights(params.begin(), params.end() - 1);
+    at::Tensor h0 = at::zeros({e.layers, b.sequences, e.hidden}, opts);
+    at::Tensor out;
+    if (e.arch == encode::Arch::kLstm) {
+      at::Tensor c0 = at::zeros({e.layers, b.sequences, e.hidden}, opts);
+      out = std::get<0>(at::lstm(x, {h0, c0}, weights, true, e.layers, 0.0, true, false, true));
+    } else {
+      out = std::get<0>(at::gru(x, h0, weights, true, e.layers, 0.0, true, false, true));
+    }
+    at::Tensor r = at::relu(out.narrow(1, b.steps - b.outputs, b.outputs)).reshape({b.sequences * b.outputs, e.hidden});
+    const at::Tensor& table = params.back();  // [U, T, H]
+    at::Tensor pred = at::matmul(r, table.reshape({config.uarchs * config.targets, e.hidden}).t());
+    at::Tensor y = at::from_blob(const_cast<float*>(b.labels.data()), {b.sequences * b.outputs, b.labelWidth}, opts);
+    at::Tensor mask = at::from_blob(const_cast<float*>(b.mask.data()), {b.sequences * b.outputs, 1}, opts);
+    at::Tensor diff = (pred - y) * mask;
+    // sum over rows of sum_u,t w_t (diff)^2, divided by U: the mean over
+    // microarchitectures of the weighted target mean.
+    return (diff * diff * columnWeight).sum() / static_cast<double>(config.uarchs);
+  }
+};
+
+Trainer::Trainer(const TrainerConfig& config) : impl_(std::make_unique<Impl>()) {
+  Impl& d = *impl_;
+  d.config = config;
+  config.encoder.validate();
+  if (config.uarchs < 1 || config.targets < 1) throw std::invalid_argument("Trainer: no uarchs or targets");
+  if (d.config.targetWeights.empty()) d.config.targetWeights.assign(config.targets, 1.0f);
+  if (static_cast<int64_t>(d.config.targetWeights.size()) != config.targets)
+    throw std::invalid_argument("Trainer: one loss weight per target");
+  double total = 0;
+  for (float w : d.config.targetWeights) {
+    if (!(w >= 0)) throw std::invalid_argument("Trainer: negative loss weight");
+    total += w;
+  }
+  if (total <= 0) throw std::invalid_argument("Trainer: the loss weights are all 0");
+  std::vector<float> columns(config.uarchs * config.targets);
+  for (size_t i = 0; i < columns.size(); ++i)
+    columns[i] = static_cast<float>(d.config.targetWeights[i % config.targets] / total);
+  d.columnWeight = at::from_blob(columns.data(), {1, static_cast<int64_t>(columns.size())}, at::kFloat).clone();
+
+  // The encoder's own deterministic initialisation (PyTorch's RNN default).
+  encode::InstructionEncoder init(config.encoder);
+  init.initRandom(config.seed);
+  for (const auto& p : init.parameters()) {
+    std::vector<float> values = init.parameter(p.name);
+    d.names.push_back(p.name);
+    d.params.push_back(at::from_blob(values.data(), p.shape, at::kFloat).clone());
+  }
+  // M: uniform in [-1/sqrt(H), 1/sqrt(H)), like nn.Linear's default.
+  const int64_t h = config.encoder.hidden;
+  std::vector<float> table(config.uarchs * config.targets * h);
+  uint64_t state = config.seed * 0x9e3779b97f4a7c15ull + 0x7461626c65ull;
+  const double bound = 1.0 / std::sqrt(static_cast<double>(h));
+  for (float& x : table) {
+    state += 0x9e3779b97f4a7c15ull;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    x = static_cast<float>((static_cast<double>(z >> 11) * 0x1.0p-53 * 2.0 - 1.0) * bound);
+  }
+  d.names.push_back("uarch_table");
+  d.params.push_back(at::from_blob(table.data(), {config.uarchs, config.targets, h}, at::kFloat).clone());
+  for (auto& p : d.params) {
+    p.set_requires_grad(true);
+    d.m.push_back(at::zeros_like(p));
+    d.v.push_back(at::zeros_like(p));
+  }
+}
+
+Trainer::~Trainer() = default;
+
+StepResult Trainer::step(const Batch& batch, int64_t globalRows, double lr, GradientReducer* reducer) {
+  Impl& d = *impl_;
+  if (batch.sequences > 0 && (batch.features != d.config.encoder.features ||
+                              batch.labelWidth != d.config.uarchs * d.config.targets))
+    throw std::invalid_argument("Trainer::step: batch does not match the model");
+  if (globalRows <= 0) throw std::invalid_argument("Trainer::step: a global batch without rows");
+  StepResult result;
+  for (auto& p : d.params) p.mutable_grad() = at::Tensor();
+  if (batch.sequences > 0) {
+    at::Tensor loss = d.forwardLossSum(batch) / static_cast<double>(globalRows);
+    loss.backward();
+    result.loss = loss.item<double>();
+  }
+  // One flat buffer for all gradients: one collective per step.
+  std::vector<at::Tensor> flat;
+  for (auto& p : d.params) {
+    at::Tensor g = p.grad();
+    flat.push_back(g.defined() ? g.reshape({-1}) : at::zeros({p.numel()}, at::kFloat));
+  }
+  at::Tensor all = at::cat(flat).contiguous();
+  if (reducer) reducer->sum(all.data_ptr<float>(), all.numel());
+  c10::NoGradGuard noGrad;
+  result.gradientNorm = std::sqrt(all.pow(2).sum().item<double>());
+  if (d.config.clipNorm > 0 && result.gradientNorm > d.config.clipNorm)
+    all.mul_(d.config.clipNorm / (result.gradientNorm + 1e-12));
+  ++d.steps;
+  const double c1 = 1.0 - std::pow(d.config.beta1, static_cast<double>(d.steps));
+  const double c2 = 1.0 - std::pow(d.config.beta2, static_cast<double>(d.steps));
+  int64_t offset = 0;
+  for (size_t i = 0; i < d.params.size(); ++i) {
+    at::Tensor& p = d.params[i];
+    at::Tensor g = all.narrow(0, offset, p.numel()).view(p.sizes());
+    offset += p.numel();
+    d.m[i].mul_(d.config.beta1).add_(g, 1.0 - d.config.beta1);
+    d.v[i].mul_(d.config.beta2).addcmul_(g, g, 1.0 - d.config.beta2);
+    if (d.config.weightDecay > 0) p.mul_(1.0 - lr * d.config.weightDecay);
+    at::Tensor denom = (d.v[i] / c2).sqrt_().add_(d.config.epsilon);
+    p.addcdiv_(d.m[i], denom, -lr / c1);
+  }
+  return result;
+}
+
+std::pair<double, int64_t> Trainer::lossSum(const Batch& batch) {
+  if (batch.sequences == 0) return {0.0, 0};
+  c10::NoGradGuard noGrad;
+  return {impl_->forwardLossSum(batch).item<double>(), batch.validRows()};
+}
+
+double Trainer::loss(const Batch& batch) {
+  auto [sum, rows] = lossSum(batch);
+  return rows ? sum / static_cast<double>(rows) : 0.0;
+}
+
+uint64_t Trainer::steps() const { return impl_->steps; }
+
+namespace {
+NamedTensor toNamed(const std::string& name, const at::Tensor& t) {
+  NamedTensor n;
+  n.name = name;
+  for (int64_t s : t.sizes()) n.shape.push_back(static_cast<uint32_t>(s));
+  at::Tensor c = t.detach().contiguous();
+  n.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  return n;
+}
+}  // namespace
+
+std::vector<NamedTensor> Trainer::state() const {
+  const Impl& d = *impl_;
+  std::vector<NamedTensor> out;
+  for (size_t i = 0; i < d.params.size(); ++i) {
+    out.push_back(toNamed("param/" + d.names[i], d.params[i]));
+    out.push_back(toNamed("adam_m/" + d.names[i], d.m[i]));
+    out.push_back(toNamed("adam_v/" + d.names[i], d.v[i]));
+  }
+  return out;
+}
+
+void Trainer::loadState(const std::vector<NamedTensor>& state, uint64_t steps) {
+  Impl& d = *impl_;
+  auto find = [&](const std::string& name, const at::Tensor& like) -> const NamedTensor& {
+    for (const auto& t : state)
+      if (t.name == name) {
+        std::vector<uint32_t> shape;
+        for (int64_t s : like.sizes()) shape.push_back(static_cast<uint32_t>(s));
+        if (t.shape != shape) throw std::invalid_argument("checkpoint tensor '" + name + "' has another shape");
+        return t;
+      }
+    throw std::invalid_argument("checkpoint has no tensor '" + name + "'");
+  };
+  c10::NoGradGuard noGrad;
+  for (size_t i = 0; i < d.params.size(); ++i) {
+    const NamedTensor& p = find("param/" + d.names[i], d.params[i]);
+    const NamedTensor& m = find("adam_m/" + d.names[i], d.m[i]);
+    const NamedTensor& v = find("adam_v/" + d.names[i], d.v[i]);
+    std::memcpy(d.params[i].data_ptr<float>(), p.values.data(), p.values.size() * sizeof(float));
+    std::memcpy(d.m[i].data_ptr<float>(), m.values.data(), m.values.size() * sizeof(float));
+    std::memcpy(d.v[i].data_ptr<float>(), v.values.data(), v.values.size() * sizeof(float));
+  }
+  d.steps = steps;
+}
+
+std::vector<NamedTensor> Trainer::encoderParameters() const {
+  const Impl& d = *impl_;
+  std::vector<NamedTensor> out;
+  for (size_t i = 0; i + 1 < d.params.size(); ++i) out.push_back(toNamed(d.names[i], d.params[i]));
+  return out;
+}
+
+std::vector<float> Trainer::uarchTable() const { return toNamed("", impl_->params.back()).values; }
+
+}  // namespace pv::train

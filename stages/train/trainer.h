@@ -1,0 +1,93 @@
+// Trainer: one worker's half of PerfVec training on LibTorch. The model is
+// the instruction encoder (nn.LSTM / nn.GRU parameters, the layout pv-encode
+// loads) followed by ReLU, and the table M of microarchitecture
+// representations: the prediction of target t on microarchitecture u for an
+// instruction is R_i . M[u, t]. Trained jointly, by Adam, on the (scaled)
+// per-instruction labels of every microarchitecture at once.
+//
+// Data parallelism: every worker computes the gradient of the loss SUM over
+// its share of a global batch divided by the global batch's row count, a
+// GradientReducer sums the gradients over the workers (c10d Gloo), and every
+// worker applies the same update, so N workers take exactly the step one
+// worker takes on the concatenated batch (up to float summation order).
+//
+// This header does not include LibTorch (pimpl).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stages/encode/instruction_encoder.h"
+#include "stages/model/model_file.h"
+#include "stages/train/training_data.h"
+
+namespace pv::train {
+
+// Sums a float buffer over all workers, in place (every worker gets the sum).
+class GradientReducer {
+ public:
+  virtual ~GradientReducer() = default;
+  virtual void sum(float* data, int64_t count) = 0;
+  virtual int rank() const = 0;
+  virtual int world() const = 0;
+};
+
+struct TrainerConfig {
+  encode::EncoderConfig encoder;
+  int64_t uarchs = 1;
+  int64_t targets = 1;
+  std::vector<float> targetWeights;  // per target (default all 1)
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  double weightDecay = 0;  // decoupled (AdamW)
+  double clipNorm = 0;     // global gradient norm limit; 0 = none
+  uint64_t seed = 1;       // initial weights
+};
+
+struct StepResult {
+  double loss = 0;          // this worker's share: its loss sum / global rows
+  double gradientNorm = 0;  // global, before clipping
+};
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainerConfig& config);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // One optimiser step on this worker's share of a global batch with
+  // `globalRows` real rows. `reducer` may be null (one worker).
+  StepResult step(const Batch& batch, int64_t globalRows, double learningRate, GradientReducer* reducer);
+  // The mean loss on a batch, without gradients (validation).
+  double loss(const Batch& batch);
+  // Sum and count of the loss over a batch (to average over many batches).
+  std::pair<double, int64_t> lossSum(const Batch& batch);
+
+  uint64_t steps() const;
+  // Parameters and optimiser state for checkpoints ("param/...", "adam_m/...",
+  // "adam_v/...").
+  std::vector<NamedTensor> state() const;
+  // Throws std::invalid_argument when a tensor is missing or misshapen.
+  void loadState(const std::vector<NamedTensor>& state, uint64_t steps);
+
+  // The encoder's parameters under nn.LSTM / nn.GRU names (pv-encode's layout).
+  std::vector<NamedTensor> encoderParameters() const;
+  // M: uarchs x targets x hidden, row-major, in scaled-target units.
+  std::vector<float> uarchTable() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One worker, for tests and single-process runs: sums over one process.
+class SingleWorker : public GradientReducer {
+ public:
+  void sum(float*, int64_t) override {}
+  int rank() const override { return 0; }
+  int world() const override { return 1; }
+};
+
+}  // namespace pv::train
