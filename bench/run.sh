@@ -13,3 +13,9 @@ for b in "$OUT"/bench_* "$OUT"/trace_tap_bench; do
   echo "== $(basename "$b")"
   "$b"
 done
+echo "== a native program under Valgrind: the tap's cost, then pv-uarch per configuration (bench/tap/run.sh)"
+if command -v valgrind > /dev/null && command -v xz > /dev/null && [ -x "$OUT/pv-valgrind/pvtap-amd64-linux" ]; then
+  bench/tap/run.sh "$OUT"
+else
+  echo "skipped: needs valgrind, xz and $OUT/pv-valgrind (./dev.sh installs and builds them)"
+fi
