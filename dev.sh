@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # perfvec's one entry point for people and CI (Debian 12).
 #
-#   ./dev.sh demo    install what is missing, build, run the default pipeline
-#                    on the embedded example and print its feature rows
+#   ./dev.sh demo    install what is missing, build, trace an example program
+#                    (a stencil kernel) under Valgrind, reduce it to R_p with
+#                    the shipped foundation model, and print the predicted
+#                    times on the model's microarchitectures next to
+#                    pv-uarch's ground truth for the same instructions
 #   ./dev.sh test    install what is missing, build (release, and a debug
 #                    build with ASan+UBSan), run every test, and the unit and
 #                    damaged-input tests again under the sanitizers; the last
@@ -25,7 +28,7 @@ PACKAGES=(
   libgtest-dev librapidcheck-dev
   libtomlplusplus-dev
   valgrind liblzma-dev zlib1g-dev
-  libtorch-dev libopenblas0-pthread libgloo-dev
+  libtorch-dev libopenblas0-pthread libgloo-dev nlohmann-json3-dev
   # the workload suite (examples/workloads/workloads.toml)
   xz-utils bzip2 gzip perl-base python3-minimal lua5.4 bc gawk sqlite3 cpp-12
   vpx-tools libjpeg-turbo-progs imagemagick-6.q16 openssl grep sed coreutils
@@ -61,12 +64,18 @@ build() {
 case "${1:-}" in
   demo)
     build
-    example=examples/gem5-arm-21
-    echo "== $example: pv-trace-tap | pv-feature | pv-reuse-distance | pv-cat" >&2
-    "$OUT/pv-trace-tap" "$example/trace.txt" \
-      | "$OUT/pv-feature" \
-      | "$OUT/pv-reuse-distance" \
-      | "$OUT/pv-cat" --format csv
+    model=examples/foundation/foundation.pvm
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    configs=""
+    for c in examples/foundation/uarchs/*.toml; do configs+="-c $c "; done
+    echo "== pv-kernels stencil (instructions 10,000,000 to 10,200,000) | pv-uarch (74 configurations)" \
+         "| ... | pv-encode ($model) | pv-aggregate" >&2
+    "$OUT/pv-launch" --no-progress pipelines/native-rp.toml \
+      command="$OUT/pv-kernels stencil 512 20" skip=10000000 count=200000 \
+      model="$model" uarch_options="$configs" report="$work/truth.json" out="$work/stencil.rp"
+    echo "== pv-dot-predict: T = R_p . M_u on every microarchitecture of the model; truth: pv-uarch" >&2
+    "$OUT/pv-dot-predict" -m "$model" "$work/stencil.rp" --truth "$work/truth.json"
     ;;
   test)
     build

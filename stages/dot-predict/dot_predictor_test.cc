@@ -20,8 +20,8 @@ Model twoUarchModel() {
   m.featureMean = {0, 0};
   m.featureStd = {1, 1};
   m.targetNames = {"fetch", "commit"};
-  m.uarchs = {{"fast", {}, 2.0, {1, 0, 0, /*commit*/ 10, 20, 30}},
-              {"slow", {}, 0.0, {0, 1, 0, /*commit*/ 40, 50, 60}}};
+  m.uarchs = {{"fast", {}, 2.0, {1, 0, 0, /*commit*/ 10, 20, 30}, ""},
+              {"slow", {}, 0.0, {0, 1, 0, /*commit*/ 40, 50, 60}, ""}};
   m.tensors = {{"w", {1}, {0.5f}}};
   m.encoderHash = computeEncoderHash(m);
   m.contentHash = computeContentHash(m);

@@ -7,7 +7,12 @@
 #include <iostream>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
 #include "stages/core/json_text.h"
+#include "stages/model/uarch_params.h"
 #include "stages/dot-predict/dot_predictor.h"
 #include "stages/runtime/stream.h"
 
@@ -15,10 +20,34 @@ namespace {
 
 enum class Format { kText, kCsv, kJson };
 
+// Ground truth by microarchitecture name: time in ns (pv-uarch --report).
+using Truth = std::map<std::string, double>;
+
+// Reads a pv-uarch report (a JSON array of per-configuration totals).
+Truth readTruth(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw pv::StageError(path, "", "cannot open the ground-truth report");
+  nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+  if (doc.is_discarded() || !doc.is_array())
+    throw pv::StageError(path, "", "not a pv-uarch report (a JSON array of {\"uarch\", \"time_ns\", ...})");
+  Truth truth;
+  for (size_t i = 0; i < doc.size(); ++i) {
+    const auto& e = doc[i];
+    if (!e.is_object() || !e.contains("uarch") || !e["uarch"].is_string() || !e.contains("time_ns") ||
+        !e["time_ns"].is_number())
+      throw pv::StageError(path, fmt::format("entry {}", i + 1), "no \"uarch\" name or numeric \"time_ns\"");
+    truth[e["uarch"].get<std::string>()] = e["time_ns"].get<double>();
+  }
+  return truth;
+}
+
 void print(const pv::Prediction& p, const pv::Model& model, Format format, bool allTargets,
-           bool interval, std::string& out) {
+           bool interval, const Truth* truth, std::string& out) {
   auto it = std::back_inserter(out);
   for (const auto& u : p.uarchs) {
+    const auto known = truth ? truth->find(u.uarch) : Truth::const_iterator();
+    const bool hasTruth = truth && known != truth->end() && known->second > 0;
+    const double error = hasTruth ? (u.timeNs - known->second) / known->second : 0;
     switch (format) {
       case Format::kText:
         if (interval) fmt::format_to(it, "{:>12} {:>12} ", p.firstIndex, p.instructions);
@@ -27,6 +56,12 @@ void print(const pv::Prediction& p, const pv::Model& model, Format format, bool 
           fmt::format_to(it, "{:>16.6g} {:>9.4f}", u.cycles, u.cpi);
         else
           fmt::format_to(it, "{:>16} {:>9}", "-", "-");
+        if (truth) {
+          if (hasTruth)
+            fmt::format_to(it, " {:>16.6g} {:>+8.2f}%", known->second, 100 * error);
+          else
+            fmt::format_to(it, " {:>16} {:>9}", "-", "-");
+        }
         if (allTargets)
           for (double t : u.targets) fmt::format_to(it, " {:>12.6g}", t);
         out += '\n';
@@ -34,6 +69,12 @@ void print(const pv::Prediction& p, const pv::Model& model, Format format, bool 
       case Format::kCsv:
         if (interval) fmt::format_to(it, "{},{},", p.firstIndex, p.instructions);
         fmt::format_to(it, "{},{:.9g},{:.9g},{:.9g},{:.9g}", u.uarch, u.timeNs, u.clockGhz, u.cycles, u.cpi);
+        if (truth) {
+          if (hasTruth)
+            fmt::format_to(it, ",{:.9g},{:.6f}", known->second, error);
+          else
+            out += ",,";
+        }
         if (allTargets)
           for (double t : u.targets) fmt::format_to(it, ",{:.9g}", t);
         out += '\n';
@@ -43,6 +84,7 @@ void print(const pv::Prediction& p, const pv::Model& model, Format format, bool 
                        pv::jsonString(u.uarch), p.firstIndex, p.instructions, u.timeNs);
         if (u.clockGhz > 0)
           fmt::format_to(it, ",\"clock_ghz\":{:.9g},\"cycles\":{:.9g},\"cpi\":{:.9g}", u.clockGhz, u.cycles, u.cpi);
+        if (hasTruth) fmt::format_to(it, ",\"truth_ns\":{:.9g},\"error\":{:.6f}", known->second, error);
         if (allTargets) {
           out += ",\"targets\":{";
           for (size_t t = 0; t < u.targets.size(); ++t)
@@ -55,13 +97,14 @@ void print(const pv::Prediction& p, const pv::Model& model, Format format, bool 
   }
 }
 
-std::string headerLine(const pv::Model& model, Format format, bool allTargets, bool interval) {
+std::string headerLine(const pv::Model& model, Format format, bool allTargets, bool interval, bool truth) {
   std::string out;
   auto it = std::back_inserter(out);
   if (format == Format::kJson) return out;
   if (format == Format::kCsv) {
     out += interval ? "first_index,instructions," : "";
     out += "uarch,time_ns,clock_ghz,cycles,cpi";
+    if (truth) out += ",truth_ns,error";
     if (allTargets)
       for (const auto& t : model.targetNames) out += "," + t;
     out += '\n';
@@ -69,6 +112,7 @@ std::string headerLine(const pv::Model& model, Format format, bool allTargets, b
   }
   if (interval) fmt::format_to(it, "{:>12} {:>12} ", "first", "instructions");
   fmt::format_to(it, "{:<24} {:>16} {:>16} {:>9}", "uarch", "time ns", "cycles", "CPI");
+  if (truth) fmt::format_to(it, " {:>16} {:>9}", "truth ns", "error");
   if (allTargets)
     for (const auto& t : model.targetNames) fmt::format_to(it, " {:>12}", t);
   out += '\n';
@@ -81,7 +125,8 @@ int main(int argc, char** argv) {
   CLI::App app("Predicts a program's execution time on every microarchitecture of a model: "
                "T = R_p . M_u (R_p from pv-aggregate).",
                "pv-dot-predict");
-  std::string input = "-", modelPath, uarchPath, output = "-";
+  std::string input = "-", modelPath, uarchPath, output = "-", truthPath;
+  std::vector<std::string> configPaths;
   Format format = Format::kText;
   bool allTargets = false, intervals = false;
   std::map<std::string, Format> formats{{"text", Format::kText}, {"csv", Format::kCsv}, {"json", Format::kJson}};
@@ -95,6 +140,11 @@ int main(int argc, char** argv) {
       ->default_str("text");
   app.add_flag("--all-targets", allTargets, "Also print every target's T (in the target's units)");
   app.add_flag("--intervals", intervals, "Predict each interval sum too (pv-aggregate --interval)");
+  app.add_option("--uarch", configPaths,
+                 "Also predict for this configuration (pv-uarch TOML), with M_u from the model's parametric "
+                 "model (pv-tune --parametric)");
+  app.add_option("--truth", truthPath,
+                 "A pv-uarch --report of the same program: print its times and the error next to the prediction");
   app.footer("Exit status: 0 success, 1 data error (e.g. a representation of another encoder), 2 usage error.");
   try {
     app.parse(argc, argv);
@@ -113,6 +163,16 @@ int main(int argc, char** argv) {
                                                 ", the model's encoder is " + model.encoderHash);
       model.uarchs = table.uarchs;
     }
+    for (const auto& path : configPaths) {
+      pv::Microarchitecture u = pv::readUarchConfig(path);
+      u.representation = pv::parametricRepresentation(model, u, path);
+      u.origin = "parametric";
+      if (model.uarch(u.name)) u.name += " (parametric)";
+      model.uarchs.push_back(std::move(u));
+    }
+    Truth truth;
+    if (!truthPath.empty()) truth = readTruth(truthPath);
+    const Truth* truthPtr = truthPath.empty() ? nullptr : &truth;
     auto reader = pv::runtime::StreamReader::open(input);
     if (reader->header().payload != pv::PayloadKind::kProgram)
       throw pv::StageError(reader->name(), "", "expected a program representation (from pv-aggregate)");
@@ -123,16 +183,16 @@ int main(int argc, char** argv) {
     if (reader->next(extra))
       throw pv::StageError(reader->name(), "", "more than one program representation in the stream");
     const std::string& hash = reader->header().modelId;
-    std::string text = headerLine(model, format, allTargets, intervals);
+    std::string text = headerLine(model, format, allTargets, intervals, truthPtr != nullptr);
     if (intervals) {
       if (program.intervals.empty())
         throw pv::StageError(reader->name(), "", "--intervals: the representation has no intervals");
       for (const auto& i : program.intervals)
         print(pv::predict(i.sum, i.firstIndex, i.instructions, hash, model, reader->name()), model, format,
-              allTargets, true, text);
+              allTargets, true, nullptr, text);
     } else {
       print(pv::predict(program.sum, 0, program.instructions, hash, model, reader->name()), model, format,
-            allTargets, false, text);
+            allTargets, false, truthPtr, text);
     }
     std::FILE* out = output == "-" ? stdout : std::fopen(output.c_str(), "w");
     if (!out) throw pv::StageError(output, "", "cannot create");

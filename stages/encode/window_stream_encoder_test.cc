@@ -37,7 +37,7 @@ Model smallModel(Arch arch, int hidden, int layers, int window, uint32_t chunk, 
   InstructionEncoder e(EncoderConfig{arch, kColumns, hidden, layers, window});
   e.initRandom(seed);
   storeEncoder(e, chunk, m);
-  m.uarchs = {{"u", {}, 1.0, std::vector<float>(static_cast<size_t>(hidden), 1.0f)}};
+  m.uarchs = {{"u", {}, 1.0, std::vector<float>(static_cast<size_t>(hidden), 1.0f), ""}};
   m.encoderHash = computeEncoderHash(m);
   m.contentHash = computeContentHash(m);
   return m;

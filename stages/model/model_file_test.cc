@@ -29,7 +29,7 @@ Model smallModel(uint32_t hidden = 4, size_t uarchs = 2) {
   m.featureStd = {1, 0, 3};
   m.targetNames = {"fetch", "commit"};
   for (size_t u = 0; u < uarchs; ++u) {
-    Microarchitecture x{"u" + std::to_string(u), {{"l1d_kb", "32"}}, 2.0, {}};
+    Microarchitecture x{"u" + std::to_string(u), {{"l1d_kb", "32"}}, 2.0, {}, "trained"};
     for (size_t i = 0; i < 2 * hidden; ++i) x.representation.push_back(float(u + i) / 8);
     m.uarchs.push_back(x);
   }

@@ -76,7 +76,7 @@ int init(const InitOptions& o) {
   std::vector<pv::Microarchitecture> uarchs;
   for (const auto& spec : o.uarchs) uarchs.push_back(parseUarch(spec));
   if (uarchs.empty())
-    for (uint32_t i = 0; i < o.uarchCount; ++i) uarchs.push_back({fmt::format("uarch-{}", i), {}, 0, {}});
+    for (uint32_t i = 0; i < o.uarchCount; ++i) uarchs.push_back({fmt::format("uarch-{}", i), {}, 0, {}, "untrained"});
   // M_u like nn.Linear's default initialisation: uniform in +-1/sqrt(H).
   std::mt19937_64 rng(o.seed ^ 0x6d5f75ull);
   const float bound = 1.0f / std::sqrt(static_cast<float>(o.hidden));
@@ -102,8 +102,9 @@ int info(const std::string& path, const std::string& format) {
     for (const auto& u : m.uarchs) {
       std::string params;
       for (const auto& [k, v] : u.params) params += (params.empty() ? "" : ", ") + pv::jsonString(k) + ": " + pv::jsonString(v);
-      uarchs += fmt::format("{}{{\"name\": {}, \"clock_ghz\": {}, \"params\": {{{}}}}}",
-                            uarchs.empty() ? "" : ", ", pv::jsonString(u.name), u.clockGhz, params);
+      uarchs += fmt::format("{}{{\"name\": {}, \"origin\": {}, \"clock_ghz\": {}, \"params\": {{{}}}}}",
+                            uarchs.empty() ? "" : ", ", pv::jsonString(u.name), pv::jsonString(u.origin),
+                            u.clockGhz, params);
     }
     std::string targets;
     for (const auto& t : m.targetNames) targets += (targets.empty() ? "" : ", ") + pv::jsonString(t);
@@ -126,11 +127,26 @@ int info(const std::string& path, const std::string& format) {
   fmt::print("features     {}\n", m.featureColumns.size());
   fmt::print("weights      {} in {} tensors\n", weights, m.tensors.size());
   fmt::print("targets      {}\n", fmt::join(m.targetNames, ", "));
+  const auto& t = m.training;
+  if (t.steps > 0) {
+    fmt::print("trained      {} steps ({:.2f} epochs, {} workers) on {} records of {} programs: {}\n", t.steps,
+               t.epochs, t.workers, t.instructions, t.programs.size(), fmt::join(t.programs, ", "));
+    if (!t.heldOutPrograms.empty()) fmt::print("held out     programs: {}\n", fmt::join(t.heldOutPrograms, ", "));
+    if (!t.heldOutUarchs.empty()) fmt::print("held out     uarchs: {}\n", fmt::join(t.heldOutUarchs, ", "));
+    if (!t.uarchSource.empty()) fmt::print("uarch set    {}\n", t.uarchSource);
+    fmt::print("validation   loss {:.4f}\n", t.validationLoss);
+  }
+  if (!m.uarchModel.empty())
+    fmt::print("parametric   MLP from {} configuration inputs to M_u\n", m.uarchModel.inputs.size());
   fmt::print("uarchs       {}\n", m.uarchs.size());
   for (const auto& u : m.uarchs) {
     std::string params;
-    for (const auto& [k, v] : u.params) params += fmt::format(" {}={}", k, v);
-    fmt::print("  {}{}{}\n", u.name, u.clockGhz > 0 ? fmt::format(" @ {} GHz", u.clockGhz) : "", params);
+    if (u.params.size() <= 8)
+      for (const auto& [k, v] : u.params) params += fmt::format(" {}={}", k, v);
+    else
+      params = fmt::format(" ({} parameters; --format json lists them)", u.params.size());
+    fmt::print("  {}{}{}{}\n", u.name, u.origin.empty() ? "" : " [" + u.origin + "]",
+               u.clockGhz > 0 ? fmt::format(" @ {} GHz", u.clockGhz) : "", params);
   }
   return 0;
 }

@@ -1,0 +1,173 @@
+// pv-tune: new microarchitectures for a trained model, encoder frozen.
+//
+//   pv-tune -m MODEL -o OUT --dataset DIR [--uarchs A,B]       least squares
+//   pv-tune -m MODEL -o OUT --parametric                        MLP params -> M_u
+//
+// Least squares: the programs' representations (their intervals, or totals
+// with --interval 0) and their measured or simulated times on the new
+// microarchitecture give M_u (ridge towards the mean trained M). The
+// parametric variant learns M_u from configuration parameters, so that
+// pv-dot-predict --uarch CONFIG.toml predicts for configurations never
+// simulated.
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+#include <iostream>
+
+#include "dataset/manifest.h"
+#include "stages/core/stage_error.h"
+#include "stages/encode/instruction_encoder.h"
+#include "stages/encode/model_encoder.h"
+#include "stages/eval/program_summary.h"
+#include "stages/model/model_file.h"
+#include "stages/model/uarch_params.h"
+#include "stages/tune/uarch_fit.h"
+
+namespace {
+
+std::vector<std::string> splitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  pv::encode::reexecWithoutForcedOpenBlasCore(argv);
+  std::string modelPath, output, dataset, uarchList, programList, uarchDir;
+  uint64_t interval = 16384;
+  double ridge = 1e-3;
+  bool parametric = false, replace = false, quiet = false;
+  int64_t maxRows = 0;
+  int threads = pv::encode::availableCpus();
+  pv::tune::MlpOptions mlp;
+  CLI::App app{"pv-tune: adds microarchitectures to a trained model with the encoder frozen: least squares of "
+               "M_u over programs' representations and times (--dataset), or a parametric MLP from configuration "
+               "parameters to M_u (--parametric).",
+               "pv-tune"};
+  app.add_option("-m,--model", modelPath, "Trained model (.pvm)")->required();
+  app.add_option("-o,--output", output, "The tuned model to write")->required();
+  app.add_option("--dataset", dataset, "pv-dataset folder with the programs labelled on the new microarchitectures");
+  app.add_option("--uarchs", uarchList, "Microarchitectures to fit (default: those labelled but not in the model)");
+  app.add_option("--programs", programList, "Programs to fit on (default: the model's training programs)");
+  app.add_option("--interval", interval, "Records per equation (interval sums); 0: one equation per program total")
+      ->capture_default_str();
+  app.add_option("--ridge", ridge, "Regularisation towards the mean trained M_u (relative)")->capture_default_str();
+  app.add_option("--uarch-dir", uarchDir, "Configurations (NAME.toml) to record (default: DATASET/uarchs)");
+  app.add_flag("--replace", replace, "Replace microarchitectures the model already has");
+  app.add_flag("--parametric", parametric, "Fit the parametric model (MLP from parameters to M_u)");
+  app.add_option("--mlp-hidden", mlp.hidden, "Hidden units of the parametric MLP")->capture_default_str();
+  app.add_option("--mlp-iterations", mlp.iterations, "Full-batch Adam iterations")->capture_default_str();
+  app.add_option("--max-rows", maxRows, "Use at most this many records of each program");
+  app.add_option("-t,--threads", threads, "CPU threads for encoding")->capture_default_str();
+  app.add_flag("-q,--quiet", quiet, "Only errors");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    pv::Model model = pv::loadModel(modelPath);
+    if (dataset.empty() && !parametric)
+      throw pv::StageError("pv-tune", "", "nothing to do: give --dataset (least squares) or --parametric");
+    if (!dataset.empty()) {
+      auto manifest = pv::dataset::readManifest(dataset);
+      if (!manifest) throw pv::StageError(dataset, "", "no manifest.toml (not a pv-dataset folder)");
+      if (uarchDir.empty()) uarchDir = dataset + "/uarchs";
+      std::vector<std::string> programs =
+          programList.empty() ? model.training.programs : splitComma(programList);
+      const pv::encode::InstructionEncoder encoder = pv::encode::loadEncoder(model, modelPath);
+      pv::encode::setCpuThreads(threads);
+      std::vector<pv::eval::ProgramSummary> summaries;
+      for (const auto& w : manifest->workloads) {
+        if (w.status != "done" || std::find(programs.begin(), programs.end(), w.name) == programs.end()) continue;
+        if (!quiet) std::fprintf(stderr, "pv-tune: encoding %s\n", w.name.c_str());
+        pv::eval::SummaryOptions so;
+        so.interval = interval;
+        so.maxRows = maxRows;
+        summaries.push_back(pv::eval::summarize(model, encoder, dataset + "/" + w.file, w.name, so));
+      }
+      if (summaries.empty())
+        throw pv::StageError(dataset, "", "none of the fitting programs is finished in this dataset");
+      std::vector<std::string> uarchs = splitComma(uarchList);
+      if (uarchs.empty())
+        for (const auto& u : summaries[0].uarchNames)
+          if (!model.uarch(u)) uarchs.push_back(u);
+      if (uarchs.empty()) throw pv::StageError(dataset, "", "every labelled microarchitecture is in the model already");
+      const size_t h = model.architecture.hidden, nt = model.targetNames.size();
+      // Prior: the mean M of the trained microarchitectures.
+      std::vector<double> prior(nt * h, 0.0);
+      int trained = 0;
+      for (const auto& u : model.uarchs)
+        if (u.origin.empty() || u.origin == "trained") {
+          for (size_t i = 0; i < prior.size(); ++i) prior[i] += u.representation[i];
+          ++trained;
+        }
+      for (auto& p : prior) p /= std::max(1, trained);
+      for (const auto& name : uarchs) {
+        pv::Microarchitecture u;
+        const std::string file = uarchDir + "/" + name + ".toml";
+        if (std::filesystem::exists(file)) u = pv::readUarchConfig(file);
+        u.name = name;
+        u.origin = "tuned";
+        u.representation.assign(nt * h, 0.0f);
+        for (size_t t = 0; t < nt; ++t) {
+          std::vector<double> x, y;
+          for (const auto& s : summaries) {
+            const int ui = s.uarchIndex(name), ti = s.targetIndex(model.targetNames[t]);
+            if (ui < 0) throw pv::StageError(s.source, s.name, "no labels for microarchitecture '" + name + "'");
+            if (ti < 0) throw pv::StageError(s.source, s.name, "no labels for target '" + model.targetNames[t] + "'");
+            const size_t width = s.uarchNames.size() * s.targetNames.size();
+            if (interval == 0) {
+              x.insert(x.end(), s.representation.begin(), s.representation.end());
+              y.push_back(s.labelSum(ui, ti));
+            } else {
+              for (size_t k = 0; k < s.intervalRecords.size(); ++k) {
+                x.insert(x.end(), s.intervalRepresentation.begin() + k * h,
+                         s.intervalRepresentation.begin() + (k + 1) * h);
+                y.push_back(s.intervalLabelSums[k * width + ui * s.targetNames.size() + ti]);
+              }
+            }
+          }
+          const std::vector<double> p(prior.begin() + t * h, prior.begin() + (t + 1) * h);
+          const auto m = pv::tune::ridgeFit(x, y, h, p, ridge);
+          for (size_t d = 0; d < h; ++d) u.representation[t * h + d] = static_cast<float>(m[d]);
+        }
+        if (auto it = std::find_if(model.uarchs.begin(), model.uarchs.end(),
+                                   [&](const pv::Microarchitecture& x) { return x.name == name; });
+            it != model.uarchs.end()) {
+          if (!replace) throw pv::StageError(modelPath, name, "the model has this microarchitecture (--replace)");
+          *it = u;
+        } else {
+          model.uarchs.push_back(u);
+        }
+        if (!quiet) std::fprintf(stderr, "pv-tune: %s fitted on %zu programs\n", name.c_str(), summaries.size());
+      }
+    }
+    if (parametric) {
+      const double err = pv::tune::fitParametricModel(model, mlp);
+      if (!quiet)
+        std::fprintf(stderr, "pv-tune: parametric model: %zu inputs, fit error %.4f of the variance of M_u\n",
+                     model.uarchModel.inputs.size(), err);
+    }
+    pv::saveModel(model, output);
+    if (!quiet) std::fprintf(stderr, "pv-tune: wrote %s (%zu microarchitectures)\n", output.c_str(), model.uarchs.size());
+    return 0;
+  } catch (const pv::StageError& e) {
+    std::cerr << "pv-tune: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "pv-tune: " << e.what() << "\n";
+    return 1;
+  }
+}

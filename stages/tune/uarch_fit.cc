@@ -1,0 +1,190 @@
+// Ridge least squares and the parametric MLP.
+
+#include "stages/tune/uarch_fit.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <stdexcept>
+
+#include "stages/core/stage_error.h"
+#include "stages/model/uarch_params.h"
+
+namespace pv::tune {
+namespace {
+
+// Solves A x = b (n x n, symmetric positive definite) by Cholesky.
+std::vector<double> solveSpd(std::vector<double> a, std::vector<double> b, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    double d = a[j * n + j];
+    for (size_t k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 0)) throw std::invalid_argument("ridgeFit: the system is not positive definite (raise --ridge)");
+    const double l = std::sqrt(d);
+    a[j * n + j] = l;
+    for (size_t i = j + 1; i < n; ++i) {
+      double s = a[i * n + j];
+      for (size_t k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / l;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {  // L z = b
+    double s = b[i];
+    for (size_t k = 0; k < i; ++k) s -= a[i * n + k] * b[k];
+    b[i] = s / a[i * n + i];
+  }
+  for (size_t i = n; i-- > 0;) {  // L^T x = z
+    double s = b[i];
+    for (size_t k = i + 1; k < n; ++k) s -= a[k * n + i] * b[k];
+    b[i] = s / a[i * n + i];
+  }
+  return b;
+}
+
+uint64_t mix(uint64_t& s) {
+  uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+std::vector<double> ridgeFit(const std::vector<double>& x, const std::vector<double>& y, size_t h,
+                             const std::vector<double>& prior, double ridge) {
+  const size_t rows = y.size();
+  if (rows == 0 || x.size() != rows * h || prior.size() != h)
+    throw std::invalid_argument("ridgeFit: sizes do not match");
+  std::vector<double> a(h * h, 0.0), b(h, 0.0);
+  for (size_t r = 0; r < rows; ++r) {
+    const double* xr = x.data() + r * h;
+    double residual = y[r];
+    for (size_t i = 0; i < h; ++i) residual -= xr[i] * prior[i];
+    for (size_t i = 0; i < h; ++i) {
+      b[i] += xr[i] * residual;
+      for (size_t j = 0; j < h; ++j) a[i * h + j] += xr[i] * xr[j];
+    }
+  }
+  double trace = 0;
+  for (size_t i = 0; i < h; ++i) trace += a[i * h + i];
+  const double lambda = std::max(ridge * trace / static_cast<double>(h), 1e-12);
+  for (size_t i = 0; i < h; ++i) a[i * h + i] += lambda;
+  std::vector<double> d = solveSpd(std::move(a), std::move(b), h);
+  for (size_t i = 0; i < h; ++i) d[i] += prior[i];
+  return d;
+}
+
+double fitParametricModel(Model& model, const MlpOptions& o) {
+  std::vector<const Microarchitecture*> train;
+  std::vector<Microarchitecture> withParams;
+  for (const auto& u : model.uarchs)
+    if ((u.origin.empty() || u.origin == "trained") && !u.params.empty()) train.push_back(&u);
+  if (train.size() < 4)
+    throw StageError("pv-tune --parametric", "",
+                     fmt::format("{} trained microarchitectures carry parameters; at least 4 are needed "
+                                 "(train with --uarch-dir)",
+                                 train.size()));
+  for (const auto* u : train) withParams.push_back(*u);
+  UarchParameterModel& p = model.uarchModel;
+  p = {};
+  p.inputs = parameterInputNames(withParams);
+  const size_t n = train.size(), in = p.inputs.size();
+  const size_t out = model.targetNames.size() * model.architecture.hidden;
+  const size_t hid = static_cast<size_t>(o.hidden);
+  if (in == 0) throw StageError("pv-tune --parametric", "", "the microarchitectures' parameters do not vary");
+  std::vector<std::vector<float>> xs, ys;
+  for (const auto* u : train) {
+    xs.push_back(parameterInputs(*u, p.inputs, "model"));
+    ys.push_back(u->representation);
+  }
+  p.inputMean.assign(in, 0.0f);
+  p.inputStd.assign(in, 0.0f);
+  for (size_t i = 0; i < in; ++i) {
+    double s = 0, s2 = 0;
+    for (const auto& x : xs) {
+      s += x[i];
+      s2 += double(x[i]) * x[i];
+    }
+    const double m = s / n, v = std::max(0.0, s2 / n - m * m);
+    p.inputMean[i] = static_cast<float>(m);
+    p.inputStd[i] = static_cast<float>(v > 0 ? std::sqrt(v) : 1.0);
+    for (auto& x : xs) x[i] = static_cast<float>((x[i] - m) / p.inputStd[i]);
+  }
+  // Parameters: W1 [hid, in], b1 [hid], W2 [out, hid], b2 [out] (b2 starts at the mean M).
+  uint64_t state = o.seed;
+  auto uniform = [&](double bound) { return (static_cast<double>(mix(state) >> 11) * 0x1.0p-53 * 2 - 1) * bound; };
+  std::vector<double> w1(hid * in), b1(hid, 0), w2(out * hid), b2(out, 0);
+  for (auto& w : w1) w = uniform(1.0 / std::sqrt(double(in)));
+  for (auto& w : w2) w = uniform(1.0 / std::sqrt(double(hid)));
+  for (size_t k = 0; k < out; ++k) {
+    for (const auto& y : ys) b2[k] += y[k];
+    b2[k] /= double(n);
+  }
+  std::vector<double*> params{w1.data(), b1.data(), w2.data(), b2.data()};
+  std::vector<size_t> sizes{w1.size(), b1.size(), w2.size(), b2.size()};
+  std::vector<std::vector<double>> m1, v1, grads;
+  for (size_t s : sizes) {
+    m1.emplace_back(s, 0.0);
+    v1.emplace_back(s, 0.0);
+    grads.emplace_back(s, 0.0);
+  }
+  // Output scale: errors are measured relative to the spread of M.
+  double var = 0;
+  for (const auto& y : ys)
+    for (size_t k = 0; k < out; ++k) var += (y[k] - b2[k]) * (y[k] - b2[k]);
+  var = std::max(var / double(n * out), 1e-30);
+  std::vector<double> hidden(hid), pre(hid), pred(out), dh(hid);
+  double loss = 0;
+  for (int it = 1; it <= o.iterations; ++it) {
+    for (auto& g : grads) std::fill(g.begin(), g.end(), 0.0);
+    loss = 0;
+    for (size_t s = 0; s < n; ++s) {
+      const auto& x = xs[s];
+      for (size_t j = 0; j < hid; ++j) {
+        double a = b1[j];
+        for (size_t i = 0; i < in; ++i) a += w1[j * in + i] * x[i];
+        pre[j] = a;
+        hidden[j] = std::max(0.0, a);
+      }
+      std::fill(dh.begin(), dh.end(), 0.0);
+      for (size_t k = 0; k < out; ++k) {
+        double a = b2[k];
+        for (size_t j = 0; j < hid; ++j) a += w2[k * hid + j] * hidden[j];
+        const double e = (a - ys[s][k]) / var;
+        loss += (a - ys[s][k]) * (a - ys[s][k]) / var;
+        const double g = 2 * e / double(n * out);
+        grads[3][k] += g;
+        for (size_t j = 0; j < hid; ++j) {
+          grads[2][k * hid + j] += g * hidden[j];
+          dh[j] += g * w2[k * hid + j];
+        }
+      }
+      for (size_t j = 0; j < hid; ++j) {
+        if (pre[j] <= 0) continue;
+        grads[1][j] += dh[j];
+        for (size_t i = 0; i < in; ++i) grads[0][j * in + i] += dh[j] * x[i];
+      }
+    }
+    loss /= double(n * out);
+    const double c1 = 1 - std::pow(0.9, it), c2 = 1 - std::pow(0.999, it);
+    for (size_t q = 0; q < params.size(); ++q)
+      for (size_t i = 0; i < sizes[q]; ++i) {
+        const double g = grads[q][i];
+        m1[q][i] = 0.9 * m1[q][i] + 0.1 * g;
+        v1[q][i] = 0.999 * v1[q][i] + 0.001 * g * g;
+        if (q % 2 == 0) params[q][i] *= 1 - o.learningRate * o.weightDecay;
+        params[q][i] -= o.learningRate * (m1[q][i] / c1) / (std::sqrt(v1[q][i] / c2) + 1e-8);
+      }
+  }
+  auto tensor = [](const std::string& name, std::vector<uint32_t> shape, const std::vector<double>& v) {
+    NamedTensor t;
+    t.name = name;
+    t.shape = std::move(shape);
+    t.values.assign(v.begin(), v.end());
+    return t;
+  };
+  p.layers = {tensor("layer0.weight", {uint32_t(hid), uint32_t(in)}, w1), tensor("layer0.bias", {uint32_t(hid)}, b1),
+              tensor("layer1.weight", {uint32_t(out), uint32_t(hid)}, w2), tensor("layer1.bias", {uint32_t(out)}, b2)};
+  return loss;  // relative to the variance of M around its mean
+}
+
+}  // namespace pv::tune

@@ -1,0 +1,42 @@
+// Fitting microarchitecture representations with the encoder frozen
+// (pv-tune). No LibTorch.
+//
+// Least squares: for a new microarchitecture u and a target t, find m with
+// R_k . m ~= y_k over equations k (programs' totals, or their intervals:
+// the interval sums of R_i and of the labels). With fewer equations than the
+// width H the problem is underdetermined, so the fit is ridge-regularised
+// towards a prior (the mean M of the trained microarchitectures):
+//   m = prior + argmin_d |X d - (y - X prior)|^2 + lambda |d|^2,
+//   lambda = ridge * trace(X^T X) / H.
+//
+// Parametric: an MLP (one hidden ReLU layer) from a configuration's
+// parameter inputs (stages/model/uarch_params.h) to M_u, trained by
+// full-batch Adam on the trained microarchitectures.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "stages/model/model_file.h"
+
+namespace pv::tune {
+
+// X: rows x h (row-major), y: rows. Returns h values. Throws
+// std::invalid_argument on sizes that do not match or no rows.
+std::vector<double> ridgeFit(const std::vector<double>& x, const std::vector<double>& y, size_t h,
+                             const std::vector<double>& prior, double ridge);
+
+struct MlpOptions {
+  int hidden = 64;
+  int iterations = 4000;
+  double learningRate = 3e-3;
+  double weightDecay = 1e-4;
+  uint64_t seed = 1;
+};
+
+// Trains model.uarchModel on the model's uarchs that carry parameters and a
+// representation (origin "trained" or ""); returns the mean squared error of
+// the fit on them. Throws StageError when fewer than 4 have parameters.
+double fitParametricModel(Model& model, const MlpOptions& options);
+
+}  // namespace pv::tune
