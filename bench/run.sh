@@ -19,3 +19,9 @@ if command -v valgrind > /dev/null && command -v xz > /dev/null && [ -x "$OUT/pv
 else
   echo "skipped: needs valgrind, xz and $OUT/pv-valgrind (./dev.sh installs and builds them)"
 fi
+echo "== pv-train samples/s with 1 and 2 workers (bench/train/run.sh)"
+if command -v valgrind > /dev/null && [ -x "$OUT/pv-valgrind/pvtap-amd64-linux" ]; then
+  bench/train/run.sh "$OUT"
+else
+  echo "skipped: needs valgrind and $OUT/pv-valgrind (./dev.sh installs and builds them)"
+fi

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Training end to end with real processes on a small real workload:
+#  - pv-dataset labels two of the suite's kernels on 3 sampled configurations;
+#  - pv-train trains on one kernel and two configurations: the loss falls;
+#  - the model loads in pv-window | pv-encode | pv-aggregate | pv-dot-predict,
+#    whose times equal pv-eval's predictions;
+#  - pv-tune fits the held-out configuration; pv-eval prints its table with
+#    seen/unseen programs and microarchitectures;
+#  - pv-train killed (SIGKILL) mid-run and restarted resumes from its last
+#    checkpoint and ends with the bytes of an uninterrupted run;
+#  - two local workers (c10d Gloo) train and write the model.
+set -uo pipefail
+OUT=$(cd "$1" && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+ds=$tmp/ds
+"$OUT/pv-dataset" -o "$ds" --sample 3 --seed 5 -w matmul,chase --scale 0.002 --bin "$OUT" --no-progress -q \
+  || { cat "$ds"/logs/*.log 2>/dev/null | tail -20; fail "pv-dataset"; }
+for w in matmul chase; do [ -s "$ds/$w.pvs.zst" ] || fail "no $w.pvs.zst"; done
+
+train=(--uarch-dir "$ds/uarchs" --holdout-uarchs 1 --targets commit,fetch --hidden 16 --layers 1 -W 8 -K 32
+       --batch 16 --lr 1e-2 --warmup 5 --no-progress)
+"$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --max-steps 60 -o "$tmp/m.pvm" 2> "$tmp/train.log" \
+  || { cat "$tmp/train.log"; fail "pv-train"; }
+cat "$tmp/train.log"
+line=$(grep -o 'loss [0-9.]* -> [0-9.]*' "$tmp/train.log") || fail "no loss line"
+awk -v l="$line" 'BEGIN { split(l, a, " "); print "loss " a[2] " -> " a[4]; exit !(a[4] < 0.8 * a[2]) }' \
+  || fail "the loss did not fall: $line"
+"$OUT/pv-model" info "$tmp/m.pvm" > "$tmp/info.txt" || fail "pv-model info"
+grep -q "held out     uarchs: s5-0002" "$tmp/info.txt" || { cat "$tmp/info.txt"; fail "held-out uarch not recorded"; }
+grep -q "s5-0000 \[trained\] @" "$tmp/info.txt" || { cat "$tmp/info.txt"; fail "trained uarch and its clock not recorded"; }
+
+# The model in the streaming pipeline gives pv-eval's predictions.
+"$OUT/pv-window" -m "$tmp/m.pvm" "$ds/chase.pvs.zst" | "$OUT/pv-encode" -m "$tmp/m.pvm" -t 1 \
+  | "$OUT/pv-aggregate" | "$OUT/pv-dot-predict" -m "$tmp/m.pvm" --format csv \
+      --truth "$ds/reports/chase.json" > "$tmp/pipe.csv" || fail "pipeline with the trained model"
+cat "$tmp/pipe.csv"
+"$OUT/pv-eval" -m "$tmp/m.pvm" --dataset "$ds" --csv "$tmp/eval.csv" -q -t 1 > "$tmp/eval.txt" || fail "pv-eval"
+cat "$tmp/eval.txt"
+python3 - "$tmp/pipe.csv" "$tmp/eval.csv" <<'EOF' || fail "pipeline and pv-eval disagree"
+import csv, sys
+pipe = {r["uarch"]: r for r in csv.DictReader(open(sys.argv[1]))}
+ev = [r for r in csv.DictReader(open(sys.argv[2])) if r["program"] == "chase"]
+assert len(ev) == 2 and len(pipe) == 2, (ev, pipe)
+for r in ev:
+    p = pipe[r["uarch"]]
+    pred, truth = float(r["predicted_ns"]), float(r["truth_ns"])
+    assert abs(pred - float(p["time_ns"])) <= 1e-4 * abs(pred) + 1e-3, (r, p)
+    assert abs(truth - float(p["truth_ns"])) <= 1e-3 * truth, (r, p)
+    assert r["program_seen"] == "0" and r["uarch_seen"] == "1", r
+print("pipeline R_p . M_u == pv-eval's prediction; label sums == pv-uarch's report")
+EOF
+grep -q "^chase  *unseen" "$tmp/eval.txt" || fail "pv-eval: chase not reported as an unseen program"
+grep -q "^matmul  *seen" "$tmp/eval.txt" || fail "pv-eval: matmul not reported as a seen program"
+
+# pv-tune: the held-out configuration by least squares; then it is an unseen uarch.
+"$OUT/pv-tune" -m "$tmp/m.pvm" -o "$tmp/tuned.pvm" --dataset "$ds" --interval 2048 -q -t 1 || fail "pv-tune"
+"$OUT/pv-eval" -m "$tmp/tuned.pvm" --dataset "$ds" -q -t 1 > "$tmp/eval2.txt" || fail "pv-eval (tuned)"
+cat "$tmp/eval2.txt"
+grep -Eq "^unseen +unseen +1 " "$tmp/eval2.txt" || fail "no unseen-program x unseen-uarch row after pv-tune"
+"$OUT/pv-model" info "$tmp/tuned.pvm" | grep -q "s5-0002 \[tuned\]" || fail "tuned uarch not in the table"
+
+# Kill -9 mid-run, restart: resumes from the checkpoint, same bytes as a run never killed.
+mkdir -p "$tmp/a" "$tmp/b"
+long=("$ds/matmul.pvs.zst" "${train[@]}" --max-steps 400 --checkpoint-every 5 -t 1 -o m.pvm)
+(cd "$tmp/a" && "$OUT/pv-train" "${long[@]}" 2>/dev/null) || fail "uninterrupted run"
+(cd "$tmp/b" && exec "$OUT/pv-train" "${long[@]}" 2>/dev/null) &
+pid=$!
+for _ in $(seq 1 600); do [ -f "$tmp/b/m.pvm.ckpt" ] && break; sleep 0.05; done
+[ -f "$tmp/b/m.pvm.ckpt" ] || fail "no checkpoint appeared"
+sleep 0.3
+kill -9 $pid 2>/dev/null || fail "pv-train ended before it could be killed"
+wait $pid 2>/dev/null
+[ ! -f "$tmp/b/m.pvm" ] || fail "a killed run left a model file"
+(cd "$tmp/b" && "$OUT/pv-train" "${long[@]}") 2> "$tmp/resume.log" || { cat "$tmp/resume.log"; fail "resumed run"; }
+grep "resuming from" "$tmp/resume.log" || fail "the restarted run did not resume"
+cmp "$tmp/a/m.pvm" "$tmp/b/m.pvm" || fail "the resumed run's model differs from the uninterrupted run's"
+echo "killed and resumed run == uninterrupted run (model bytes)"
+
+# Two local workers joined by Gloo.
+"$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --max-steps 6 -j 2 -t 1 --no-checkpoint -o "$tmp/two.pvm" \
+  2> "$tmp/two.log" || { cat "$tmp/two.log"; fail "two workers"; }
+grep -q "with 2 workers" "$tmp/two.log" || { cat "$tmp/two.log"; fail "two workers: no summary"; }
+"$OUT/pv-model" info "$tmp/two.pvm" | grep -q "2 workers" || fail "two workers not recorded"
+
+# Bad inputs: an unlabelled stream, a missing target.
+"$OUT/pv-synth-gem5" -n 500 --seed 2 --out-dir "$tmp/run" >/dev/null || fail "synthetic trace"
+"$OUT/pv-trace-tap" "$tmp/run/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" -o "$tmp/plain.pvs" || fail "features"
+if "$OUT/pv-train" "$tmp/plain.pvs" -o "$tmp/x.pvm" --max-steps 1 2> "$tmp/err.txt"; then fail "unlabelled stream accepted"; fi
+grep -q "plain.pvs.*no labels" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "unlabelled: unclear error"; }
+if "$OUT/pv-train" "$ds/matmul.pvs.zst" --targets retire -o "$tmp/x.pvm" --max-steps 1 2> "$tmp/err.txt"; then fail "unknown target accepted"; fi
+grep -q "no target 'retire'" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "unknown target: unclear error"; }
+echo "train_eval: all checks passed"
