@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   std::string modelPath, output, dataset, uarchList, programList, uarchDir;
   uint64_t interval = 16384;
   double ridge = 1e-3;
-  bool parametric = false, replace = false, quiet = false;
+  bool parametric = false, replace = false, refit = false, quiet = false;
   int64_t maxRows = 0;
   int threads = pv::encode::availableCpus();
   pv::tune::MlpOptions mlp;
@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
   app.add_option("--ridge", ridge, "Regularisation towards the mean trained M_u (relative)")->capture_default_str();
   app.add_option("--uarch-dir", uarchDir, "Configurations (NAME.toml) to record (default: DATASET/uarchs)");
   app.add_flag("--replace", replace, "Replace microarchitectures the model already has");
+  app.add_flag("--refit", refit,
+               "Also refit the model's own microarchitectures (calibration: least squares on the programs' "
+               "intervals, towards each one's trained M_u; they keep their origin)");
   app.add_flag("--parametric", parametric, "Fit the parametric model (MLP from parameters to M_u)");
   app.add_option("--mlp-hidden", mlp.hidden, "Hidden units of the parametric MLP")->capture_default_str();
   app.add_option("--mlp-iterations", mlp.iterations, "Full-batch Adam iterations")->capture_default_str();
@@ -102,7 +105,8 @@ int main(int argc, char** argv) {
       std::vector<std::string> uarchs = splitComma(uarchList);
       if (uarchs.empty())
         for (const auto& u : summaries[0].uarchNames)
-          if (!model.uarch(u)) uarchs.push_back(u);
+          if (!model.uarch(u) || refit) uarchs.push_back(u);
+      if (refit) replace = true;
       if (uarchs.empty()) throw pv::StageError(dataset, "", "every labelled microarchitecture is in the model already");
       const size_t h = model.architecture.hidden, nt = model.targetNames.size();
       // Prior: the mean M of the trained microarchitectures.
@@ -120,6 +124,16 @@ int main(int argc, char** argv) {
         if (std::filesystem::exists(file)) u = pv::readUarchConfig(file);
         u.name = name;
         u.origin = "tuned";
+        // A microarchitecture the model has is refitted towards its own M_u.
+        std::vector<double> own;
+        if (const pv::Microarchitecture* old = model.uarch(name)) {
+          own.assign(old->representation.begin(), old->representation.end());
+          if (!old->origin.empty()) u.origin = old->origin;
+          if (u.params.empty()) {
+            u.params = old->params;
+            u.clockGhz = old->clockGhz;
+          }
+        }
         u.representation.assign(nt * h, 0.0f);
         for (size_t t = 0; t < nt; ++t) {
           std::vector<double> x, y;
@@ -139,7 +153,8 @@ int main(int argc, char** argv) {
               }
             }
           }
-          const std::vector<double> p(prior.begin() + t * h, prior.begin() + (t + 1) * h);
+          const std::vector<double>& from = own.empty() ? prior : own;
+          const std::vector<double> p(from.begin() + t * h, from.begin() + (t + 1) * h);
           const auto m = pv::tune::ridgeFit(x, y, h, p, ridge);
           for (size_t d = 0; d < h; ++d) u.representation[t * h + d] = static_cast<float>(m[d]);
         }
