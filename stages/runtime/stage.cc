@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <new>
 
 namespace pv::runtime {
 
@@ -55,6 +56,13 @@ Stage::Stage(std::string name, std::string summary, bool hasInput)
                     "Input stream: '-' (stdin), a file (.zst: zstd), or a ZeroMQ "
                     "endpoint ipc://... / tcp://... ('@' bind, '>' connect; inputs bind by default)")
         ->capture_default_str();
+  if (hasInput_)
+    app_.add_option("--start-at", options_.startAt,
+                    "Process the input from record N on, renumbered from 0, as if the stream "
+                    "started there (its source is marked '[from record N]'); the records before "
+                    "N are read and checked but skipped. For resuming reductions (pv-launch "
+                    "--resume); not for window streams")
+        ->capture_default_str();
   app_.add_option("-o,--output", options_.output,
                   "Output stream: '-' (stdout), a file (.zst: zstd), or a ZeroMQ "
                   "endpoint ('@' bind, '>' connect; outputs connect by default)")
@@ -95,6 +103,8 @@ std::optional<int> Stage::parse(int argc, char** argv) {
 
 StreamWriter& Stage::openOutput(const StreamHeader& header) {
   if (writer_) return *writer_;
+  if (options_.startAt > 0 && !readsStream_)
+    throw StageError("--start-at", "", name_ + " does not read a stream here, so it cannot skip records");
   if (options_.output == "-" && ::isatty(1) && !options_.force)
     throw StageError("<stdout>", "",
                      "refusing to write a binary stream to a terminal; redirect it, "
@@ -143,6 +153,11 @@ int Stage::guard(const std::function<void()>& body) {
   } catch (const StageError& e) {
     std::cerr << name_ << ": " << e.what() << "\n";
     return report(name_, e);
+  } catch (const std::bad_alloc& e) {
+    // Named plainly, so that pv-launch (and a person) can tell it from a data error.
+    StageError error("", "", std::string("out of memory (") + e.what() + ")");
+    std::cerr << name_ << ": " << error.what() << "\n";
+    return report(name_, error);
   } catch (const kj::Exception& e) {
     StageError error("", "", e.getDescription().cStr());
     std::cerr << name_ << ": " << error.what() << "\n";

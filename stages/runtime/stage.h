@@ -24,6 +24,7 @@
 
 #include "stages/core/stage_error.h"
 #include "stages/core/transform.h"
+#include "stages/runtime/slice.h"
 #include "stages/runtime/stream.h"
 
 namespace pv::runtime {
@@ -36,6 +37,7 @@ struct StreamOptions {
   bool force = false;       // write a binary stream to a terminal
   bool quiet = false;
   uint32_t batchSize = 4096;
+  uint64_t startAt = 0;     // --start-at: see slice.h
 };
 
 // Counts records and prints "stage: N records, R rec/s" on stderr a few
@@ -98,8 +100,12 @@ class Stage {
  private:
   template <class T>
   void runOnUnnamed(StreamReader& reader, T& transform) {
-    StreamHeader out = transform.describe(reader.header());
+    // With --start-at the transform sees the slice of the input from that
+    // record on (slice.h).
+    StreamSlice slice(options_.startAt, reader.name());
+    StreamHeader out = transform.describe(slice.describe(reader.header()));
     out.stages.push_back(name_);
+    readsStream_ = true;
     auto& writer = openOutput(out);
     Emit<typename T::Output> emit = [&](typename T::Output&& batch) {
       countOut(batch);
@@ -108,9 +114,10 @@ class Stage {
     typename T::Input batch;
     while (reader.next(batch)) {
       progress_->add(recordsIn(batch));
-      transform.process(std::move(batch), emit);
+      if (slice.apply(batch)) transform.process(std::move(batch), emit);
       batch = typename T::Input{};
     }
+    slice.finish(reader.records());
     transform.finish(emit);
     closeOutput();
   }
@@ -158,6 +165,7 @@ class Stage {
   std::unique_ptr<Progress> progress_;
   std::unique_ptr<StreamWriter> writer_;
   uint64_t recordsOut_ = 0;
+  bool readsStream_ = false;  // runOn is running (--start-at applies)
 };
 
 }  // namespace pv::runtime
