@@ -1,7 +1,11 @@
 // pv-aggregate: instruction representations -> the program's R_p (double
 // precision), optionally with interval sums; or merges the R_p of
-// consecutive slices of one program.
+// consecutive slices of one program. Checkpoints and resumption of long
+// reductions: checkpoint.h.
 
+#include <iostream>
+
+#include "stages/aggregate/checkpoint.h"
 #include "stages/aggregate/representation_aggregator.h"
 #include "stages/runtime/stage.h"
 
@@ -21,9 +25,43 @@ int main(int argc, char** argv) {
       .add_option("--merge", slices, "Program representations of consecutive slices to add up "
                                      "(instead of INPUT)")
       ->type_name("FILE...");
+  pv::CheckpointOptions checkpoint;
+  stage.cli()
+      .add_option("--checkpoint", checkpoint.path,
+                  "Save the running sum and its position to FILE (atomically: FILE.tmp-PID, then "
+                  "renamed) every --checkpoint-every instructions or --checkpoint-seconds seconds, "
+                  "and at the end")
+      ->type_name("FILE");
+  stage.cli()
+      .add_option("--checkpoint-every", checkpoint.everyInstructions,
+                  "Instructions between checkpoints (at the first input batch boundary after; 0: "
+                  "not by count)")
+      ->capture_default_str();
+  stage.cli()
+      .add_option("--checkpoint-seconds", checkpoint.everySeconds,
+                  "Seconds between checkpoints (0: not by time; 60 when --checkpoint is given "
+                  "without either)")
+      ->check(CLI::Range(0.0, 1e9));
+  stage.cli()
+      .add_option("--resume", checkpoint.resume,
+                  "Continue the reduction a checkpoint FILE saved: the input must be the same "
+                  "stream cut where the checkpoint says ('skip S': pv-window --start-at S); may "
+                  "be the --checkpoint FILE itself")
+      ->type_name("FILE");
   if (auto rc = stage.parse(argc, argv)) return *rc;
+  checkpoint.interval = interval;
+  if (!slices.empty() && (!checkpoint.path.empty() || !checkpoint.resume.empty())) {
+    std::cerr << "pv-aggregate: --checkpoint and --resume do not apply to --merge\n"
+              << "Run 'pv-aggregate --help' for usage.\n";
+    return 2;
+  }
+  if (!checkpoint.path.empty() && checkpoint.everyInstructions == 0 && checkpoint.everySeconds == 0)
+    checkpoint.everySeconds = 60;
+  if (slices.empty()) {
+    pv::CheckpointedAggregator aggregator(checkpoint);
+    return stage.run(aggregator);
+  }
   pv::RepresentationAggregator aggregator(interval);
-  if (slices.empty()) return stage.run(aggregator);
 
   return stage.guard([&] {
     std::vector<std::unique_ptr<pv::runtime::StreamReader>> readers;

@@ -33,9 +33,9 @@ void RepresentationAggregator::closeInterval() {
 void RepresentationAggregator::add(const RepresentationBatch& batch) {
   const size_t dim = batch.dim;
   ensureWidth(dim);
-  if (batch.firstIndex != total_.instructions)
+  if (batch.firstIndex + offset_ != total_.instructions)
     throw StageError("", "", "representations start at instruction " +
-                                 std::to_string(batch.firstIndex) + ", expected " +
+                                 std::to_string(batch.firstIndex + offset_) + ", expected " +
                                  std::to_string(total_.instructions));
   for (size_t r = 0; r < batch.rows(); ++r) {
     const float* v = batch.values.data() + r * dim;
@@ -64,6 +64,12 @@ void RepresentationAggregator::merge(const ProgramRepresentation& slice) {
     total_.intervals.push_back(std::move(interval));
   }
   total_.instructions += slice.instructions;
+}
+
+void RepresentationAggregator::restore(ProgramRepresentation total,
+                                       std::optional<IntervalRepresentation> open) {
+  total_ = std::move(total);
+  open_ = std::move(open);
 }
 
 ProgramRepresentation RepresentationAggregator::result() const {

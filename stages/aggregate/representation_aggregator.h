@@ -42,11 +42,22 @@ class RepresentationAggregator : public Transform<RepresentationBatch, ProgramRe
   // The result so far (intervals include the open one).
   ProgramRepresentation result() const;
 
+  // Checkpoints: the running state (the sum so far with its closed
+  // intervals, and the open interval) and how to continue from it. After
+  // restore(), the next row must start at total.instructions.
+  const ProgramRepresentation& total() const { return total_; }
+  const std::optional<IntervalRepresentation>& openInterval() const { return open_; }
+  void restore(ProgramRepresentation total, std::optional<IntervalRepresentation> open);
+  // Record 0 of the input stream is instruction `offset` of the program (the
+  // stream is a slice, see stages/runtime/slice.h).
+  void setStreamOffset(uint64_t offset) { offset_ = offset; }
+
  private:
   void ensureWidth(size_t dim);
   void closeInterval();
 
   uint64_t interval_;
+  uint64_t offset_ = 0;
   ProgramRepresentation total_;
   std::optional<IntervalRepresentation> open_;
 };
