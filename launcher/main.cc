@@ -14,7 +14,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -45,7 +47,109 @@ struct Options {
   bool noProgress = false;
   bool quiet = false;
   bool verbose = false;
+  double stallTimeout = -1;  // -1: the file's stall_timeout, else 0 (never)
+  std::string memoryLimit;   // "" : the file's memory_limit keys
+  std::string checkpoint;
+  uint64_t checkpointEvery = 0;
+  double checkpointSeconds = 0;
+  bool resume = false;
 };
+
+// pv-launch's exit status for each fault (launcher/README.md).
+int exitStatus(PipelineOutcome::Fault fault) {
+  switch (fault) {
+    case PipelineOutcome::kNone: return 0;
+    case PipelineOutcome::kFailed: return 1;
+    case PipelineOutcome::kCrashed: return 3;
+    case PipelineOutcome::kHung: return 4;
+    case PipelineOutcome::kOutOfMemory: return 5;
+  }
+  return 1;
+}
+
+std::string memoryText(uint64_t bytes) {
+  char buf[32];
+  if (bytes >= (1ull << 30) && bytes % (1ull << 30) == 0)
+    std::snprintf(buf, sizeof buf, "%lluG", static_cast<unsigned long long>(bytes >> 30));
+  else if (bytes >= (1ull << 20) && bytes % (1ull << 20) == 0)
+    std::snprintf(buf, sizeof buf, "%lluM", static_cast<unsigned long long>(bytes >> 20));
+  else
+    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
+  return buf;
+}
+
+std::string baseName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The stage that runs `program` (by executable name); usage error unless
+// exactly one does.
+std::optional<size_t> stageRunning(const std::vector<StageCommand>& commands, const std::string& program) {
+  std::optional<size_t> found;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (baseName(commands[i].run) != program) continue;
+    if (found)
+      throw UsageError("--checkpoint: stages '" + commands[*found].name + "' and '" + commands[i].name +
+                       "' both run " + program + "; pv-launch checkpoints pipelines with one");
+    found = i;
+  }
+  return found;
+}
+
+// The 'skip S' of a pv-aggregate checkpoint (pv-aggregate checks the rest).
+uint64_t checkpointSkip(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("skip ", 0) == 0) {
+      char* end = nullptr;
+      uint64_t v = std::strtoull(line.c_str() + 5, &end, 10);
+      if (*end == '\0' && line.size() > 5) return v;
+    }
+  throw std::runtime_error("checkpoint " + path + " has no valid 'skip' line (not a pv-aggregate checkpoint?)");
+}
+
+// --checkpoint: gives pv-aggregate its checkpoint options and, resuming,
+// --resume; gives pv-window --start-at S (aggregate/checkpoint.h).
+// Returns a line to print, or throws UsageError.
+std::string addCheckpointing(const Options& o, std::vector<StageCommand>& commands) {
+  auto aggregate = stageRunning(commands, "pv-aggregate");
+  if (!aggregate) throw UsageError("--checkpoint: the pipeline has no pv-aggregate stage");
+  std::vector<std::string> args = {"--checkpoint", o.checkpoint};
+  if (o.checkpointEvery > 0) args.insert(args.end(), {"--checkpoint-every", std::to_string(o.checkpointEvery)});
+  if (o.checkpointSeconds > 0) {
+    std::ostringstream t;
+    t << o.checkpointSeconds;
+    args.insert(args.end(), {"--checkpoint-seconds", t.str()});
+  }
+  std::string note;
+  struct stat st {};
+  const bool exists = ::stat(o.checkpoint.c_str(), &st) == 0;
+  if (exists && !o.resume)
+    throw UsageError("checkpoint " + o.checkpoint +
+                     " exists: add --resume to continue from it, or remove it to start over");
+  if (exists) {
+    uint64_t skip = checkpointSkip(o.checkpoint);
+    args.insert(args.end(), {"--resume", o.checkpoint});
+    if (skip > 0) {
+      auto window = stageRunning(commands, "pv-window");
+      if (!window || *window > *aggregate)
+        throw UsageError("--resume: the checkpoint restarts the feature stream at record " +
+                         std::to_string(skip) + ", but the pipeline has no pv-window stage before '" +
+                         commands[*aggregate].name + "' to cut it");
+      auto& w = commands[*window].args;
+      w.insert(w.begin(), {"--start-at", std::to_string(skip)});
+    }
+    note = "pv-launch: resuming from checkpoint " + o.checkpoint +
+           (skip > 0 ? " (the feature stream restarts at record " + std::to_string(skip) + ")" : "");
+  } else if (o.resume) {
+    note = "pv-launch: no checkpoint " + o.checkpoint + " yet: starting from the beginning";
+  }
+  auto& a = commands[*aggregate].args;
+  a.insert(a.begin(), args.begin(), args.end());
+  return note;
+}
 
 int usageError(const std::string& message) {
   std::cerr << kName << ": " << message << "\n"
@@ -139,8 +243,33 @@ void report(const PipelineSpec& spec, const std::vector<ProcessSpec>& processes,
   if (outcome.culprit) {
     size_t c = *outcome.culprit;
     const StageEnd& s = outcome.stages[c];
+    std::string what = s.describe();
+    switch (outcome.fault()) {
+      case PipelineOutcome::kCrashed:
+        what = "crashed: " + what;
+        break;
+      case PipelineOutcome::kHung:
+        if (s.stopped == StageEnd::kStalled) {
+          char seconds[32];
+          std::snprintf(seconds, sizeof seconds, "%g",
+                        std::chrono::duration<double>(outcome.stalledFor).count());
+          what = std::string("hung: no stage made progress for ") + seconds + " s and " + s.stallNote +
+                 " (" + what + ")";
+        } else {
+          what = "hung: " + what;
+        }
+        break;
+      case PipelineOutcome::kOutOfMemory:
+        what = "ran out of memory" +
+               (processes[c].memoryLimit ? " (limit " + memoryText(processes[c].memoryLimit) + ")"
+                                         : std::string()) +
+               ": " + what;
+        break;
+      default:
+        break;
+    }
     std::cerr << kName << ": pipeline " << spec.name << " failed: stage '" << processes[c].name
-              << "' (" << processes[c].argv[0] << ") " << s.describe() << "\n";
+              << "' (" << processes[c].argv[0] << ") " << what << "\n";
     for (const auto& line : s.tail) std::cerr << kName << ":   " << line << "\n";
   } else {
     std::cerr << kName << ": pipeline " << spec.name << " failed\n";
@@ -155,7 +284,7 @@ void report(const PipelineSpec& spec, const std::vector<ProcessSpec>& processes,
 }
 
 int run(const Options& o, const PipelineSpec& spec, const std::vector<StageCommand>& commands,
-        Transport transport) {
+        Transport transport, std::optional<uint64_t> memoryLimit) {
   // Executables, before anything starts.
   const std::string here = selfDir();
   const char* path = std::getenv("PATH");
@@ -211,6 +340,8 @@ int run(const Options& o, const PipelineSpec& spec, const std::vector<StageComma
     so.title = spec.name;
     so.grace = std::chrono::milliseconds(static_cast<long>(o.grace * 1000));
     so.verbose = o.verbose && !o.quiet;
+    const double stall = o.stallTimeout >= 0 ? o.stallTimeout : spec.stallTimeout.value_or(0);
+    so.stallTimeout = std::chrono::milliseconds(static_cast<long>(stall * 1000));
     // The common flags, to the stages that have them.
     std::map<std::string, CommonFlags> probed;
     std::vector<std::vector<std::string>> flags;
@@ -218,11 +349,16 @@ int run(const Options& o, const PipelineSpec& spec, const std::vector<StageComma
       auto it = probed.find(program);
       if (it == probed.end()) it = probed.emplace(program, probeCommonFlags(program)).first;
       std::vector<std::string> f;
-      if (it->second.progress) f.push_back(so.progress ? "--progress" : "--no-progress");
+      // Stall detection reads the stages' progress lines, shown or not.
+      const bool stageProgress = so.progress || so.stallTimeout.count() > 0;
+      if (it->second.progress) f.push_back(stageProgress ? "--progress" : "--no-progress");
       if (it->second.quiet && o.quiet) f.push_back("-q");
       flags.push_back(std::move(f));
     }
     auto processes = wire(commands, programs, links, flags);
+    for (size_t i = 0; i < processes.size(); ++i)
+      processes[i].memoryLimit = memoryLimit ? *memoryLimit
+                                             : spec.stages[i].memoryLimit.value_or(spec.memoryLimit.value_or(0));
 
     auto output = outputFile(commands.back().args);
     FileState before = output ? fileState(*output) : FileState{};
@@ -247,7 +383,15 @@ int run(const Options& o, const PipelineSpec& spec, const std::vector<StageComma
       std::cerr << kName << ": interrupted by " << signalName(interrupt) << "\n";
     } else if (!outcome.ok()) {
       report(spec, processes, outcome);
-      status = 1;
+      status = exitStatus(outcome.fault());
+    }
+    if (!o.checkpoint.empty()) {
+      struct stat st {};
+      if (outcome.ok())
+        ::unlink(o.checkpoint.c_str());  // the reduction is complete
+      else if (::stat(o.checkpoint.c_str(), &st) == 0)
+        std::cerr << kName << ": checkpoint " << o.checkpoint
+                  << " kept: run the same command with --resume to continue from it\n";
     }
   }  // signal dispositions restored
   if (interrupt != 0) {
@@ -287,6 +431,28 @@ int main(int argc, char** argv) {
                  "Seconds the stages get to end after a failure, and after SIGTERM before SIGKILL")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--stall-timeout", o.stallTimeout,
+                 "Seconds without progress (no stage reports more records or ends) after which "
+                 "the pipeline counts as hung: the stage holding it up is reported and every "
+                 "stage stopped (0: never; default: the file's stall_timeout, else 0)")
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--memory-limit", o.memoryLimit,
+                 "Data memory each stage may use (setrlimit RLIMIT_DATA), e.g. 512M, 4G; a stage "
+                 "that needs more fails and is reported as out of memory (default: the file's "
+                 "memory_limit keys, else none)");
+  app.add_option("--checkpoint", o.checkpoint,
+                 "Make the pipeline's pv-aggregate save its running sum and position to FILE "
+                 "(every --checkpoint-every instructions / --checkpoint-seconds seconds); removed "
+                 "when the pipeline succeeds")
+      ->type_name("FILE");
+  app.add_option("--checkpoint-every", o.checkpointEvery, "Instructions between checkpoints");
+  app.add_option("--checkpoint-seconds", o.checkpointSeconds,
+                 "Seconds between checkpoints (pv-aggregate's default: 60 when neither is given)")
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_flag("--resume", o.resume,
+               "Continue from the --checkpoint FILE when it exists: the stages before pv-window run "
+               "again from the start of the (file) source, pv-window gets --start-at and "
+               "pv-aggregate --resume; the R_p is the same bytes as an uninterrupted run's");
   app.add_flag("--dry-run", o.dryRun, "Print the equivalent shell pipeline and exit");
   app.add_flag("--describe", o.describe, "Print the pipeline's parameters and stages and exit");
   app.add_flag("--progress", o.progress,
@@ -299,8 +465,10 @@ int main(int argc, char** argv) {
       "--no-progress (or --progress, whose lines pv-launch turns into its own progress line) "
       "and, with -q, -q.\n"
       "Exit status: 0 success; 1 a stage failed (the report names it, its exit status and its "
-      "last stderr lines); 2 usage error or bad pipeline file. On SIGINT/SIGTERM/SIGHUP "
-      "pv-launch stops every stage, cleans up and dies of the same signal.");
+      "last stderr lines); 2 usage error or bad pipeline file; 3 a stage crashed (killed by a "
+      "signal pv-launch did not send); 4 a stage hung (--stall-timeout, or it outlived the stages "
+      "after it); 5 a stage ran out of memory. On SIGINT/SIGTERM/SIGHUP pv-launch stops every "
+      "stage, cleans up and dies of the same signal.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -330,15 +498,29 @@ int main(int argc, char** argv) {
     }
     ParamValues values = bindParams(spec, o.assignments);
     std::vector<StageCommand> commands = resolve(spec, values);
+    std::optional<uint64_t> memoryLimit;
+    if (!o.memoryLimit.empty()) {
+      memoryLimit = parseMemorySize(o.memoryLimit);
+      if (!memoryLimit)
+        return usageError("--memory-limit: '" + o.memoryLimit + "' is not a size such as 512M or 4G");
+    }
+    if ((o.resume || o.checkpointEvery || o.checkpointSeconds) && o.checkpoint.empty())
+      return usageError("--resume, --checkpoint-every and --checkpoint-seconds need --checkpoint FILE");
+    std::string note;
+    if (!o.checkpoint.empty()) note = addCheckpointing(o, commands);
     if (o.dryRun) {
       std::cout << shellPipeline(commands) << "\n";
       return 0;
     }
-    return run(o, spec, commands, *transport);
+    if (!note.empty() && !o.quiet) std::cerr << note << "\n";
+    return run(o, spec, commands, *transport, memoryLimit);
   } catch (const PipelineError& e) {
     std::cerr << kName << ": " << e.what() << "\n";
     return 2;
   } catch (const UsageError& e) {
     return usageError(e.what());
+  } catch (const std::runtime_error& e) {
+    std::cerr << kName << ": " << e.what() << "\n";
+    return 1;
   }
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -256,11 +257,23 @@ ParamSpec parseParam(const Checker& check, const toml::key& key, const toml::nod
   return param;
 }
 
+// memory_limit = "4G" (or a number of bytes).
+uint64_t memoryLimit(const Checker& check, const toml::node& node, const std::string& what) {
+  std::optional<uint64_t> bytes;
+  if (node.is_string()) bytes = parseMemorySize(node.as_string()->get());
+  else if (node.is_integer() && node.as_integer()->get() > 0)
+    bytes = static_cast<uint64_t>(node.as_integer()->get());
+  if (!bytes)
+    check.fail(node, what + ": memory_limit must be a size such as \"512M\" or \"4G\" (K, M, G, T: "
+                            "powers of 1024) or a number of bytes");
+  return *bytes;
+}
+
 StageSpec parseStage(const Checker& check, const toml::node& node, size_t index) {
   const std::string where = "stage " + std::to_string(index + 1);
   const toml::table& t = check.table(node, where);
   const SourcePos tablePos = posOf(node.source());
-  check.onlyKeys(t, {"name", "run", "args", "description"}, where);
+  check.onlyKeys(t, {"name", "run", "args", "description", "memory_limit"}, where);
   StageSpec stage;
   SourceString name = check.required(t, "name", where, tablePos);
   if (!isValidName(name.text, false))
@@ -279,6 +292,7 @@ StageSpec parseStage(const Checker& check, const toml::node& node, size_t index)
   }
   if (const toml::node* d = t.get("description"))
     stage.description = check.string(*d, what + ": description").text;
+  if (const toml::node* m = t.get("memory_limit")) stage.memoryLimit = memoryLimit(check, *m, what);
   return stage;
 }
 
@@ -294,6 +308,27 @@ const ParamSpec* PipelineSpec::param(std::string_view name) const {
   for (const auto& p : params)
     if (p.name == name) return &p;
   return nullptr;
+}
+
+std::optional<uint64_t> parseMemorySize(std::string_view text) {
+  std::string t(text);
+  if (t.empty()) return std::nullopt;
+  double scale = 1;
+  switch (t.back()) {
+    case 'K': case 'k': scale = 1024.0; break;
+    case 'M': case 'm': scale = 1024.0 * 1024; break;
+    case 'G': case 'g': scale = 1024.0 * 1024 * 1024; break;
+    case 'T': case 't': scale = 1024.0 * 1024 * 1024 * 1024; break;
+    default: break;
+  }
+  if (scale != 1) t.pop_back();
+  if (t.empty() || t.find_first_not_of("0123456789.") != std::string::npos) return std::nullopt;
+  char* end = nullptr;
+  const double value = std::strtod(t.c_str(), &end);
+  if (*end != '\0' || !(value > 0) || value * scale >= 1.8e19) return std::nullopt;
+  const auto bytes = static_cast<uint64_t>(value * scale);
+  if (bytes == 0) return std::nullopt;
+  return bytes;
 }
 
 bool isOutputOption(std::string_view arg) {
@@ -315,7 +350,7 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
   const toml::node* pipeline = root.get("pipeline");
   if (!pipeline) check.fail(SourcePos{}, "no [pipeline] table (it needs at least name = \"...\")");
   const toml::table& p = check.table(*pipeline, "[pipeline]");
-  check.onlyKeys(p, {"name", "description"}, "[pipeline]");
+  check.onlyKeys(p, {"name", "description", "stall_timeout", "memory_limit"}, "[pipeline]");
   SourceString name = check.required(p, "name", "[pipeline]", posOf(pipeline->source()));
   if (!isValidName(name.text, true))
     check.fail(name.pos, "pipeline name '" + name.text +
@@ -323,6 +358,15 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
   spec.name = name.text;
   if (const toml::node* d = p.get("description"))
     spec.description = check.string(*d, "[pipeline] description").text;
+  if (const toml::node* t = p.get("stall_timeout")) {
+    std::optional<double> seconds;
+    if (t->is_integer()) seconds = static_cast<double>(t->as_integer()->get());
+    if (t->is_floating_point()) seconds = t->as_floating_point()->get();
+    if (!seconds || !(*seconds >= 0) || *seconds > 1e6)
+      check.fail(*t, "[pipeline] stall_timeout must be a number of seconds (0: never)");
+    spec.stallTimeout = *seconds;
+  }
+  if (const toml::node* m = p.get("memory_limit")) spec.memoryLimit = memoryLimit(check, *m, "[pipeline]");
 
   if (const toml::node* params = root.get("params")) {
     const toml::table& t = check.table(*params, "[params]");

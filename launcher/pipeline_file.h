@@ -11,11 +11,15 @@
 //   out = { default = "-", help = "where the features go" }
 //   uarch = { help = "required: no default" }
 //
+//   stall_timeout = 120                       # optional: seconds without progress = hung
+//   memory_limit = "8G"                       # optional: data memory per stage
+//
 //   [[stage]]                                 # one or more, in chain order
 //   name = "tap"                              # required, unique, [A-Za-z0-9_-]+
 //   run = "pv-trace-tap"                      # required: executable
 //   args = ["{trace}"]                        # optional, strings
 //   description = "..."                       # optional
+//   memory_limit = "2G"                       # optional: this stage's (over [pipeline]'s)
 //
 // In `run` and `args`, "{name}" is replaced by the parameter's value, "{{" and
 // "}}" are literal braces, and an argument that is exactly "{*name}" becomes
@@ -82,6 +86,7 @@ struct StageSpec {
   std::vector<SourceString> args;
   std::string description;
   SourcePos pos;  // the stage's name
+  std::optional<uint64_t> memoryLimit;  // bytes
 };
 
 struct PipelineSpec {
@@ -90,6 +95,8 @@ struct PipelineSpec {
   std::string description;
   std::vector<ParamSpec> params;  // in file order
   std::vector<StageSpec> stages;  // in chain order, at least one
+  std::optional<double> stallTimeout;   // seconds; 0: never
+  std::optional<uint64_t> memoryLimit;  // bytes, per stage
 
   const ParamSpec* param(std::string_view name) const;
 };
@@ -122,6 +129,10 @@ std::vector<StageCommand> resolve(const PipelineSpec& spec, const ParamValues& v
 // Throws std::invalid_argument for an undefined parameter or an unbalanced
 // brace; used by parsePipeline to check templates early.
 std::string substitute(std::string_view text, const ParamValues& values);
+
+// A memory size: a number of bytes with an optional suffix K, M, G or T
+// (powers of 1024; "512M", "4G", "1.5G"); nullopt when malformed or zero.
+std::optional<uint64_t> parseMemorySize(std::string_view text);
 
 // True for an argument that sets a perfvec stage's output ("-o", "-oX",
 // "--output", "--output=X").

@@ -88,7 +88,8 @@ TEST(PipelineFile, unknownKeysAreRefusedAtTheirLine) {
   std::string e =
       errorOf("[pipeline]\nname = \"x\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\nargz = []\n");
   EXPECT_EQ(
-      e.rfind("p.toml:6:1: unknown key 'argz' in stage 1 (allowed: name, run, args, description)",
+      e.rfind("p.toml:6:1: unknown key 'argz' in stage 1 (allowed: name, run, args, description, "
+              "memory_limit)",
               0),
       0u)
       << e;
@@ -354,6 +355,34 @@ RC_GTEST_PROP(PipelineFile, unknownKeysAreReportedAtTheirLine, ()) {
     RC_ASSERT(e.pos().line == badLine);
     RC_ASSERT(e.message().find("unknown key '" + key + "'") != std::string::npos);
   }
+}
+
+TEST(PipelineFile, faultKeysAreReadAndChecked) {
+  PipelineSpec spec = parsePipeline(
+      "[pipeline]\nname = \"x\"\nstall_timeout = 2.5\nmemory_limit = \"1G\"\n"
+      "[[stage]]\nname = \"a\"\nrun = \"b\"\nmemory_limit = 1048576\n"
+      "[[stage]]\nname = \"c\"\nrun = \"d\"\n",
+      "p.toml");
+  EXPECT_EQ(spec.stallTimeout, 2.5);
+  EXPECT_EQ(spec.memoryLimit, 1ull << 30);
+  EXPECT_EQ(spec.stages[0].memoryLimit, 1ull << 20);
+  EXPECT_FALSE(spec.stages[1].memoryLimit);
+  std::string e = errorOf("[pipeline]\nname = \"x\"\nstall_timeout = \"soon\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\n");
+  EXPECT_EQ(e.rfind("p.toml:3:17: [pipeline] stall_timeout must be a number of seconds", 0), 0u) << e;
+  e = errorOf("[pipeline]\nname = \"x\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\nmemory_limit = \"lots\"\n");
+  EXPECT_EQ(e.rfind("p.toml:6:16: stage 'a': memory_limit must be a size", 0), 0u) << e;
+}
+
+TEST(PipelineFile, memorySizesParse) {
+  EXPECT_EQ(parseMemorySize("512M"), 512ull << 20);
+  EXPECT_EQ(parseMemorySize("4G"), 4ull << 30);
+  EXPECT_EQ(parseMemorySize("1.5k"), 1536u);
+  EXPECT_EQ(parseMemorySize("100"), 100u);
+  EXPECT_FALSE(parseMemorySize(""));
+  EXPECT_FALSE(parseMemorySize("0"));
+  EXPECT_FALSE(parseMemorySize("-1G"));
+  EXPECT_FALSE(parseMemorySize("G"));
+  EXPECT_FALSE(parseMemorySize("12X"));
 }
 
 }  // namespace

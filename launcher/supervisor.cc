@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +13,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 namespace pv::launch {
@@ -83,11 +86,52 @@ std::string humanCount(uint64_t n) {
   return buf;
 }
 
+// A process's state letter and CPU time (user + system, clock ticks) from
+// /proc/PID/stat; nullopt once it is gone.
+struct ProcStat {
+  char state = '?';
+  uint64_t cpuTicks = 0;
+};
+
+std::optional<ProcStat> procStat(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  size_t close = line.rfind(')');  // the command name may hold blanks and parentheses
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 1));
+  ProcStat st;
+  std::string skip;
+  rest >> st.state;
+  for (int field = 4; field <= 13; ++field) rest >> skip;
+  uint64_t utime = 0, stime = 0;
+  if (!(rest >> utime >> stime)) return std::nullopt;
+  st.cpuTicks = utime + stime;
+  return st;
+}
+
+// Processes of pv-launch's cgroup (and below) that the OOM killer killed so
+// far (cgroup v2 memory.events), nullopt when that cannot be read.
+std::optional<uint64_t> oomKills() {
+  std::ifstream cg("/proc/self/cgroup");
+  std::string line, path;
+  while (std::getline(cg, line))
+    if (line.rfind("0::", 0) == 0) path = line.substr(3);
+  if (path.empty()) return std::nullopt;
+  std::ifstream events("/sys/fs/cgroup" + (path == "/" ? std::string() : path) + "/memory.events");
+  std::string key;
+  uint64_t value = 0;
+  while (events >> key >> value)
+    if (key == "oom_kill") return value;
+  return std::nullopt;
+}
+
 struct Running {
   pid_t pid = -1;
   int errFd = -1;  // read end of its stderr pipe, -1 once closed
   Clock::time_point termSent{};
   bool termed = false, killed = false;
+  uint64_t cpuAtActivity = 0;  // CPU ticks at the last progress (stall detection)
   std::optional<StderrSplitter> splitter;
 };
 
@@ -201,8 +245,28 @@ std::string StageEnd::describe() const {
     case kInterrupted:
       out += ", stopped by pv-launch on interrupt";
       break;
+    case kStalled:
+      out += ", stopped by pv-launch: hung";
+      break;
   }
   return out;
+}
+
+bool mentionsOutOfMemory(std::string_view line) {
+  for (std::string_view pattern : {"out of memory", "bad_alloc", "Cannot allocate memory",
+                                   "can't allocate memory", "Out of memory"})
+    if (line.find(pattern) != std::string_view::npos) return true;
+  return false;
+}
+
+PipelineOutcome::Fault PipelineOutcome::fault() const {
+  if (ok()) return kNone;
+  if (!culprit) return kFailed;
+  const StageEnd& s = stages[*culprit];
+  if (s.stopped == StageEnd::kStalled || s.stopped == StageEnd::kLingered) return kHung;
+  if (s.outOfMemory) return kOutOfMemory;
+  if (s.kind == StageEnd::kSignalled && s.code != SIGPIPE) return kCrashed;
+  return kFailed;
 }
 
 bool PipelineOutcome::ok() const {
@@ -211,6 +275,8 @@ bool PipelineOutcome::ok() const {
 }
 
 std::optional<size_t> findCulprit(const std::vector<StageEnd>& stages) {
+  for (size_t i = 0; i < stages.size(); ++i)
+    if (stages[i].stopped == StageEnd::kStalled) return i;
   std::optional<size_t> best, bestPrimary, lingered;
   auto earlier = [&](std::optional<size_t> current, size_t i) {
     return !current || stages[i].endOrder < stages[*current].endOrder;
@@ -313,19 +379,32 @@ class Supervisor {
         running_(n_),
         outcome_() {
     outcome_.stages.resize(n_);
-    start_ = lastProgress_ = Clock::now();
+    start_ = lastProgress_ = lastActivity_ = lastCpuSample_ = Clock::now();
   }
 
   PipelineOutcome run() {
+    const std::optional<uint64_t> oomBefore = oomKills();
     startAll();
     loop();
     finishStderr();
+    // A stage that said it could not allocate, or that died of a SIGKILL
+    // pv-launch did not send while the OOM killer was at work here.
+    const std::optional<uint64_t> oomAfter = oomKills();
+    const bool oomKilled = oomBefore && oomAfter && *oomAfter > *oomBefore;
+    for (auto& s : outcome_.stages) {
+      if (s.ok() || s.stopped != StageEnd::kNone) continue;
+      if (s.kind == StageEnd::kSignalled && s.code == SIGKILL && oomKilled) s.outOfMemory = true;
+      if (s.kind == StageEnd::kExited && !s.reportedUpstream)
+        for (const auto& line : s.tail)
+          if (mentionsOutOfMemory(line)) s.outOfMemory = true;
+    }
     if (options_.progress) {
       showProgress();
       console_.endProgress();
     }
     outcome_.interrupt = signals_.interrupted();
     if (!outcome_.ok()) outcome_.culprit = findCulprit(outcome_.stages);
+    if (stalled_) outcome_.stalledFor = options_.stallTimeout;
     return std::move(outcome_);
   }
 
@@ -373,8 +452,12 @@ class Supervisor {
       running_[i].pid = pid;
       running_[i].errFd = err[0];
       running_[i].splitter.emplace(
-          options_.progress, [this, i](std::string_view line) { stderrLine(i, line); },
-          [this, i](uint64_t records) { outcome_.stages[i].records = records; });
+          options_.progress || options_.stallTimeout.count() > 0,
+          [this, i](std::string_view line) { stderrLine(i, line); },
+          [this, i](uint64_t records) {
+            if (records > outcome_.stages[i].records) activity();
+            outcome_.stages[i].records = records;
+          });
     }
     if (prevRead >= 0) ::close(prevRead);
     if (devNull >= 0) ::close(devNull);
@@ -401,6 +484,12 @@ class Supervisor {
     if (pid == 0) {
       signals_.restoreInChild();
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (p.memoryLimit > 0) {
+        // Heap and private mappings: an allocation beyond it fails (perfvec
+        // stages report "out of memory" and exit 1).
+        struct rlimit limit {static_cast<rlim_t>(p.memoryLimit), static_cast<rlim_t>(p.memoryLimit)};
+        if (::setrlimit(RLIMIT_DATA, &limit) != 0) ::_exit(126);
+      }
       if (::getppid() != parent) ::_exit(126);  // pv-launch already gone
       if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
       ::execv(p.program.c_str(), argv.data());
@@ -519,6 +608,7 @@ class Supervisor {
       }
       s.endOrder = endCount_++;
       endTime_[i] = Clock::now();
+      activity();
       if (running_[i].errFd >= 0) readStderr(i);
       if (!s.ok() && s.stopped == StageEnd::kNone) noteFailure();
     }
@@ -528,8 +618,77 @@ class Supervisor {
     if (!failedAt_) failedAt_ = Clock::now();
   }
 
+  // A stage reported more records, or ended: the pipeline is not hung.
+  void activity() {
+    const auto now = Clock::now();
+    lastActivity_ = now;
+    if (options_.stallTimeout.count() == 0 || now - lastCpuSample_ < std::chrono::seconds(1)) return;
+    lastCpuSample_ = now;
+    sampleCpu();
+  }
+
+  void sampleCpu() {
+    for (size_t i = 0; i < n_; ++i) {
+      if (outcome_.stages[i].kind != StageEnd::kRunning || running_[i].pid < 0) continue;
+      if (auto st = procStat(running_[i].pid)) running_[i].cpuAtActivity = st->cpuTicks;
+    }
+  }
+
+  // No progress for the stall timeout: blame one stage, stop them all.
+  void onStall(Clock::time_point now) {
+    stalled_ = true;
+    const double idle = std::chrono::duration<double>(now - lastActivity_).count();
+    const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    std::optional<size_t> stopped, busy, waiting, first;
+    double busiest = 0;
+    for (size_t i = 0; i < n_; ++i) {
+      if (outcome_.stages[i].kind != StageEnd::kRunning || running_[i].pid < 0) continue;
+      if (!first) first = i;
+      auto st = procStat(running_[i].pid);
+      if (!st) continue;
+      if ((st->state == 'T' || st->state == 't') && !stopped) stopped = i;
+      const double cpu = (st->cpuTicks - std::min(st->cpuTicks, running_[i].cpuAtActivity)) / tick;
+      // Waiting stages use next to no CPU; a loaded machine may give a
+      // spinning one only a small share of a core.
+      if (cpu > busiest && cpu > std::max(0.1 * idle, 0.05)) {
+        busiest = cpu;
+        busy = i;
+      }
+      if (i > 0 && !waiting && outcome_.stages[i - 1].kind != StageEnd::kRunning) waiting = i;
+    }
+    char buf[160];
+    size_t blame;
+    std::string note;
+    if (stopped) {
+      blame = *stopped;
+      note = "its process is stopped (SIGSTOP or a debugger)";
+    } else if (busy) {
+      blame = *busy;
+      std::snprintf(buf, sizeof buf, "it used %.1f s of CPU without reporting progress", busiest);
+      note = buf;
+    } else if (waiting) {
+      blame = *waiting;
+      note = "it waits for input, but stage '" + processes_[*waiting - 1].name + "' before it has ended (" +
+             outcome_.stages[*waiting - 1].describe() + ") and its end of stream never arrived";
+    } else if (first) {
+      blame = *first;
+      note = "it is the first stage still running, and none reported progress";
+    } else {
+      return;
+    }
+    StageEnd& s = outcome_.stages[blame];
+    s.stopped = StageEnd::kStalled;
+    s.stallNote = note;
+    noteFailure();
+    stop(blame, StageEnd::kStalled, SIGTERM);
+    stopAll(StageEnd::kAfterFailure, SIGTERM);
+  }
+
   void enforceDeadlines() {
     const auto now = Clock::now();
+    if (options_.stallTimeout.count() > 0 && !stalled_ && !failedAt_ && interrupts_ == 0 &&
+        now - lastActivity_ >= options_.stallTimeout)
+      onStall(now);
     // After a failure, every stage has the grace period to end by itself.
     if (failedAt_ && now - *failedAt_ >= options_.grace) stopAll(StageEnd::kAfterFailure, SIGTERM);
     // A stage upstream of one that ended must end soon too.
@@ -564,6 +723,7 @@ class Supervisor {
     if (sig == SIGKILL && r.killed) return;
     if (s.stopped == StageEnd::kNone || why == StageEnd::kInterrupted) s.stopped = why;
     ::kill(r.pid, sig);
+    if (sig == SIGTERM) ::kill(r.pid, SIGCONT);  // a stopped process acts on SIGTERM only once continued
     if (sig == SIGTERM) {
       r.termed = true;
       r.termSent = Clock::now();
@@ -604,6 +764,8 @@ class Supervisor {
   std::optional<Clock::time_point> failedAt_;
   std::map<size_t, Clock::time_point> endTime_;
   Clock::time_point start_, lastProgress_;
+  Clock::time_point lastActivity_, lastCpuSample_;  // stall detection
+  bool stalled_ = false;
 };
 
 }  // namespace

@@ -71,6 +71,9 @@ class SignalRelay {
 struct SuperviseOptions {
   bool pipes = false;     // join consecutive stages' stdout -> stdin with pipes
   bool progress = false;  // stages run with --progress; show one line
+  // No progress for this long is a hang (0: never). Stages must run with
+  // --progress (their lines are parsed even when no line is shown).
+  std::chrono::milliseconds stallTimeout{0};
   std::string title;      // the progress line's prefix (the pipeline's name)
   std::chrono::milliseconds grace{2000};
   std::chrono::milliseconds lingerTimeout{10000};
@@ -80,7 +83,7 @@ struct SuperviseOptions {
 
 struct StageEnd {
   enum Kind { kRunning, kExited, kSignalled, kNotStarted };
-  enum Stop { kNone, kAfterFailure, kLingered, kInterrupted };
+  enum Stop { kNone, kAfterFailure, kLingered, kInterrupted, kStalled };
   Kind kind = kRunning;
   int code = 0;                   // exit status or signal number
   Stop stopped = kNone;           // why pv-launch signalled it (before it ended)
@@ -88,6 +91,8 @@ struct StageEnd {
   int endOrder = -1;              // 0 for the first stage to end, 1 for the next...
   std::deque<std::string> tail;   // its last stderr lines (progress excluded)
   uint64_t records = 0;           // from its last progress line
+  std::string stallNote;          // kStalled: why it is blamed ("stopped (SIGSTOP)", ...)
+  bool outOfMemory = false;       // failed for lack of memory (its messages, or the OOM killer)
 
   bool ok() const { return kind == kExited && code == 0; }
   // "exit status 1", "killed by signal 9 (SIGKILL)", "stopped by pv-launch (SIGTERM)".
@@ -95,20 +100,34 @@ struct StageEnd {
 };
 
 struct PipelineOutcome {
+  // What went wrong, after the culprit (pv-launch's exit status in brackets).
+  enum Fault {
+    kNone,         // success (0)
+    kFailed,       // the culprit exited with a non-zero status (1)
+    kCrashed,      // it was killed by a signal pv-launch did not send (3)
+    kHung,         // it made no progress for the stall timeout, or outlived its consumer (4)
+    kOutOfMemory,  // it ran out of memory: a memory limit or the OOM killer (5)
+  };
   std::vector<StageEnd> stages;
   int interrupt = 0;              // the signal that stopped pv-launch, 0 if none
   std::optional<size_t> culprit;  // the stage whose failure stopped the pipeline
+  std::chrono::milliseconds stalledFor{0};  // kHung by the stall timeout: how long
   bool ok() const;
+  Fault fault() const;
 };
+
+// True for a message that says an allocation failed ("out of memory",
+// "std::bad_alloc", "Cannot allocate memory", ...).
+bool mentionsOutOfMemory(std::string_view line);
 
 // Starts `processes` and returns when all have ended.
 PipelineOutcome supervise(const std::vector<ProcessSpec>& processes,
                           const SuperviseOptions& options, SignalRelay& signals);
 
-// The stage to blame: among stages that failed on their own (not stopped
-// by pv-launch), the first to end that did not just forward an upstream
-// error or die of SIGPIPE; else the first of them to end; else a stage
-// stopped for lingering.
+// The stage to blame: a stage blamed for a stall; else, among stages that
+// failed on their own (not stopped by pv-launch), the first to end that did
+// not just forward an upstream error or die of SIGPIPE; else the first of
+// them to end; else a stage stopped for lingering.
 std::optional<size_t> findCulprit(const std::vector<StageEnd>& stages);
 
 // A stage's progress line "NAME: N records, R M/s, S s" and whatever text

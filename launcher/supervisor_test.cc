@@ -236,5 +236,89 @@ TEST(Supervise, aSigtermToTheLauncherStopsEveryStage) {
   }
 }
 
+TEST(Supervise, aStoppedStageIsBlamedForTheStall) {
+  SignalRelay signals;
+  SuperviseOptions o = fast();
+  o.stallTimeout = 500ms;
+  auto start = std::chrono::steady_clock::now();
+  auto outcome = supervise({sh("a", "exec sleep 30"), sh("b", "kill -STOP $$; exec sleep 30"),
+                            sh("c", "exec sleep 30")},
+                           o, signals);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  ASSERT_EQ(outcome.culprit, 1u);
+  EXPECT_EQ(outcome.fault(), PipelineOutcome::kHung);
+  EXPECT_EQ(outcome.stages[1].stopped, StageEnd::kStalled);
+  EXPECT_NE(outcome.stages[1].stallNote.find("stopped"), std::string::npos);
+  EXPECT_EQ(outcome.stages[1].kind, StageEnd::kSignalled);  // SIGTERM reached it (SIGCONT)
+  EXPECT_EQ(outcome.stages[1].code, SIGTERM);
+}
+
+TEST(Supervise, aBusyStageWithoutProgressIsBlamedForTheStall) {
+  SignalRelay signals;
+  SuperviseOptions o = fast();
+  o.stallTimeout = 1500ms;
+  auto outcome = supervise({sh("a", "exec sleep 30"), sh("spin", "while :; do :; done")}, o, signals);
+  ASSERT_EQ(outcome.culprit, 1u);
+  EXPECT_EQ(outcome.fault(), PipelineOutcome::kHung);
+  EXPECT_NE(outcome.stages[1].stallNote.find("CPU"), std::string::npos) << outcome.stages[1].stallNote;
+}
+
+TEST(Supervise, aReaderOfAFinishedProducerIsBlamedForTheStall) {
+  SignalRelay signals;
+  SuperviseOptions o = fast();
+  o.stallTimeout = 500ms;
+  auto outcome = supervise({sh("src", "exit 0"), sh("reader", "exec sleep 30"), sh("sink", "exec sleep 30")},
+                           o, signals);
+  ASSERT_EQ(outcome.culprit, 1u);
+  EXPECT_NE(outcome.stages[1].stallNote.find("'src' before it has ended"), std::string::npos)
+      << outcome.stages[1].stallNote;
+}
+
+TEST(Supervise, progressKeepsAStallTimeoutAway) {
+  SignalRelay signals;
+  SuperviseOptions o = fast();
+  o.stallTimeout = 600ms;
+  // Reports progress every 0.2 s for 1.5 s: longer than the timeout, never quiet that long.
+  auto outcome = supervise(
+      {sh("a", "i=0; while [ $i -lt 8 ]; do i=$((i+1)); printf '\\rpv-a: %d records, 0.00 M/s, 0.1 s   ' $i >&2; "
+               "sleep 0.2; done")},
+      o, signals);
+  EXPECT_TRUE(outcome.ok()) << outcome.stages[0].describe();
+}
+
+TEST(Supervise, aMemoryLimitMakesAllocationsFailAndIsReported) {
+  SignalRelay signals;
+  ProcessSpec p = sh("hog", "x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo ${#x}");
+  p.memoryLimit = 64ull << 20;
+  auto outcome = supervise({p}, fast(), signals);
+  ASSERT_EQ(outcome.culprit, 0u);
+  EXPECT_FALSE(outcome.ok());
+  // sh says "Cannot allocate memory" / "out of memory" in some form, or dies.
+  if (outcome.stages[0].kind == StageEnd::kExited) {
+    EXPECT_EQ(outcome.fault(), PipelineOutcome::kOutOfMemory)
+        << (outcome.stages[0].tail.empty() ? "" : outcome.stages[0].tail.back());
+  }
+}
+
+TEST(Supervise, faultsAreClassified) {
+  PipelineOutcome o;
+  o.stages.resize(1);
+  o.culprit = 0;
+  o.stages[0].kind = StageEnd::kSignalled;
+  o.stages[0].code = SIGSEGV;
+  EXPECT_EQ(o.fault(), PipelineOutcome::kCrashed);
+  o.stages[0].code = SIGPIPE;
+  EXPECT_EQ(o.fault(), PipelineOutcome::kFailed);
+  o.stages[0].kind = StageEnd::kExited;
+  o.stages[0].code = 1;
+  EXPECT_EQ(o.fault(), PipelineOutcome::kFailed);
+  o.stages[0].outOfMemory = true;
+  EXPECT_EQ(o.fault(), PipelineOutcome::kOutOfMemory);
+  o.stages[0].stopped = StageEnd::kLingered;
+  EXPECT_EQ(o.fault(), PipelineOutcome::kHung);
+  EXPECT_TRUE(mentionsOutOfMemory("pv-encode: out of memory (std::bad_alloc)"));
+  EXPECT_FALSE(mentionsOutOfMemory("pv-encode: x.pvs:message 3: truncated"));
+}
+
 }  // namespace
 }  // namespace pv::launch

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +64,7 @@ struct ProcessSpec {
   std::string program;            // executable path passed to execv
   std::vector<std::string> argv;  // argv[0]: the stage's run as written
   bool reportsProgress = false;   // runs with --progress (its lines are parsed)
+  uint64_t memoryLimit = 0;       // bytes of data memory (setrlimit RLIMIT_DATA); 0: none
 };
 
 // The processes of a pipeline: `programs[i]` is stage i's executable,
