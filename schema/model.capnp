@@ -66,6 +66,10 @@ struct UarchParameterModel {
   inputMean @1 :List(Float32);
   inputStd @2 :List(Float32);
   layers @3 :List(Tensor);         # weight [out, in] and bias [out], in order
+  clockScaled @4 :List(Text);
+  # Targets whose rows the MLP predicts in cycles (M_u x clock in GHz): the
+  # time-like targets, whose M_u scales with the clock period; the
+  # representation is the output divided by the configuration's clock.
 }
 
 struct Architecture {

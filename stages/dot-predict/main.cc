@@ -45,7 +45,11 @@ void print(const pv::Prediction& p, const pv::Model& model, Format format, bool 
            bool interval, const Truth* truth, std::string& out) {
   auto it = std::back_inserter(out);
   for (const auto& u : p.uarchs) {
-    const auto known = truth ? truth->find(u.uarch) : Truth::const_iterator();
+    // A parametric entry named "NAME (parametric)" is compared with NAME's truth.
+    const std::string suffix = " (parametric)";
+    const std::string truthName =
+        u.uarch.ends_with(suffix) ? u.uarch.substr(0, u.uarch.size() - suffix.size()) : u.uarch;
+    const auto known = truth ? truth->find(truthName) : Truth::const_iterator();
     const bool hasTruth = truth && known != truth->end() && known->second > 0;
     const double error = hasTruth ? (u.timeNs - known->second) / known->second : 0;
     switch (format) {

@@ -78,27 +78,34 @@ void encodeBody(const Model& m, wire::ModelBody::Builder b) {
     }
     uarchs[i].setClockGhz(u.clockGhz);
     setList<float>(uarchs[i].initRepresentation(u.representation.size()), u.representation);
-    uarchs[i].setOrigin(u.origin);
+    if (!u.origin.empty()) uarchs[i].setOrigin(u.origin);
   }
+  // Written only when set, so that files from before these fields existed
+  // (untrained models) keep their hashes.
   const TrainingRecord& t = m.training;
-  auto tr = b.initTraining();
-  setTexts(tr.initPrograms(t.programs.size()), t.programs);
-  setTexts(tr.initHeldOutPrograms(t.heldOutPrograms.size()), t.heldOutPrograms);
-  tr.setUarchSource(t.uarchSource);
-  setTexts(tr.initHeldOutUarchs(t.heldOutUarchs.size()), t.heldOutUarchs);
-  tr.setInstructions(t.instructions);
-  tr.setSteps(t.steps);
-  tr.setEpochs(t.epochs);
-  tr.setValidationLoss(t.validationLoss);
-  setList<float>(tr.initTargetWeights(t.targetWeights.size()), t.targetWeights);
-  tr.setCommand(t.command);
-  tr.setWorkers(t.workers);
+  if (t != TrainingRecord{}) {
+    auto tr = b.initTraining();
+    setTexts(tr.initPrograms(t.programs.size()), t.programs);
+    setTexts(tr.initHeldOutPrograms(t.heldOutPrograms.size()), t.heldOutPrograms);
+    tr.setUarchSource(t.uarchSource);
+    setTexts(tr.initHeldOutUarchs(t.heldOutUarchs.size()), t.heldOutUarchs);
+    tr.setInstructions(t.instructions);
+    tr.setSteps(t.steps);
+    tr.setEpochs(t.epochs);
+    tr.setValidationLoss(t.validationLoss);
+    setList<float>(tr.initTargetWeights(t.targetWeights.size()), t.targetWeights);
+    tr.setCommand(t.command);
+    tr.setWorkers(t.workers);
+  }
   const UarchParameterModel& p = m.uarchModel;
+  if (p.empty()) return;
   auto pm = b.initUarchModel();
   setTexts(pm.initInputs(p.inputs.size()), p.inputs);
   setList<float>(pm.initInputMean(p.inputMean.size()), p.inputMean);
   setList<float>(pm.initInputStd(p.inputStd.size()), p.inputStd);
   encodeTensors(p.layers, pm.initLayers(p.layers.size()));
+  // Only when set: files written before this field keep their hash.
+  if (!p.clockScaled.empty()) setTexts(pm.initClockScaled(p.clockScaled.size()), p.clockScaled);
 }
 
 std::string hashOf(wire::ModelBody::Reader body) {
@@ -275,6 +282,7 @@ Model loadModel(const std::string& path) {
     m.uarchModel.inputMean = values<float>(pm.getInputMean());
     m.uarchModel.inputStd = values<float>(pm.getInputStd());
     m.uarchModel.layers = decodeTensors(pm.getLayers(), path);
+    m.uarchModel.clockScaled = texts(pm.getClockScaled());
     m.contentHash = file.getContentHash();
     m.encoderHash = file.getEncoderHash();
   } catch (const kj::Exception& e) {

@@ -64,6 +64,7 @@ struct UarchParameterModel {
   std::vector<float> inputMean;
   std::vector<float> inputStd;
   std::vector<NamedTensor> layers;
+  std::vector<std::string> clockScaled;  // targets predicted in cycles (x clock GHz)
   bool empty() const { return layers.empty(); }
   bool operator==(const UarchParameterModel&) const = default;
 };

@@ -138,6 +138,14 @@ std::vector<float> parametricRepresentation(const Model& model, const Microarchi
     }
     x = std::move(y);
   }
+  if (!p.clockScaled.empty()) {
+    if (!(u.clockGhz > 0))
+      throw StageError(where, u.name, "the parametric model needs the configuration's clock (core.frequency_ghz)");
+    const size_t h = model.architecture.hidden;
+    for (size_t t = 0; t < model.targetNames.size(); ++t)
+      if (std::find(p.clockScaled.begin(), p.clockScaled.end(), model.targetNames[t]) != p.clockScaled.end())
+        for (size_t d = 0; d < h; ++d) x[t * h + d] = static_cast<float>(x[t * h + d] / u.clockGhz);
+  }
   return x;
 }
 

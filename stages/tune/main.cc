@@ -71,6 +71,8 @@ int main(int argc, char** argv) {
   app.add_flag("--parametric", parametric, "Fit the parametric model (MLP from parameters to M_u)");
   app.add_option("--mlp-hidden", mlp.hidden, "Hidden units of the parametric MLP")->capture_default_str();
   app.add_option("--mlp-iterations", mlp.iterations, "Full-batch Adam iterations")->capture_default_str();
+  app.add_option("--mlp-weight-decay", mlp.weightDecay, "Decoupled weight decay of the MLP's weights")
+      ->capture_default_str();
   app.add_option("--max-rows", maxRows, "Use at most this many records of each program");
   app.add_option("-t,--threads", threads, "CPU threads for encoding")->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "Only errors");

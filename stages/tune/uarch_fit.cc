@@ -86,15 +86,29 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
   for (const auto* u : train) withParams.push_back(*u);
   UarchParameterModel& p = model.uarchModel;
   p = {};
+  p.clockScaled.clear();
   p.inputs = parameterInputNames(withParams);
   const size_t n = train.size(), in = p.inputs.size();
   const size_t out = model.targetNames.size() * model.architecture.hidden;
   const size_t hid = static_cast<size_t>(o.hidden);
   if (in == 0) throw StageError("pv-tune --parametric", "", "the microarchitectures' parameters do not vary");
+  // Time-like targets are learned in cycles (M_u x clock): a configuration's
+  // M_u for them scales with its clock period, which the MLP need not learn.
+  const size_t h = model.architecture.hidden;
+  bool clocks = true;
+  for (const auto* u : train) clocks = clocks && u->clockGhz > 0;
+  if (clocks)
+    for (const auto& t : model.targetNames)
+      if (t == "fetch" || t == "commit" || t == "store_commit" || t == "decode" || t == "rename" || t == "dispatch")
+        p.clockScaled.push_back(t);
   std::vector<std::vector<float>> xs, ys;
   for (const auto* u : train) {
     xs.push_back(parameterInputs(*u, p.inputs, "model"));
-    ys.push_back(u->representation);
+    std::vector<float> y = u->representation;
+    for (size_t t = 0; t < model.targetNames.size(); ++t)
+      if (std::find(p.clockScaled.begin(), p.clockScaled.end(), model.targetNames[t]) != p.clockScaled.end())
+        for (size_t d = 0; d < h; ++d) y[t * h + d] = static_cast<float>(y[t * h + d] * u->clockGhz);
+    ys.push_back(std::move(y));
   }
   p.inputMean.assign(in, 0.0f);
   p.inputStd.assign(in, 0.0f);
