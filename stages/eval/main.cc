@@ -70,8 +70,11 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "No progress lines");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "pv-eval: " << e.what() << "\nRun 'pv-eval --help' for usage.\n";
+    return 2;
   }
   try {
     const pv::Model model = pv::loadModel(modelPath);

@@ -240,8 +240,11 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", o.quiet, "Only errors");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "pv-train: " << e.what() << "\nRun 'pv-train --help' for usage.\n";
+    return 2;
   }
   std::string command;
   for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);

@@ -78,8 +78,11 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Only errors");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "pv-tune: " << e.what() << "\nRun 'pv-tune --help' for usage.\n";
+    return 2;
   }
   try {
     pv::Model model = pv::loadModel(modelPath);

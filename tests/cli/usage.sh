@@ -12,6 +12,7 @@ fail=0
 while read -r stage needs; do
   needs=${needs//MODEL/$tmp/m.pvm}
   needs=${needs//CFG/$tmp/cfg/s1-0000.toml}
+  needs=${needs//TMP/$tmp}
   out=$("$OUT/$stage" --help 2>/dev/null); rc=$?
   if [ $rc -ne 0 ] || ! grep -q "Usage" <<<"$out"; then echo "$stage --help: rc $rc"; fail=1; fi
   err=$("$OUT/$stage" --no-such-flag 2>&1 >/dev/null); rc=$?
@@ -28,6 +29,9 @@ pv-feature
 pv-reuse-distance
 pv-window
 pv-encode -m MODEL
+pv-train -o TMP/x.pvm
+pv-eval -m MODEL
+pv-tune -
 pv-aggregate
 pv-dot-predict -m MODEL
 pv-cat
