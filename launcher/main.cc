@@ -27,6 +27,7 @@
 #include "launcher/pipeline_file.h"
 #include "launcher/supervisor.h"
 #include "launcher/wiring.h"
+#include "stages/runtime/curve.h"
 
 namespace {
 
@@ -53,6 +54,8 @@ struct Options {
   uint64_t checkpointEvery = 0;
   double checkpointSeconds = 0;
   bool resume = false;
+  std::string keygen;                 // --keygen NAME
+  std::vector<std::string> security;  // the [security] table's stage options
 };
 
 // pv-launch's exit status for each fault (launcher/README.md).
@@ -353,6 +356,7 @@ int run(const Options& o, const PipelineSpec& spec, const std::vector<StageComma
       const bool stageProgress = so.progress || so.stallTimeout.count() > 0;
       if (it->second.progress) f.push_back(stageProgress ? "--progress" : "--no-progress");
       if (it->second.quiet && o.quiet) f.push_back("-q");
+      if (it->second.curve) f.insert(f.end(), o.security.begin(), o.security.end());
       flags.push_back(std::move(f));
     }
     auto processes = wire(commands, programs, links, flags);
@@ -415,7 +419,11 @@ int main(int argc, char** argv) {
       kName);
   app.set_help_flag("-h,--help",
                     "Print this help (with the parameters of FILE when given) and exit");
-  app.add_option("file", o.file, "Pipeline file (TOML; see pipelines/README.md)")->required();
+  app.add_option("file", o.file, "Pipeline file (TOML; see pipelines/README.md)");
+  app.add_option("--keygen", o.keygen,
+                 "Make a CURVE key pair for the [security] table and the stages' --curve-* "
+                 "options: NAME.key (secret, mode 0600) and NAME.pub, then exit")
+      ->type_name("NAME");
   app.add_option("params", o.assignments, "Parameter values KEY=VALUE (see --describe)");
   app.add_option("--transport", o.transport,
                  "How consecutive stages are joined: ipc (ZeroMQ sockets in a private "
@@ -486,6 +494,17 @@ int main(int argc, char** argv) {
     return usageError(e.what());
   }
 
+  if (!o.keygen.empty()) {
+    try {
+      pv::runtime::writeCurveKeyPair(o.keygen, pv::runtime::generateCurveKeyPair());
+    } catch (const std::exception& e) {
+      std::cerr << kName << ": " << e.what() << "\n";
+      return 1;
+    }
+    if (!o.quiet) std::cerr << kName << ": wrote " << o.keygen << ".key and " << o.keygen << ".pub\n";
+    return 0;
+  }
+  if (o.file.empty()) return usageError("file is required");
   auto transport = parseTransport(o.transport);
   if (!transport) return usageError("unknown transport '" + o.transport + "'");
   if (o.progress && o.noProgress)
@@ -498,6 +517,7 @@ int main(int argc, char** argv) {
     }
     ParamValues values = bindParams(spec, o.assignments);
     std::vector<StageCommand> commands = resolve(spec, values);
+    o.security = securityArgs(spec, values);
     std::optional<uint64_t> memoryLimit;
     if (!o.memoryLimit.empty()) {
       memoryLimit = parseMemorySize(o.memoryLimit);

@@ -343,7 +343,7 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
   }
   const toml::table& root = parsed.table();
   Checker check(file);
-  check.onlyKeys(root, {"pipeline", "params", "stage"}, "the file");
+  check.onlyKeys(root, {"pipeline", "params", "stage", "security"}, "the file");
 
   PipelineSpec spec;
   spec.file = file;
@@ -393,6 +393,24 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
     spec.stages.push_back(std::move(stage));
   }
 
+  if (const toml::node* security = root.get("security")) {
+    const toml::table& t = check.table(*security, "[security]");
+    check.onlyKeys(t, {"curve_secret", "curve_server_key", "curve_authorized"}, "[security]");
+    auto key = [&](const char* name, std::optional<SourceString>& into) {
+      if (const toml::node* n = t.get(name)) {
+        const std::string what = std::string("[security] ") + name;
+        into = check.string(*n, what);
+        checkTemplate(check, *into, spec, what, false);
+      }
+    };
+    key("curve_secret", spec.security.curveSecret);
+    key("curve_server_key", spec.security.curveServerKey);
+    key("curve_authorized", spec.security.curveAuthorized);
+    if (!spec.security.curveSecret)
+      check.fail(posOf(security->source()),
+                 "[security] needs curve_secret (this pipeline's key pair, from pv-launch --keygen)");
+  }
+
   // Templates: defined parameters, balanced braces; no output option before
   // the last stage (pv-launch wires those outputs itself).
   for (size_t i = 0; i < spec.stages.size(); ++i) {
@@ -412,6 +430,19 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
     }
   }
   return spec;
+}
+
+std::vector<std::string> securityArgs(const PipelineSpec& spec, const ParamValues& values) {
+  std::vector<std::string> args;
+  auto add = [&](const char* option, const std::optional<SourceString>& value) {
+    if (!value) return;
+    args.push_back(option);
+    args.push_back(substitute(value->text, values));
+  };
+  add("--curve-secret", spec.security.curveSecret);
+  add("--curve-server-key", spec.security.curveServerKey);
+  add("--curve-authorized", spec.security.curveAuthorized);
+  return args;
 }
 
 PipelineSpec loadPipeline(const std::string& path) {

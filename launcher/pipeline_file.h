@@ -89,6 +89,19 @@ struct StageSpec {
   std::optional<uint64_t> memoryLimit;  // bytes
 };
 
+// [security]: the CURVE key files every stage gets for its tcp endpoints
+// (stages/runtime/curve.h); templates like args.
+//   [security]
+//   curve_secret = "keys/pipeline.key"    # this pipeline's key pair
+//   curve_server_key = "keys/remote.pub"  # a remote server this pipeline connects to
+//   curve_authorized = "keys/clients"     # remote clients its binding stages admit
+struct SecuritySpec {
+  std::optional<SourceString> curveSecret;
+  std::optional<SourceString> curveServerKey;
+  std::optional<SourceString> curveAuthorized;
+  bool any() const { return curveSecret.has_value(); }
+};
+
 struct PipelineSpec {
   std::string file;  // as given, for messages
   std::string name;
@@ -97,6 +110,7 @@ struct PipelineSpec {
   std::vector<StageSpec> stages;  // in chain order, at least one
   std::optional<double> stallTimeout;   // seconds; 0: never
   std::optional<uint64_t> memoryLimit;  // bytes, per stage
+  SecuritySpec security;
 
   const ParamSpec* param(std::string_view name) const;
 };
@@ -124,6 +138,10 @@ struct StageCommand {
 // A PipelineError when a stage before the last gets an output option
 // ("-o", "--output") through a "{*name}" expansion.
 std::vector<StageCommand> resolve(const PipelineSpec& spec, const ParamValues& values);
+
+// The stage options of the [security] table with parameters substituted
+// ("--curve-secret", FILE, ...; empty without the table).
+std::vector<std::string> securityArgs(const PipelineSpec& spec, const ParamValues& values);
 
 // One template string with parameters substituted (no "{*name}" splitting).
 // Throws std::invalid_argument for an undefined parameter or an unbalanced

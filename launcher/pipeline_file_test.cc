@@ -71,6 +71,30 @@ TEST(PipelineFile, parsesNamesParamsInFileOrderAndStagesWithPositions) {
   EXPECT_EQ(spec.stages[1].description, "prints");
 }
 
+TEST(PipelineFile, theSecurityTableGivesEveryStageItsCurveKeysWithParametersSubstituted) {
+  PipelineSpec spec = parsePipeline(
+      "[pipeline]\nname = \"x\"\n[params]\nkeys = \"k\"\n[security]\n"
+      "curve_secret = \"{keys}/p.key\"\ncurve_authorized = \"{keys}/clients\"\n"
+      "[[stage]]\nname = \"a\"\nrun = \"b\"\n",
+      "p.toml");
+  EXPECT_EQ(securityArgs(spec, bindParams(spec, {"keys=/x"})),
+            (std::vector<std::string>{"--curve-secret", "/x/p.key", "--curve-authorized",
+                                      "/x/clients"}));
+  PipelineSpec none = parsePipeline("[pipeline]\nname = \"x\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\n",
+                                    "p.toml");
+  EXPECT_TRUE(securityArgs(none, {}).empty());
+}
+
+TEST(PipelineFile, aSecurityTableWithoutASecretKeyOrWithUnknownKeysIsRefused) {
+  EXPECT_EQ(errorOf("[pipeline]\nname = \"x\"\n[security]\ncurve_authorized = \"a\"\n"
+                    "[[stage]]\nname = \"a\"\nrun = \"b\"\n"),
+            "p.toml:3:1: [security] needs curve_secret (this pipeline's key pair, from pv-launch --keygen)");
+  EXPECT_NE(errorOf("[pipeline]\nname = \"x\"\n[security]\ncurve_secrte = \"a\"\n"
+                    "[[stage]]\nname = \"a\"\nrun = \"b\"\n")
+                .find("unknown key 'curve_secrte' in [security]"),
+            std::string::npos);
+}
+
 TEST(PipelineFile, tomlSyntaxErrorsNameTheFileLineAndColumn) {
   std::string e = errorOf("[pipeline]\nname = \"x\"\n\n[[stage]]\nname = \"a\nrun = \"b\"\n");
   EXPECT_EQ(e.rfind("p.toml:5:", 0), 0u) << e;
@@ -84,7 +108,7 @@ TEST(PipelineFile, duplicateTomlKeysAreSyntaxErrorsAtTheirLine) {
 
 TEST(PipelineFile, unknownKeysAreRefusedAtTheirLine) {
   EXPECT_EQ(errorOf("[pipeline]\nname = \"x\"\n[stages]\n"),
-            "p.toml:3:2: unknown key 'stages' in the file (allowed: pipeline, params, stage)");
+            "p.toml:3:2: unknown key 'stages' in the file (allowed: pipeline, params, stage, security)");
   std::string e =
       errorOf("[pipeline]\nname = \"x\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\nargz = []\n");
   EXPECT_EQ(

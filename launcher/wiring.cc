@@ -163,6 +163,7 @@ CommonFlags probeCommonFlags(const std::string& program, std::chrono::millisecon
   flags.progress = help.find("--no-progress") != std::string::npos &&
                    help.find("--progress") != std::string::npos;
   flags.quiet = help.find("-q,--quiet") != std::string::npos;
+  flags.curve = help.find("--curve-secret") != std::string::npos;
   return flags;
 }
 

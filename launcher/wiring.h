@@ -55,6 +55,7 @@ std::vector<std::string> linkEndpoints(Transport transport, size_t links,
 struct CommonFlags {
   bool progress = false;  // --progress / --no-progress
   bool quiet = false;     // -q
+  bool curve = false;     // --curve-secret, --curve-server-key, --curve-authorized
 };
 CommonFlags probeCommonFlags(const std::string& program,
                              std::chrono::milliseconds timeout = std::chrono::seconds(5));

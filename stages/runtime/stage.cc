@@ -2,6 +2,8 @@
 
 #include "stages/runtime/stage.h"
 
+#include "stages/runtime/curve.h"
+
 #include <kj/exception.h>
 #include <malloc.h>
 #include <sys/stat.h>
@@ -67,6 +69,19 @@ Stage::Stage(std::string name, std::string summary, bool hasInput)
                   "Output stream: '-' (stdout), a file (.zst: zstd), or a ZeroMQ "
                   "endpoint ('@' bind, '>' connect; outputs connect by default)")
       ->capture_default_str();
+  // Security of tcp endpoints (curve.h): read when an endpoint opens.
+  app_.add_option("--curve-secret", curveOptions().secretFile,
+                  "This stage's CURVE key pair (a secret key file from pv-launch --keygen): "
+                  "tcp endpoints use CURVE; needed for tcp on a non-loopback address")
+      ->option_text("FILE");
+  app_.add_option("--curve-server-key", curveOptions().serverKeyFile,
+                  "Public key file of the server this stage connects to over tcp "
+                  "(default: the stage's own public key)")
+      ->option_text("FILE");
+  app_.add_option("--curve-authorized", curveOptions().authorizedPath,
+                  "Public keys of the clients a binding tcp endpoint admits: a file (one key a "
+                  "line) or a folder of *.pub files (the stage's own key is always admitted)")
+      ->option_text("FILE|DIR");
   app_.add_flag("--progress", options_.progress,
                 "Show progress on stderr (default: when stderr is a terminal)");
   app_.add_flag("--no-progress", options_.noProgress, "Never show progress");

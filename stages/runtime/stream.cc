@@ -23,6 +23,7 @@
 #include "schema/stream.capnp.h"
 #include "stages/runtime/byte_source.h"
 #include "stages/runtime/codec.h"
+#include "stages/runtime/curve.h"
 
 namespace pv::runtime {
 namespace {
@@ -304,6 +305,64 @@ class FdWriter : public MessageWriter {
   std::unique_ptr<ZstdOutputStream> zstd_;
 };
 
+// Watches one ZeroMQ socket: its connections (a writer's close waits until
+// its reader has gone) and, for a CURVE client, a failed handshake. On a
+// CURVE socket a connection counts once its handshake succeeded, so that a
+// refused peer is never taken for the reader.
+struct SocketMonitor : zmq::monitor_t {
+  SocketMonitor(bool curve, bool client) : curve(curve), client(client) {}
+  const bool curve, client;
+  int connected = 0;
+  int failed = 0;  // failed handshakes whose disconnection is still to come
+  bool everConnected = false;
+  std::string handshakeError;  // set on a CURVE client the server refused
+
+  void on_event_connected(const zmq_event_t&, const char*) override {
+    if (!curve) up();
+  }
+  void on_event_accepted(const zmq_event_t&, const char*) override {
+    if (!curve) up();
+  }
+  void on_event_handshake_succeeded(const zmq_event_t&, const char*) override {
+    if (curve) up();
+  }
+  void on_event_disconnected(const zmq_event_t&, const char*) override {
+    if (curve && failed > 0)
+      --failed;
+    else if (connected > 0)
+      --connected;
+  }
+  void on_event_handshake_failed_auth(const zmq_event_t& e, const char*) override {
+    fail("the server refused this stage's CURVE key (ZAP status " + std::to_string(e.value) +
+         "): it is not among the server's authorized keys");
+  }
+  void on_event_handshake_failed_protocol(const zmq_event_t&, const char*) override {
+    fail("CURVE handshake failed (a wrong --curve-server-key, or a peer without CURVE)");
+  }
+  void on_event_handshake_failed_no_detail(const zmq_event_t&, const char*) override {
+    fail("CURVE handshake failed (a wrong --curve-server-key, or a peer without CURVE)");
+  }
+  void up() {
+    ++connected;
+    everConnected = true;
+  }
+  void fail(const std::string& why) {
+    if (!curve) return;
+    ++failed;
+    if (client && handshakeError.empty()) handshakeError = why;
+  }
+  static constexpr int kEvents = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED |
+                                 ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+};
+
+std::string monitorAddress() {
+  static std::atomic<uint64_t> monitors{0};
+  return "inproc://pv-socket-monitor-" + std::to_string(monitors++);
+}
+
 class ZmqWriter : public MessageWriter {
  public:
   ZmqWriter(const EndpointSpec& spec)
@@ -311,13 +370,13 @@ class ZmqWriter : public MessageWriter {
     socket_.set(zmq::sockopt::sndhwm, kZmqHighWaterMark);
     // Deliver everything before close() returns.
     socket_.set(zmq::sockopt::linger, -1);
+    const bool bind = spec.bind.value_or(false);
+    security_ = std::make_unique<EndpointSecurity>(context_, socket_, spec.address, bind);
     // Before connect/bind, so that no connection event is missed.
-    static std::atomic<uint64_t> monitors{0};
-    peers_ = std::make_unique<PeerMonitor>();
-    peers_->init(socket_, "inproc://pv-writer-peers-" + std::to_string(monitors++),
-                 ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED);
+    peers_ = std::make_unique<SocketMonitor>(security_->curve(), !bind);
+    peers_->init(socket_, monitorAddress(), SocketMonitor::kEvents);
     try {
-      if (spec.bind.value_or(false))
+      if (bind)
         socket_.bind(spec.address);
       else
         socket_.connect(spec.address);
@@ -332,9 +391,13 @@ class ZmqWriter : public MessageWriter {
     // while the receiver sits at its high-water mark (seen as a reader that
     // waits forever for end-of-stream). So the writer keeps its side open
     // until the reader has closed the connection, i.e. has read the end.
-    while (!(peers_->everConnected && peers_->connected == 0)) peers_->check_event(100);
+    while (!(peers_->everConnected && peers_->connected == 0)) {
+      peers_->check_event(100);
+      checkHandshake();
+    }
     socket_.set(zmq::sockopt::linger, 0);  // the reader is gone: nothing left to deliver to
     peers_.reset();  // its socket must close before the context can
+    security_.reset();
     socket_.close();
     context_.close();
   }
@@ -344,29 +407,35 @@ class ZmqWriter : public MessageWriter {
     auto words = capnp::messageToFlatArray(message);
     auto bytes = words.asBytes();
     try {
-      socket_.send(zmq::const_buffer(bytes.begin(), bytes.size()), zmq::send_flags::none);
+      if (!security_->curveClient()) {
+        socket_.send(zmq::const_buffer(bytes.begin(), bytes.size()), zmq::send_flags::none);
+        return;
+      }
+      // A CURVE client checks for a refused handshake while it waits.
+      while (!socket_.send(zmq::const_buffer(bytes.begin(), bytes.size()),
+                           zmq::send_flags::dontwait)) {
+        while (peers_->check_event(100)) {
+        }
+        checkHandshake();
+      }
     } catch (const zmq::error_t& e) {
       throw StageError(name_, "", std::string("send failed: ") + e.what());
     }
   }
 
  private:
-  // Counts the connections of the writer's socket (connect or bind side).
-  struct PeerMonitor : zmq::monitor_t {
-    int connected = 0;
-    bool everConnected = false;
-    void on_event_connected(const zmq_event_t&, const char*) override { up(); }
-    void on_event_accepted(const zmq_event_t&, const char*) override { up(); }
-    void on_event_disconnected(const zmq_event_t&, const char*) override { --connected; }
-    void up() {
-      ++connected;
-      everConnected = true;
+  void checkHandshake() {
+    if (!peers_->handshakeError.empty()) {
+      std::string why = peers_->handshakeError + " (public key " + security_->publicKey() + ")";
+      socket_.set(zmq::sockopt::linger, 0);
+      throw StageError(name_, "", why);
     }
-  };
+  }
 
   zmq::context_t context_;
   zmq::socket_t socket_;
-  std::unique_ptr<PeerMonitor> peers_;
+  std::unique_ptr<EndpointSecurity> security_;  // before the context closes
+  std::unique_ptr<SocketMonitor> peers_;
   bool closed_ = false;
 };
 
@@ -636,8 +705,16 @@ class ZmqReader : public MessageReaderBase {
       : MessageReaderBase(spec.address), socket_(context_, zmq::socket_type::pull) {
     socket_.set(zmq::sockopt::rcvhwm, kZmqHighWaterMark);
     socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxZmqMessageBytes));
+    const bool bind = spec.bind.value_or(true);
+    security_ = std::make_unique<EndpointSecurity>(context_, socket_, spec.address, bind);
+    if (security_->curveClient()) {
+      // A CURVE client checks for a refused handshake while it waits.
+      monitor_ = std::make_unique<SocketMonitor>(true, true);
+      monitor_->init(socket_, monitorAddress(), SocketMonitor::kEvents);
+      socket_.set(zmq::sockopt::rcvtimeo, 100);
+    }
     try {
-      if (spec.bind.value_or(true))
+      if (bind)
         socket_.bind(spec.address);
       else
         socket_.connect(spec.address);
@@ -646,13 +723,25 @@ class ZmqReader : public MessageReaderBase {
     }
     readHeader();
   }
+  ~ZmqReader() override {
+    monitor_.reset();
+    security_.reset();
+  }
 
  protected:
   kj::Own<capnp::MessageReader> receive() override {
     zmq::message_t frame;
     try {
-      auto got = socket_.recv(frame, zmq::recv_flags::none);
-      if (!got) throw StageError(name_, "", "receive interrupted");
+      while (true) {
+        auto got = socket_.recv(frame, zmq::recv_flags::none);
+        if (got) break;
+        if (!monitor_) throw StageError(name_, "", "receive interrupted");
+        while (monitor_->check_event(0)) {
+        }
+        if (!monitor_->handshakeError.empty())
+          throw StageError(name_, "", monitor_->handshakeError + " (public key " +
+                                          security_->publicKey() + ")");
+      }
     } catch (const zmq::error_t& e) {
       throw StageError(name_, "", std::string("receive failed: ") + e.what());
     }
@@ -677,6 +766,8 @@ class ZmqReader : public MessageReaderBase {
  private:
   zmq::context_t context_;
   zmq::socket_t socket_;
+  std::unique_ptr<EndpointSecurity> security_;
+  std::unique_ptr<SocketMonitor> monitor_;
 };
 
 }  // namespace
