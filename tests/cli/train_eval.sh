@@ -84,6 +84,25 @@ echo "killed and resumed run == uninterrupted run (model bytes)"
 grep -q "with 2 workers" "$tmp/two.log" || { cat "$tmp/two.log"; fail "two workers: no summary"; }
 "$OUT/pv-model" info "$tmp/two.pvm" | grep -q "2 workers" || fail "two workers not recorded"
 
+# An exact model (PerfVec's: every R_i from a fresh window) trains and runs
+# through the pipeline (pv-encode in exact mode) to pv-eval's predictions.
+"$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --exact --max-steps 3 --no-checkpoint -o "$tmp/exact.pvm" \
+  2> "$tmp/exact.log" || { cat "$tmp/exact.log"; fail "exact model"; }
+"$OUT/pv-model" info "$tmp/exact.pvm" | grep -q "window 8, exact" || fail "exact model: architecture"
+"$OUT/pv-window" -m "$tmp/exact.pvm" "$ds/chase.pvs.zst" | "$OUT/pv-encode" -m "$tmp/exact.pvm" -t 1 \
+  | "$OUT/pv-aggregate" | "$OUT/pv-dot-predict" -m "$tmp/exact.pvm" --format csv > "$tmp/exact-pipe.csv" \
+  || fail "exact model in the pipeline"
+"$OUT/pv-eval" -m "$tmp/exact.pvm" "$ds/chase.pvs.zst" --csv - -q -t 1 > "$tmp/exact-eval.csv" || fail "pv-eval (exact)"
+python3 - "$tmp/exact-pipe.csv" "$tmp/exact-eval.csv" <<'EOF2' || fail "exact: pipeline and pv-eval disagree"
+import csv, sys
+pipe = {r["uarch"]: float(r["time_ns"]) for r in csv.DictReader(open(sys.argv[1]))}
+ev = list(csv.DictReader(open(sys.argv[2])))
+assert len(ev) == 2, ev
+for r in ev:
+    pred = float(r["predicted_ns"])
+    assert abs(pred - pipe[r["uarch"]]) <= 1e-4 * abs(pred) + 1e-3, (r, pipe)
+EOF2
+
 # Bad inputs: an unlabelled stream, a missing target.
 "$OUT/pv-synth-gem5" -n 500 --seed 2 --out-dir "$tmp/run" >/dev/null || fail "synthetic trace"
 "$OUT/pv-trace-tap" "$tmp/run/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" -o "$tmp/plain.pvs" || fail "features"
