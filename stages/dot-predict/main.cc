@@ -2,6 +2,7 @@
 // microarchitecture of a model: T = R_p . M_u.
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
 #include <iostream>
@@ -42,7 +43,7 @@ Truth readTruth(const std::string& path) {
 }
 
 void print(const pv::Prediction& p, const pv::Model& model, Format format, bool allTargets,
-           bool interval, const Truth* truth, std::string& out) {
+           bool interval, const Truth* truth, std::vector<double>* errors, std::string& out) {
   auto it = std::back_inserter(out);
   for (const auto& u : p.uarchs) {
     // A parametric entry named "NAME (parametric)" is compared with NAME's truth.
@@ -52,6 +53,7 @@ void print(const pv::Prediction& p, const pv::Model& model, Format format, bool 
     const auto known = truth ? truth->find(truthName) : Truth::const_iterator();
     const bool hasTruth = truth && known != truth->end() && known->second > 0;
     const double error = hasTruth ? (u.timeNs - known->second) / known->second : 0;
+    if (hasTruth && errors) errors->push_back(error);
     switch (format) {
       case Format::kText:
         if (interval) fmt::format_to(it, "{:>12} {:>12} ", p.firstIndex, p.instructions);
@@ -187,16 +189,26 @@ int main(int argc, char** argv) {
     if (reader->next(extra))
       throw pv::StageError(reader->name(), "", "more than one program representation in the stream");
     const std::string& hash = reader->header().modelId;
+    std::vector<double> errors;
     std::string text = headerLine(model, format, allTargets, intervals, truthPtr != nullptr);
     if (intervals) {
       if (program.intervals.empty())
         throw pv::StageError(reader->name(), "", "--intervals: the representation has no intervals");
       for (const auto& i : program.intervals)
         print(pv::predict(i.sum, i.firstIndex, i.instructions, hash, model, reader->name()), model, format,
-              allTargets, true, nullptr, text);
+              allTargets, true, nullptr, nullptr, text);
     } else {
       print(pv::predict(program.sum, 0, program.instructions, hash, model, reader->name()), model, format,
-            allTargets, false, truthPtr, text);
+            allTargets, false, truthPtr, &errors, text);
+    }
+    if (format == Format::kText && !errors.empty()) {
+      double sum = 0, worst = 0;
+      for (double e : errors) {
+        sum += std::fabs(e);
+        worst = std::max(worst, std::fabs(e));
+      }
+      text += fmt::format("mean |error| {:.2f}%, max {:.2f}% over {} microarchitectures with a truth\n",
+                          100 * sum / errors.size(), 100 * worst, errors.size());
     }
     std::FILE* out = output == "-" ? stdout : std::fopen(output.c_str(), "w");
     if (!out) throw pv::StageError(output, "", "cannot create");
