@@ -95,6 +95,18 @@ TEST(PipelineFile, aSecurityTableWithoutASecretKeyOrWithUnknownKeysIsRefused) {
             std::string::npos);
 }
 
+TEST(PipelineFile, nonAsciiOutsideStringsIsRefusedBeforeTomlPlusPlusSeesIt) {
+  // toml++ 3.3.0 reaches __builtin_unreachable() on `\u00e9 = 1` (tests/fuzz).
+  EXPECT_EQ(errorOf("[pipeline]\nname = \"x\"\n\u00e9 = 1\n"),
+            "p.toml:3:1: TOML: a non-ASCII character outside a string or comment");
+  // In strings and comments they are text like any other.
+  PipelineSpec spec = parsePipeline(
+      "# caf\u00e9\n[pipeline]\nname = \"x\"\ndescription = \"caf\u00e9 \\\" '''\"\n"
+      "[[stage]]\nname = \"a\"\nrun = '''b\u00e9'''\nargs = [\"\"\"\n\u00e9\"\"\"\"]\n",
+      "p.toml");
+  EXPECT_EQ(spec.stages[0].run.text, "b\u00e9");
+}
+
 TEST(PipelineFile, tomlSyntaxErrorsNameTheFileLineAndColumn) {
   std::string e = errorOf("[pipeline]\nname = \"x\"\n\n[[stage]]\nname = \"a\nrun = \"b\"\n");
   EXPECT_EQ(e.rfind("p.toml:5:", 0), 0u) << e;

@@ -3,6 +3,8 @@
 
 #include "stages/uarch/uarch_config.h"
 
+#include "stages/runtime/toml_guard.h"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -339,8 +341,9 @@ class Parser {
   std::vector<std::string> section(Section& section, const toml::table& table) const {
     std::vector<std::string> given;
     for (auto [key, node] : inFileOrder(table)) {
+      const std::string_view name = key->str();  // (clang 14 cannot capture a structured binding)
       auto it = std::find_if(section.fields.begin(), section.fields.end(),
-                             [&](const Field& f) { return f.key == key->str(); });
+                             [&](const Field& f) { return f.key == name; });
       if (it == section.fields.end()) {
         std::string allowed;
         for (const auto& f : section.fields) allowed += (allowed.empty() ? "" : ", ") + f.key;
@@ -419,6 +422,10 @@ std::string valueText(const Field& f) {
 }  // namespace
 
 UarchConfig parseConfig(std::string_view text, const std::string& file) {
+  // Before toml++, whose 3.3.0 has undefined behaviour on such characters.
+  if (auto at = toml_guard::nonAsciiOutsideStrings(text))
+    throw StageError(file, std::to_string(at->line) + ":" + std::to_string(at->column),
+                     "TOML: a non-ASCII character outside a string or comment");
   toml::parse_result parsed = toml::parse(text, file);
   Parser p(file);
   if (!parsed) {

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets and runs each for a bounded time.
+#   tests/fuzz/run.sh OUTDIR [SECONDS [TARGET...]]
+# OUTDIR: the fuzz build folder (generated here from tests/fuzz/fuzz.gn with
+# is_fuzz=true: clang-14, -fsanitize=fuzzer,address,undefined); SECONDS per
+# target (default 20). Each target starts from its seeds in
+# tests/fuzz/corpus/NAME and keeps what it finds in OUTDIR/corpus/NAME (the
+# repository's corpus is never written). Prints one line per target with its
+# executions; exits 1 if any target found a crash, leak, timeout or
+# sanitizer report (the reproducer is OUTDIR/crash-*, and its log is shown).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${1:?usage: tests/fuzz/run.sh OUTDIR [SECONDS [TARGET...]]}
+SECONDS_EACH=${2:-20}
+shift $(( $# >= 2 ? 2 : 1 ))
+declare -A CORPUS=(
+  [gem5_trace_fuzz]=gem5 [champsim_fuzz]=champsim [valgrind_records_fuzz]=valgrind
+  [stream_fuzz]=stream [model_file_fuzz]=model [pipeline_file_fuzz]=pipeline
+  [uarch_config_fuzz]=uarch
+)
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(gem5_trace_fuzz champsim_fuzz valgrind_records_fuzz stream_fuzz
+                                     model_file_fuzz pipeline_file_fuzz uarch_config_fuzz)
+
+if [ ! -f "$OUT/build.ninja" ]; then
+  gn gen "$OUT" --root=. --dotfile=tests/fuzz/fuzz.gn --args='is_fuzz=true' >/dev/null || exit 1
+fi
+ninja -C "$OUT" fuzz >/dev/null || { ninja -C "$OUT" fuzz | tail -30; exit 1; }
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+failed=0
+for t in "${TARGETS[@]}"; do
+  seeds=tests/fuzz/corpus/${CORPUS[$t]:?unknown target $t}
+  work=$OUT/corpus/${CORPUS[$t]}
+  mkdir -p "$work"
+  log=$OUT/$t.log
+  # -rss_limit_mb: an input that makes a reader allocate gigabytes is a finding.
+  "$OUT/$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$OUT/" "$work" "$seeds" >"$log" 2>&1
+  rc=$?
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  if [ "$rc" -eq 0 ]; then
+    echo "$t: ${runs:-?} executions in ${SECONDS_EACH} s, no finding"
+  else
+    failed=1
+    echo "$t: FINDING (exit $rc) after ${runs:-?} executions; log $log"
+    grep -E 'ERROR|SUMMARY|runtime error|Test unit written|terminate|what\(\)' "$log" | head -15
+  fi
+done
+exit $failed
