@@ -338,9 +338,8 @@ bool isOutputOption(std::string_view arg) {
 
 PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
   // Before toml++, whose 3.3.0 has undefined behaviour on such characters.
-  if (auto at = toml_guard::nonAsciiOutsideStrings(text))
-    throw PipelineError(file, SourcePos{at->line, at->column},
-                        "TOML: a non-ASCII character outside a string or comment");
+  if (auto at = toml_guard::unsafeCharacter(text))
+    throw PipelineError(file, SourcePos{at->line, at->column}, toml_guard::unsafeMessage(*at));
   toml::parse_result parsed = toml::parse(text, file);
   if (!parsed) {
     const toml::parse_error& e = parsed.error();

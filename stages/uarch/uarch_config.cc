@@ -423,9 +423,9 @@ std::string valueText(const Field& f) {
 
 UarchConfig parseConfig(std::string_view text, const std::string& file) {
   // Before toml++, whose 3.3.0 has undefined behaviour on such characters.
-  if (auto at = toml_guard::nonAsciiOutsideStrings(text))
+  if (auto at = toml_guard::unsafeCharacter(text))
     throw StageError(file, std::to_string(at->line) + ":" + std::to_string(at->column),
-                     "TOML: a non-ASCII character outside a string or comment");
+                     toml_guard::unsafeMessage(*at));
   toml::parse_result parsed = toml::parse(text, file);
   Parser p(file);
   if (!parsed) {
