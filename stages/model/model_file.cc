@@ -246,6 +246,21 @@ Model loadModel(const std::string& path) {
       throw StageError(path, "", fmt::format("model format version {}, this build reads {}",
                                              file.getFormatVersion(), wire::MODEL_FORMAT_VERSION));
     auto b = file.getBody();
+    // Lists of empty elements cost no traversal words: a few KB could
+    // declare tens of millions of them (found by tests/fuzz). Every real
+    // entry takes at least one word of the file.
+    const size_t fileWords = words.size();
+    auto bounded = [&](size_t n, const char* what) {
+      if (n > fileWords)
+        throw StageError(path, "", fmt::format("{} {} in a file of {} words (corrupt model file)", n, what, fileWords));
+    };
+    bounded(b.getUarchs().size(), "microarchitectures");
+    bounded(b.getTensors().size(), "tensors");
+    bounded(b.getTargetNames().size(), "target names");
+    bounded(b.getFeatureColumns().size(), "feature columns");
+    for (auto u : b.getUarchs()) bounded(u.getParams().size(), "parameters");
+    bounded(b.getTraining().getPrograms().size(), "programs");
+    bounded(b.getUarchModel().getLayers().size(), "layers");
     m.name = b.getName();
     m.description = b.getDescription();
     auto a = b.getArchitecture();
