@@ -50,7 +50,8 @@ std::string pct(double x) { return fmt::format("{:.2f}%", 100 * x); }
 
 int main(int argc, char** argv) {
   pv::encode::reexecWithoutForcedOpenBlasCore(argv);
-  std::string modelPath, csvPath, programsFilter;
+  std::string modelPath, csvPath;
+  std::vector<std::string> programsFilter;
   std::vector<std::string> datasets, streams;
   int threads = pv::encode::availableCpus();
   int64_t maxRows = 0;
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
   app.add_option("-m,--model", modelPath, "Model file (.pvm)")->required();
   app.add_option("--dataset", datasets, "pv-dataset folder(s): their finished workloads");
   app.add_option("streams", streams, "Labelled feature streams (name = file base name)");
-  app.add_option("--programs", programsFilter, "Only these programs (comma-separated)");
+  app.add_option("--programs", programsFilter, "Only these programs (comma-separated)")->delimiter(',');
   app.add_option("--csv", csvPath, "Also write every pair as CSV to this file ('-': stdout, no table)");
   app.add_option("--max-rows", maxRows, "Use at most this many records of each program");
   app.add_option("-t,--threads", threads, "CPU threads for encoding")->capture_default_str()->check(CLI::Range(1, 1024));
@@ -102,7 +103,8 @@ int main(int argc, char** argv) {
     if (!programsFilter.empty()) {
       std::vector<std::pair<std::string, std::string>> kept;
       for (const auto& in : inputs)
-        if (("," + programsFilter + ",").find("," + in.second + ",") != std::string::npos) kept.push_back(in);
+        if (std::find(programsFilter.begin(), programsFilter.end(), in.second) != programsFilter.end())
+          kept.push_back(in);
       inputs = kept;
     }
     if (inputs.empty()) throw pv::StageError("pv-eval", "", "no programs to evaluate (--dataset or streams)");

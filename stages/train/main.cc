@@ -33,20 +33,6 @@
 
 namespace {
 
-std::vector<std::string> splitList(const std::vector<std::string>& items) {
-  std::vector<std::string> out;
-  for (const auto& item : items) {
-    size_t start = 0;
-    while (start <= item.size()) {
-      size_t end = item.find(',', start);
-      if (end == std::string::npos) end = item.size();
-      if (end > start) out.push_back(item.substr(start, end - start));
-      start = end + 1;
-    }
-  }
-  return out;
-}
-
 struct Options {
   std::vector<std::string> inputs;
   std::string dataset, split = "train", uarchDir, output, checkpoint, name, description;
@@ -66,9 +52,9 @@ struct Options {
 pv::train::LabelSelection selectionFor(const Options& o, const std::vector<std::string>& streamUarchs,
                                        std::vector<std::string>& heldOut) {
   pv::train::LabelSelection s;
-  s.targets = splitList(o.targets);
-  std::vector<std::string> chosen = o.uarchs.empty() ? streamUarchs : splitList(o.uarchs);
-  const auto excluded = splitList(o.excludeUarchs);
+  s.targets = o.targets;
+  std::vector<std::string> chosen = o.uarchs.empty() ? streamUarchs : o.uarchs;
+  const auto& excluded = o.excludeUarchs;
   std::vector<std::string> kept;
   for (const auto& u : chosen)
     if (std::find(excluded.begin(), excluded.end(), u) == excluded.end()) kept.push_back(u);
@@ -114,7 +100,7 @@ int runWorker(const Options& o, const pv::train::TrainingSet& set, const std::ve
   config.weightDecay = o.weightDecay;
   config.seed = o.run.seed;
   config.targetWeights.assign(config.targets, 1.0f);
-  for (const auto& w : splitList(o.weights)) {
+  for (const auto& w : o.weights) {
     const auto eq = w.find('=');
     const std::string t = w.substr(0, eq);
     auto it = std::find(set.targetNames().begin(), set.targetNames().end(), t);
@@ -192,10 +178,10 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", o.output, "The model file to write (.pvm)")->required();
   app.add_option("--uarch-dir", o.uarchDir,
                  "Folder of the configurations (NAME.toml), recorded in the model (default: DATASET/uarchs)");
-  app.add_option("--targets", o.targets, "Targets to train on, comma-separated (default: all in the stream)");
-  app.add_option("--loss-weights", o.weights, "TARGET=WEIGHT,... (default 1 each)");
-  app.add_option("--uarchs", o.uarchs, "Microarchitectures to train on (default: all in the stream)");
-  app.add_option("--exclude-uarchs", o.excludeUarchs, "Microarchitectures held out (recorded as unseen)");
+  app.add_option("--targets", o.targets, "Targets to train on, comma-separated (default: all in the stream)")->delimiter(',');
+  app.add_option("--loss-weights", o.weights, "TARGET=WEIGHT,... (default 1 each)")->delimiter(',');
+  app.add_option("--uarchs", o.uarchs, "Microarchitectures to train on (default: all in the stream)")->delimiter(',');
+  app.add_option("--exclude-uarchs", o.excludeUarchs, "Microarchitectures held out (recorded as unseen)")->delimiter(',');
   app.add_option("--holdout-uarchs", o.holdoutUarchs, "Hold out the last N microarchitectures")
       ->check(CLI::Range(0, 1 << 20));
   app.add_option("--max-rows", o.maxRows, "Use at most this many rows of each stream (its prefix)");

@@ -26,25 +26,10 @@
 #include "stages/model/uarch_params.h"
 #include "stages/tune/uarch_fit.h"
 
-namespace {
-
-std::vector<std::string> splitComma(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   pv::encode::reexecWithoutForcedOpenBlasCore(argv);
-  std::string modelPath, output, dataset, uarchList, programList, uarchDir;
+  std::string modelPath, output, dataset, uarchDir;
+  std::vector<std::string> uarchList, programList;
   uint64_t interval = 16384;
   double ridge = 1e-3;
   bool parametric = false, replace = false, refit = false, quiet = false;
@@ -58,8 +43,10 @@ int main(int argc, char** argv) {
   app.add_option("-m,--model", modelPath, "Trained model (.pvm)")->required();
   app.add_option("-o,--output", output, "The tuned model to write")->required();
   app.add_option("--dataset", dataset, "pv-dataset folder with the programs labelled on the new microarchitectures");
-  app.add_option("--uarchs", uarchList, "Microarchitectures to fit (default: those labelled but not in the model)");
-  app.add_option("--programs", programList, "Programs to fit on (default: the model's training programs)");
+  app.add_option("--uarchs", uarchList, "Microarchitectures to fit (default: those labelled but not in the model)")
+      ->delimiter(',');
+  app.add_option("--programs", programList, "Programs to fit on (default: the model's training programs)")
+      ->delimiter(',');
   app.add_option("--interval", interval, "Records per equation (interval sums); 0: one equation per program total")
       ->capture_default_str();
   app.add_option("--ridge", ridge, "Regularisation towards the mean trained M_u (relative)")->capture_default_str();
@@ -93,7 +80,7 @@ int main(int argc, char** argv) {
       if (!manifest) throw pv::StageError(dataset, "", "no manifest.toml (not a pv-dataset folder)");
       if (uarchDir.empty()) uarchDir = dataset + "/uarchs";
       std::vector<std::string> programs =
-          programList.empty() ? model.training.programs : splitComma(programList);
+          programList.empty() ? model.training.programs : programList;
       const pv::encode::InstructionEncoder encoder = pv::encode::loadEncoder(model, modelPath);
       pv::encode::setCpuThreads(threads);
       std::vector<pv::eval::ProgramSummary> summaries;
@@ -107,7 +94,7 @@ int main(int argc, char** argv) {
       }
       if (summaries.empty())
         throw pv::StageError(dataset, "", "none of the fitting programs is finished in this dataset");
-      std::vector<std::string> uarchs = splitComma(uarchList);
+      std::vector<std::string> uarchs = uarchList;
       if (uarchs.empty())
         for (const auto& u : summaries[0].uarchNames)
           if (!model.uarch(u) || refit) uarchs.push_back(u);
