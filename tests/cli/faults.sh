@@ -32,7 +32,7 @@ echo "seed $RANDOM"
 "$OUT/pv-model" init -o "$tmp/m.pvm" --hidden 16 --layers 1 --window 8 --chunk 32 --uarchs 2 --seed 3 \
   >/dev/null || fail "pv-model init"
 "$OUT/pv-synth-gem5" -n 120000 --seed 11 --out-dir "$tmp/long" || fail "pv-synth-gem5"
-"$OUT/pv-synth-gem5" -n 30000 --seed 12 --out-dir "$tmp/other" || fail "pv-synth-gem5"
+"$OUT/pv-synth-gem5" -n 120000 --seed 12 --out-dir "$tmp/other" || fail "pv-synth-gem5"
 
 # launch ARGS...: pv-launch in the background (stdout, stderr to files).
 launch() {
