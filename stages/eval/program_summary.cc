@@ -46,7 +46,6 @@ ProgramSummary summarize(const Model& model, const encode::InstructionEncoder& e
 
   // Every row, normalised, after C zero rows (the padding before row 0).
   std::vector<float> rows(static_cast<size_t>(c * f), 0.0f);
-  std::vector<double> rowLabels;  // per record label row sums are kept per interval
   const encode::FeatureNormaliser normaliser = encode::normaliserOf(model);
   FeatureBatch batch;
   uint64_t n = 0;
