@@ -445,7 +445,7 @@ class ZmqWriter : public MessageWriter {
 // only at the end of the input.
 class BufferedByteReader {
  public:
-  explicit BufferedByteReader(ByteSource& source) : source_(source), buffer_(1 << 20) {}
+  explicit BufferedByteReader(ByteSource& source) : source_(source), buffer_(kFirstBytes) {}
   size_t read(void* out, size_t n) {
     auto* dst = static_cast<char*>(out);
     size_t done = 0;
@@ -460,6 +460,7 @@ class BufferedByteReader {
         end_ = source_.read(buffer_.data(), buffer_.size());
         pos_ = 0;
         if (end_ == 0) break;
+        if (end_ == buffer_.size() && buffer_.size() < kMaxBytes) buffer_.resize(buffer_.size() * 2);
       }
       size_t take = std::min(n - done, end_ - pos_);
       std::memcpy(dst + done, buffer_.data() + pos_, take);
@@ -471,6 +472,10 @@ class BufferedByteReader {
 
  private:
   static constexpr size_t kDirectBytes = 64 << 10;
+  // The buffer starts small and doubles, up to kMaxBytes, each time a read
+  // fills it: a short stream (or a fuzz input) never pays for 1 MiB.
+  static constexpr size_t kFirstBytes = 4 << 10;
+  static constexpr size_t kMaxBytes = 1 << 20;
   ByteSource& source_;
   std::vector<char> buffer_;
   size_t pos_ = 0, end_ = 0;
@@ -681,9 +686,26 @@ class ByteStreamReader : public MessageReaderBase {
       throw StageError(name_, where,
                        "message of " + std::to_string(total * 8) +
                            " bytes exceeds the reader limit (corrupt segment table?)");
-    auto words = kj::heapArray<capnp::word>(total);
-    if (bytes_.read(words.begin(), total * 8) != total * 8)
-      throw StageError(name_, where, "input ends inside a message (truncated stream)");
+    // The words arrive into an array that grows as they do, so a damaged
+    // segment table claiming a huge message costs about what the input
+    // holds, not the claim. The first allocation is as large as the largest
+    // message so far: a stream of equal batches grows only once.
+    auto words = kj::heapArray<capnp::word>(std::min<uint64_t>(total, largestWords_));
+    uint64_t have = 0;
+    for (;;) {
+      const uint64_t want = words.size() - have;
+      const size_t got = bytes_.read(words.begin() + have, want * 8);
+      if (got != want * 8)
+        throw StageError(name_, where,
+                         "input ends inside a message (" + std::to_string(have * 8 + got) + " of " +
+                             std::to_string(total * 8) + " bytes; truncated stream)");
+      have += want;
+      if (have == total) break;
+      auto bigger = kj::heapArray<capnp::word>(std::min<uint64_t>(total, words.size() * 2));
+      std::memcpy(bigger.begin(), words.begin(), have * 8);
+      words = kj::mv(bigger);
+    }
+    largestWords_ = std::max(largestWords_, total);
     std::vector<kj::ArrayPtr<const capnp::word>> segments;
     const capnp::word* at = words.begin();
     for (uint64_t i = 0; i < segmentCount; ++i) {
@@ -697,6 +719,7 @@ class ByteStreamReader : public MessageReaderBase {
   static constexpr uint64_t kMaxSegments = 512;
   std::unique_ptr<ByteSource> source_;
   BufferedByteReader bytes_;
+  uint64_t largestWords_ = 8 << 10;  // 64 KiB before the first message
 };
 
 class ZmqReader : public MessageReaderBase {

@@ -15,6 +15,11 @@ constexpr uint8_t kRegStackPointer = 6;
 constexpr uint8_t kRegFlags = 25;
 constexpr uint8_t kRegInstructionPointer = 26;
 constexpr uint32_t kAccessSize = 8;  // unknown to the format
+// The read buffer starts at kFirstRecords records and doubles, up to
+// kChunkRecords, each time a refill fills it: a short trace (or a fuzz
+// input) never pays for a megabyte buffer, a long one soon reads 1 MiB at a
+// time.
+constexpr size_t kFirstRecords = 64;
 constexpr size_t kChunkRecords = 16384;
 
 uint64_t le64(const unsigned char* p) {
@@ -153,7 +158,7 @@ void expand(const Record& r, uint64_t& storeNumber, std::vector<Instruction>& ou
 }
 
 ChampSimTraceReader::ChampSimTraceReader(std::unique_ptr<runtime::ByteSource> source)
-    : source_(std::move(source)), buffer_(kChunkRecords * kRecordBytes) {}
+    : source_(std::move(source)), buffer_(kFirstRecords * kRecordBytes) {}
 
 bool ChampSimTraceReader::next(InstructionBatch& batch, size_t maxRows) {
   batch.rows.clear();
@@ -191,6 +196,8 @@ bool ChampSimTraceReader::next(InstructionBatch& batch, size_t maxRows) {
         if (got == 0) eof_ = true;
         end_ += got;
       }
+      if (end_ == buffer_.size() && buffer_.size() < kChunkRecords * kRecordBytes)
+        buffer_.resize(buffer_.size() * 2);
       continue;
     }
     // Expand the buffered records, about a batch's worth at a time.

@@ -53,6 +53,13 @@ constexpr size_t kMaxSpareBlocks = 64;
 // Gem5ReaderOptions::queueBytes.
 constexpr std::chrono::milliseconds kPatience(50);
 
+// How long a stopped input thread gets to end before it is detached. One
+// that is not blocked in a read ends within microseconds and is joined, so a
+// reader of files leaves no thread behind (nor objects that a leak checker
+// would see); only a thread inside read() of a live pipe, which nothing can
+// interrupt, is left to end when the read returns.
+constexpr std::chrono::milliseconds kThreadGrace{200};
+
 // State shared between an input thread and the reader, held by shared_ptr
 // so that a thread left blocked in a read never touches freed memory.
 struct ChannelBase {
@@ -181,8 +188,7 @@ void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
       block = std::move(ch->spare.back());
       ch->spare.pop_back();
     } else {
-      block = {};
-      block.reserve(kBlockRecords);
+      block = {};  // grows as it fills (a short input never pays for a full block)
     }
     return true;
   };
@@ -216,7 +222,6 @@ void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
       ch->name = name;
     }
     std::string carry;  // a line that spans chunks
-    block.reserve(kBlockRecords);
     while (!stopped && nextChunk()) {
       const char* p = chunk.data.get();
       const char* const end = p + chunk.size;
@@ -259,12 +264,13 @@ void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
   }
   bool readerDone;
   {
-    std::lock_guard lock(bytes->mutex);
+    std::unique_lock lock(bytes->mutex);
     bytes->stop = true;
-    readerDone = bytes->done;
     bytes->changed.notify_all();
+    readerDone = bytes->changed.wait_for(lock, kThreadGrace, [&] { return bytes->done; });
   }
-  // A read thread inside read() of a live pipe ends when the read returns.
+  // A read thread inside read() (or open()) of a live pipe ends when the
+  // read returns; nothing can interrupt it.
   if (readerDone) {
     reader.join();
   } else {
@@ -300,10 +306,10 @@ class Gem5TraceReader::RecordStream {
   ~RecordStream() {
     bool done;
     {
-      std::lock_guard lock(ch_->mutex);
+      std::unique_lock lock(ch_->mutex);
       ch_->stop = true;
-      done = ch_->done;
       ch_->changed.notify_all();
+      done = ch_->changed.wait_for(lock, kThreadGrace, [&] { return ch_->done; });
     }
     // A thread still inside read() of a live pipe cannot be woken; it holds
     // its own reference to the channel and ends when the read returns.

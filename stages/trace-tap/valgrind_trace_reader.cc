@@ -12,6 +12,11 @@ namespace pv::valgrind {
 
 namespace {
 
+// The read buffer starts at kFirstChunk bytes and doubles, up to kChunk,
+// each time a read fills all the room it was offered (and beyond kChunk
+// only for a record larger than the buffer): short inputs stay cheap, long
+// ones soon read 1 MiB at a time.
+constexpr size_t kFirstChunk = size_t{4} << 10;
 constexpr size_t kChunk = size_t{1} << 20;
 constexpr uint16_t kControlFlags = kFlagCondCtrl | kFlagUncondCtrl | kFlagDirectCtrl;
 constexpr uint16_t kKnownFlags = PVTAP_F_COND_CTRL | PVTAP_F_UNCOND_CTRL |
@@ -35,7 +40,7 @@ uint64_t u64(const unsigned char* p) {
 }  // namespace
 
 ValgrindTraceReader::ValgrindTraceReader(std::unique_ptr<runtime::ByteSource> source)
-    : source_(std::move(source)), buffer_(kChunk) {}
+    : source_(std::move(source)), buffer_(kFirstChunk) {}
 
 void ValgrindTraceReader::fail(uint64_t at, const std::string& message) const {
   throw StageError(source_->name(), "byte " + std::to_string(at), message);
@@ -49,11 +54,12 @@ bool ValgrindTraceReader::fill(size_t bytes) {
       end_bytes_ -= begin_;
       begin_ = 0;
     }
-    if (buffer_.size() - end_bytes_ < std::max(bytes, kChunk / 2))
-      buffer_.resize(std::max(buffer_.size() * 2, end_bytes_ + bytes));
-    size_t got = source_->read(buffer_.data() + end_bytes_, buffer_.size() - end_bytes_);
+    if (buffer_.size() < bytes) buffer_.resize(std::max(buffer_.size() * 2, bytes));
+    const size_t room = buffer_.size() - end_bytes_;
+    size_t got = source_->read(buffer_.data() + end_bytes_, room);
     if (got == 0) eof_ = true;
     end_bytes_ += got;
+    if (got == room && buffer_.size() < kChunk) buffer_.resize(std::min(buffer_.size() * 2, kChunk));
   }
   return true;
 }
