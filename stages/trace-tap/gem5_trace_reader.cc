@@ -163,6 +163,54 @@ void readLoop(const std::shared_ptr<ByteChannel>& ch, const SourceOpener& open) 
   ch->changed.notify_all();
 }
 
+// Splits text into lines and parses them into records, carrying a line
+// that spans chunks; the same code for input threads and for inputs read on
+// the calling thread.
+template <class Record>
+class LineSplitter {
+ public:
+  // Parses the complete lines of [p, end) into `block` until it holds
+  // `maxRecords`; returns where it stopped (`end` once every line there is
+  // parsed; a partial last line is kept for the next chunk). A line that
+  // fails to parse throws, leaving `block` with the records before it.
+  const char* parse(const char* p, const char* end, std::vector<Record>& block,
+                    size_t maxRecords) {
+    while (p < end && block.size() < maxRecords) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      if (nl == nullptr) {
+        carry_.append(p, end);
+        return end;
+      }
+      std::string_view text(p, nl - p);
+      if (!carry_.empty()) {
+        carry_.append(p, nl);
+        text = carry_;
+      }
+      block.emplace_back();
+      try {
+        block.back().parse(text, LineRef{name, ++line_});
+      } catch (...) {
+        block.pop_back();
+        throw;
+      }
+      carry_.clear();
+      p = nl + 1;
+    }
+    return p;
+  }
+  // At the end of the input: a partial line left over is an error.
+  void finish() const {
+    if (!carry_.empty()) failTruncated(name, line_ + 1);
+  }
+  uint64_t lines() const { return line_; }
+
+  std::string name;
+
+ private:
+  std::string carry_;
+  uint64_t line_ = 0;
+};
+
 // Body of a parse thread: starts the read thread, splits its chunks into
 // lines, parses them and queues blocks of records.
 template <class Record>
@@ -208,37 +256,23 @@ void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
     bytes->changed.notify_all();
     return true;
   };
-  std::string name;
-  uint64_t line = 0;
+  LineSplitter<Record> lines;
   bool stopped = false;
   try {
     {
       std::unique_lock lock(bytes->mutex);
       bytes->changed.wait(lock, [&] { return bytes->named || bytes->done; });
-      name = bytes->name;
+      lines.name = bytes->name;
     }
-    if (!name.empty()) {
+    if (!lines.name.empty()) {
       std::lock_guard lock(ch->mutex);
-      ch->name = name;
+      ch->name = lines.name;
     }
-    std::string carry;  // a line that spans chunks
     while (!stopped && nextChunk()) {
       const char* p = chunk.data.get();
       const char* const end = p + chunk.size;
       while (p < end) {
-        const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
-        if (nl == nullptr) {
-          carry.append(p, end);
-          break;
-        }
-        std::string_view text(p, nl - p);
-        if (!carry.empty()) {
-          carry.append(p, nl);
-          text = carry;
-        }
-        block.emplace_back().parse(text, LineRef{name, ++line});
-        carry.clear();
-        p = nl + 1;
+        p = lines.parse(p, end, block, kBlockRecords);
         if (block.size() == kBlockRecords && !flush()) {
           stopped = true;
           break;
@@ -247,7 +281,7 @@ void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
       // Hand over what this chunk gave at once (a live pipe may pause here).
       if (!stopped && !flush()) stopped = true;
     }
-    if (!stopped && !carry.empty()) failTruncated(name, line + 1);
+    if (!stopped) lines.finish();
   } catch (...) {
     // Everything parsed before the failure goes first.
     if (flush()) {
@@ -257,8 +291,8 @@ void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
   }
   {
     std::lock_guard lock(ch->mutex);
-    if (ch->name.empty()) ch->name = name;
-    ch->lines = line;
+    if (ch->name.empty()) ch->name = lines.name;
+    ch->lines = lines.lines();
     ch->done = true;
     ch->changed.notify_all();
   }
@@ -298,12 +332,19 @@ class Gem5TraceReader::RecordStream {
         std::clamp<size_t>(options.readAheadBytes / perRecord, 1, ch_->hard);
     ch_->limit = ch_->readAhead;
     const size_t chunk = std::max<size_t>(options.chunkBytes, 1);
+    if (!options.inputThreads) {
+      inline_ = std::make_unique<InlineInput>();
+      inline_->open = std::move(open);
+      inline_->chunkBytes = chunk;
+      return;
+    }
     thread_ = std::thread([ch = ch_, open = std::move(open), chunk]() mutable {
       pump(ch, std::move(open), chunk);
     });
   }
 
   ~RecordStream() {
+    if (inline_) return;
     bool done;
     {
       std::unique_lock lock(ch_->mutex);
@@ -346,7 +387,64 @@ class Gem5TraceReader::RecordStream {
   }
 
  private:
+  // An input read and parsed on the calling thread (inputThreads = false).
+  struct InlineInput {
+    SourceOpener open;
+    std::unique_ptr<runtime::ByteSource> source;
+    size_t chunkBytes = 0;
+    std::unique_ptr<char[]> chunk;
+    const char* p = nullptr;
+    const char* end = nullptr;
+    LineSplitter<Record> lines;
+    bool ended = false;
+    std::exception_ptr error;
+  };
+
+  // refill() for an inline input: reads and parses up to a block; the
+  // records before a failure go first, the failure on the next call.
+  bool refillInline() {
+    InlineInput& in = *inline_;
+    block_.clear();
+    pos_ = 0;
+    try {
+      while (!in.ended && block_.size() < kBlockRecords) {
+        if (in.p == in.end) {
+          if (!in.source) {
+            in.source = in.open();
+            in.lines.name = in.source->name();
+            std::lock_guard lock(ch_->mutex);
+            ch_->name = in.lines.name;
+          }
+          if (!in.chunk) in.chunk.reset(new char[in.chunkBytes]);
+          const size_t got = in.source->read(in.chunk.get(), in.chunkBytes);
+          if (got == 0) {
+            in.ended = true;
+            in.lines.finish();
+            break;
+          }
+          in.p = in.chunk.get();
+          in.end = in.p + got;
+        }
+        in.p = in.lines.parse(in.p, in.end, block_, kBlockRecords);
+      }
+    } catch (...) {
+      in.ended = true;
+      in.error = std::current_exception();
+    }
+    if (!block_.empty()) return true;
+    lines_ = in.lines.lines();
+    if (!nameKnown_) {
+      std::lock_guard lock(ch_->mutex);
+      if (ch_->name.empty()) ch_->name = in.lines.name;
+      name_ = ch_->name;
+      nameKnown_ = true;
+    }
+    if (in.error) std::rethrow_exception(in.error);
+    return false;
+  }
+
   bool refill() {
+    if (inline_) return refillInline();
     std::unique_lock lock(ch_->mutex);
     if (block_.capacity() != 0 && ch_->spare.size() < kMaxSpareBlocks) {
       block_.clear();
@@ -389,6 +487,7 @@ class Gem5TraceReader::RecordStream {
   std::shared_ptr<Channel<Record>> ch_;
   std::shared_ptr<ChannelBase> partner_;
   std::thread thread_;
+  std::unique_ptr<InlineInput> inline_;
   std::vector<Record> block_;
   size_t pos_ = 0;
   uint64_t lines_ = 0;

@@ -47,6 +47,13 @@ struct Gem5ReaderOptions {
   // other input (a store-queue record far behind, or a trace.sq.txt running
   // ahead). Large, so that a live gem5 never blocks on either pipe.
   size_t queueBytes = size_t{512} << 20;
+  // false: no input threads; each input is read and parsed on the calling
+  // thread, inside next(). Same records and errors, no overlap of reading
+  // with the caller's work, and no thread to start: for regular files and
+  // in-memory sources (the fuzz target runs most inputs this way). Not for
+  // live named pipes: opening one blocks until gem5 opens the other end,
+  // and gem5 may fill one pipe while next() waits on the other.
+  bool inputThreads = true;
 };
 
 class Gem5TraceReader {

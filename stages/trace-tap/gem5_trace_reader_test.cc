@@ -48,13 +48,24 @@ std::vector<Instruction> readText(const std::string& trace, const std::string& s
   return readAll(reader, batchSize);
 }
 
-std::string readError(const std::string& trace, const std::string& sq,
-                      bool withSq = true) {
+std::string readErrorWith(const std::string& trace, const std::string& sq, bool withSq,
+                          bool inputThreads) {
+  Gem5ReaderOptions options;
+  options.inputThreads = inputThreads;
   return errorOf([&] {
     Gem5TraceReader reader(stringSource("trace.txt", trace),
-                           withSq ? stringSource("trace.sq.txt", sq) : SourceOpener{});
+                           withSq ? stringSource("trace.sq.txt", sq) : SourceOpener{}, options);
     readAll(reader, 5);
   });
+}
+
+// The error of reading a damaged trace, which must not depend on whether the
+// inputs are read on their own threads or on the caller's.
+std::string readError(const std::string& trace, const std::string& sq,
+                      bool withSq = true) {
+  std::string threaded = readErrorWith(trace, sq, withSq, true);
+  EXPECT_EQ(readErrorWith(trace, sq, withSq, false), threaded) << "inline inputs";
+  return threaded;
 }
 
 std::string exampleTrace() { return readFile(testing::kExampleDir + "/trace.txt"); }
@@ -165,6 +176,22 @@ TEST(Gem5TraceReader, DeliversTheRowsBeforeAnErrorFirst) {
             "t:line 22: field 1: not a number: 'garbage'");
 }
 
+TEST(Gem5TraceReader, NeverDeliversARowOfTheLineThatFailed) {
+  // A batch one row larger than the good lines: the failed line must not
+  // fill it with a half-parsed instruction (it once did, on input threads).
+  std::string trace = exampleTrace();
+  trace += "garbage\n";
+  for (bool threads : {true, false}) {
+    Gem5ReaderOptions options;
+    options.inputThreads = threads;
+    Gem5TraceReader reader(stringSource("t", trace), stringSource("s", exampleSq()), options);
+    InstructionBatch batch;
+    EXPECT_EQ(errorOf([&] { reader.next(batch, 22); }),
+              "t:line 22: field 1: not a number: 'garbage'")
+        << (threads ? "input threads" : "inline");
+  }
+}
+
 TEST(Gem5TraceReader, ReportsAnOpenFailureOfAnInput) {
   Gem5TraceReader reader(
       [] () -> std::unique_ptr<runtime::ByteSource> {
@@ -196,6 +223,7 @@ RC_GTEST_PROP(Gem5TraceReader, GivesTheSameInstructionsForAnyBatchAndChunkSize,
   Gem5ReaderOptions options;
   options.chunkBytes = *rc::gen::inRange<size_t>(1, 70000);
   options.queueBytes = *rc::gen::inRange<size_t>(1, 300000);
+  options.inputThreads = *rc::gen::arbitrary<bool>();
   RC_ASSERT(readText(text.trace, text.sq, batch, piece, options) == reference);
 }
 
