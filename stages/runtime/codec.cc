@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 
+#include <capnp/any.h>
+
 #include "stages/core/stage_error.h"
 
 namespace pv::runtime {
@@ -183,6 +185,16 @@ void decodeBatch(wire::InstructionBatch::Reader in, const StreamHeader& header,
                  const Where& where, InstructionBatch& out) {
   out.firstIndex = in.getFirstIndex();
   auto list = in.getInstructions();
+  // Every row of a struct list has the same size. Rows of zero words cost
+  // no bytes, so a small damaged message could declare tens of millions of
+  // them (a fuzz finding: 6 GB allocated for a 3.9 KB input); a writer's
+  // row always carries data.
+  if (list.size() > 0) {
+    capnp::AnyStruct::Reader first = list[0];
+    if (first.getDataSection().size() == 0 && first.getPointerSection().size() == 0)
+      fail(where, "instruction list of " + std::to_string(list.size()) +
+                      " rows that carry no data (damaged message)");
+  }
   out.rows.resize(list.size());
   for (size_t i = 0; i < list.size(); ++i) {
     auto s = list[i];
