@@ -6,10 +6,12 @@
 #                    the shipped foundation model, and print the predicted
 #                    times on the model's microarchitectures next to
 #                    pv-uarch's ground truth for the same instructions
-#   ./dev.sh test    install what is missing, build (release, and a debug
-#                    build with ASan+UBSan), run every test, and the unit and
-#                    damaged-input tests again under the sanitizers; the last
-#                    line is "N passed, N failed" (PV_NO_SANITIZERS=1 skips them)
+#   ./dev.sh test    install what is missing, build (release, and -O1 with
+#                    ASan+UBSan), run every test on both builds, then each
+#                    libFuzzer target for PV_FUZZ_SECONDS (default 15; 0
+#                    skips the fuzz build); the last line is
+#                    "N passed, N failed" (PV_NO_SANITIZERS=1 skips the
+#                    sanitizer build and the fuzz targets)
 #   ./dev.sh build   install what is missing and build (out/)
 #   ./dev.sh bench   build and run the benchmarks (prints numbers)
 #
@@ -83,7 +85,8 @@ case "${1:-}" in
     if [ -n "${PV_NO_SANITIZERS:-}" ]; then
       exec tests/run.sh "$OUT"
     fi
-    build "$SAN_OUT" "is_debug=true use_asan=true use_ubsan=true"
+    build "$SAN_OUT" "use_asan=true use_ubsan=true"
+    if [ "${PV_FUZZ_SECONDS:-15}" != 0 ]; then export PV_FUZZ_OUT=$OUT/fuzz; fi
     exec tests/run.sh "$OUT" "$SAN_OUT"
     ;;
   build)

@@ -648,9 +648,14 @@ class Supervisor {
       if (!st) continue;
       if ((st->state == 'T' || st->state == 't') && !stopped) stopped = i;
       const double cpu = (st->cpuTicks - std::min(st->cpuTicks, running_[i].cpuAtActivity)) / tick;
+      // A stage asleep now whose producer has ended waits for input, whatever
+      // CPU it used earlier in the window (its start-up may be in it: loading
+      // LibTorch, or ASan's, takes 0.1-0.5 s).
+      const bool asleepAfterProducer =
+          i > 0 && outcome_.stages[i - 1].kind != StageEnd::kRunning && st->state == 'S';
       // Waiting stages use next to no CPU; a loaded machine may give a
       // spinning one only a small share of a core.
-      if (cpu > busiest && cpu > std::max(0.1 * idle, 0.05)) {
+      if (!asleepAfterProducer && cpu > busiest && cpu > std::max(0.1 * idle, 0.05)) {
         busiest = cpu;
         busy = i;
       }

@@ -4,18 +4,41 @@
 # - every gtest binary OUT/*_tests (each test case counts once)
 # - every command-line test tests/cli/*.sh (each script counts once; it gets
 #   the build folder as $1 and runs from the repository root)
-# - with SANITIZER_OUT (a build with ASan+UBSan): its gtest binaries again
-#   (RapidCheck properties with fewer cases), and the CLI tests that feed
-#   stages real and damaged data, counted as "asan:NAME"
+# - with SANITIZER_OUT (a build with ASan+UBSan): the whole suite again on
+#   its binaries, counted as "asan:NAME" (RapidCheck properties with fewer
+#   cases). Sanitizer reports go to files, not to stderr, and a test that
+#   leaves one fails whatever its exit status: a report from a process whose
+#   failure the test expected (a damaged input, a killed stage) still counts.
+#   PV_SANITIZED=1 tells the CLI tests which run they are in.
+# - with PV_FUZZ_OUT (a folder for the libFuzzer build, made here by
+#   tests/fuzz/run.sh): each fuzz target for PV_FUZZ_SECONDS (default 15)
+#   from its seeds, after the inputs of its past findings, counted as
+#   "fuzz:TARGET"
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${1:-out}
+OUT=${1-out}  # "" skips the release run (tests/run.sh "" out/asan)
 SAN_OUT=${2:-}
 passed=0
 failed=0
 failures=()
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# Sanitizer report files written since the last call: prints them and
+# returns 1 (none: 0, or no sanitizer run).
+SAN_REPORTS=""
+san_reports() {
+  [ -n "$SAN_REPORTS" ] || return 0
+  local found=0 f
+  for f in "$SAN_REPORTS"/*; do
+    [ -f "$f" ] || continue
+    found=1
+    echo "    sanitizer report $(basename "$f"):"
+    grep -E 'ERROR|SUMMARY|runtime error|#[0-9]+ ' "$f" | head -25 | sed 's/^/      /'
+    rm -f "$f"
+  done
+  return $found
+}
 
 # run_gtests DIR LABEL_PREFIX
 run_gtests() {
@@ -34,6 +57,7 @@ run_gtests() {
       disabled=$(sed 's/.*disabled="\([0-9]*\)".*/\1/' <<<"$counts")
       passed=$((passed + total - bad - disabled))
       failed=$((failed + bad))
+      san_reports || { rc=1; bad=$((bad + 1)); }
       if [ "$bad" -gt 0 ] || [ "$rc" -ne 0 ]; then
         [ "$bad" -gt 0 ] || failed=$((failed + 1))
         failures+=("$name")
@@ -42,6 +66,7 @@ run_gtests() {
       echo "$name: $((total - bad - disabled)) passed, $bad failed"
     else
       # crashed before writing its report
+      san_reports
       failed=$((failed + 1))
       failures+=("$name (exit $rc, no report)")
       tail -20 "$tmp/run.log"
@@ -57,7 +82,7 @@ run_cli() {
   for t in "$@"; do
     [ -f "$t" ] || continue
     name=$prefix${t#tests/cli/}
-    if bash "$t" "$dir" >"$tmp/cli.log" 2>&1; then
+    if bash "$t" "$dir" >"$tmp/cli.log" 2>&1 && san_reports; then
       passed=$((passed + 1))
       echo "cli/$name: passed"
     else
@@ -65,16 +90,40 @@ run_cli() {
       failures+=("cli/$name")
       echo "cli/$name: FAILED"
       tail -20 "$tmp/cli.log" | sed 's/^/    /'
+      san_reports
     fi
   done
 }
 
-run_gtests "$OUT" ""
-run_cli "$OUT" "" tests/cli/*.sh
+if [ -n "$OUT" ]; then
+  run_gtests "$OUT" ""
+  run_cli "$OUT" "" tests/cli/*.sh
+fi
 if [ -n "$SAN_OUT" ]; then
+  SAN_REPORTS=$tmp/sanitizer-reports
+  mkdir -p "$SAN_REPORTS"
+  # log_path: one file per reporting process (PID appended).
+  export ASAN_OPTIONS="log_path=$SAN_REPORTS/asan:detect_leaks=1:abort_on_error=0:${PV_ASAN_OPTIONS:-}"
+  export UBSAN_OPTIONS="log_path=$SAN_REPORTS/ubsan:print_stacktrace=1:halt_on_error=1"
+  export PV_SANITIZED=1
   RC_PARAMS="max_success=20" run_gtests "$SAN_OUT" "asan:"
-  run_cli "$SAN_OUT" "asan:" tests/cli/golden_example.sh tests/cli/error_propagation.sh \
-    tests/cli/live_fifo.sh
+  run_cli "$SAN_OUT" "asan:" tests/cli/*.sh
+  unset ASAN_OPTIONS UBSAN_OPTIONS PV_SANITIZED
+fi
+
+if [ -n "${PV_FUZZ_OUT:-}" ]; then
+  for t in gem5_trace_fuzz champsim_fuzz valgrind_records_fuzz stream_fuzz model_file_fuzz \
+           pipeline_file_fuzz uarch_config_fuzz; do
+    if tests/fuzz/run.sh "$PV_FUZZ_OUT" "${PV_FUZZ_SECONDS:-15}" "$t" >"$tmp/fuzz.log" 2>&1; then
+      passed=$((passed + 1))
+      echo "fuzz:$(tail -1 "$tmp/fuzz.log")"
+    else
+      failed=$((failed + 1))
+      failures+=("fuzz:$t")
+      echo "fuzz:$t: FAILED"
+      tail -20 "$tmp/fuzz.log" | sed 's/^/    /'
+    fi
+  done
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then

@@ -53,15 +53,16 @@ constexpr size_t kMaxSpareBlocks = 64;
 // Gem5ReaderOptions::queueBytes.
 constexpr std::chrono::milliseconds kPatience(50);
 
-// How long a stopped input thread gets to end before it is detached. One
-// that is not blocked in a read ends within microseconds and is joined, so a
-// reader of files leaves no thread behind (nor objects that a leak checker
-// would see); only a thread inside read() of a live pipe, which nothing can
-// interrupt, is left to end when the read returns.
+// How long a stopped read thread may stay inside open() or read() before
+// it is detached (see awaitEnd): a reader of files leaves no thread behind
+// (nor objects a leak checker would see); only a thread blocked on a live
+// pipe, which nothing can interrupt, is left to end when its call returns.
 constexpr std::chrono::milliseconds kThreadGrace{200};
 
 // State shared between an input thread and the reader, held by shared_ptr
 // so that a thread left blocked in a read never touches freed memory.
+struct ByteChannel;
+
 struct ChannelBase {
   std::mutex mutex;
   std::condition_variable changed;
@@ -75,6 +76,7 @@ struct ChannelBase {
   std::exception_ptr error;
   std::string name;
   uint64_t lines = 0;   // lines parsed (complete when done)
+  std::shared_ptr<ByteChannel> bytes;  // the parse thread's read thread
 
   // While next() waits for the partner input, this one may queue up to the
   // hard bound, so that a live writer of both never blocks.
@@ -115,6 +117,7 @@ struct ByteChannel {
   std::vector<Chunk> spare;
   bool done = false;
   bool stop = false;
+  bool blocking = false;  // the read thread is inside open() or read()
   std::exception_ptr error;
   std::string name;
   bool named = false;
@@ -124,12 +127,34 @@ struct ByteChannel {
   static constexpr size_t kMaxChunks = 4;
 };
 
+// Thrown inside readLoop when it is stopped before it opened its source.
+struct Stopped {};
+
+// Waits for an input thread's end (`done`), and says whether it ended. A
+// thread that is not inside open() or read() ends at once and is waited
+// for however long the machine takes to run it; one that stays inside
+// open() or read() for kThreadGrace (a live pipe, which nothing can
+// interrupt) is left to end when that call returns.
+bool awaitEnd(std::unique_lock<std::mutex>& lock, std::condition_variable& changed,
+              const bool& done, const bool& blocking) {
+  for (;;) {
+    if (changed.wait_for(lock, kThreadGrace, [&] { return done; })) return true;
+    if (blocking) return false;
+  }
+}
+
 // Body of a read thread.
 void readLoop(const std::shared_ptr<ByteChannel>& ch, const SourceOpener& open) {
   try {
+    {
+      std::lock_guard lock(ch->mutex);
+      if (ch->stop) throw Stopped{};
+      ch->blocking = true;
+    }
     std::unique_ptr<runtime::ByteSource> source = open();
     {
       std::lock_guard lock(ch->mutex);
+      ch->blocking = false;
       ch->name = source->name();
       ch->named = true;
       ch->changed.notify_all();
@@ -146,16 +171,20 @@ void readLoop(const std::shared_ptr<ByteChannel>& ch, const SourceOpener& open) 
           chunk = std::move(ch->spare.back());
           ch->spare.pop_back();
         }
+        ch->blocking = true;
       }
       if (!chunk.data) chunk.data.reset(new char[ch->chunkBytes]);
       chunk.size = source->read(chunk.data.get(), ch->chunkBytes);
-      if (chunk.size == 0) break;
       std::lock_guard lock(ch->mutex);
+      ch->blocking = false;
+      if (chunk.size == 0) break;
       ch->chunks.push_back(std::move(chunk));
       ch->changed.notify_all();
     }
+  } catch (const Stopped&) {
   } catch (...) {
     std::lock_guard lock(ch->mutex);
+    ch->blocking = false;
     ch->error = std::current_exception();
   }
   std::lock_guard lock(ch->mutex);
@@ -218,6 +247,13 @@ void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
           size_t chunkBytes) {
   auto bytes = std::make_shared<ByteChannel>();
   bytes->chunkBytes = chunkBytes;
+  {
+    // The reader's destructor stops the read thread through it too, so
+    // that this thread never waits on a read thread that was stopped.
+    std::lock_guard lock(ch->mutex);
+    ch->bytes = bytes;
+    if (ch->stop) bytes->stop = true;
+  }
   std::thread reader([bytes, open = std::move(open)] { readLoop(bytes, open); });
   std::vector<Record> block;
   // Queues `block`; false when the reader is gone.
@@ -240,13 +276,19 @@ void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
     }
     return true;
   };
+  bool stopped = false;  // by the reader's destructor
   ByteChannel::Chunk chunk;
-  // The next chunk (recycling the last one); false at the end.
+  // The next chunk (recycling the last one); false at the end or when
+  // stopped.
   auto nextChunk = [&]() -> bool {
     std::unique_lock lock(bytes->mutex);
     if (chunk.data) bytes->spare.push_back(std::move(chunk));
     chunk = {};
-    bytes->changed.wait(lock, [&] { return !bytes->chunks.empty() || bytes->done; });
+    bytes->changed.wait(lock, [&] { return !bytes->chunks.empty() || bytes->done || bytes->stop; });
+    if (bytes->stop) {
+      stopped = true;
+      return false;
+    }
     if (bytes->chunks.empty()) {
       if (bytes->error) std::rethrow_exception(bytes->error);
       return false;
@@ -257,11 +299,10 @@ void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
     return true;
   };
   LineSplitter<Record> lines;
-  bool stopped = false;
   try {
     {
       std::unique_lock lock(bytes->mutex);
-      bytes->changed.wait(lock, [&] { return bytes->named || bytes->done; });
+      bytes->changed.wait(lock, [&] { return bytes->named || bytes->done || bytes->stop; });
       lines.name = bytes->name;
     }
     if (!lines.name.empty()) {
@@ -301,7 +342,7 @@ void pump(const std::shared_ptr<Channel<Record>>& ch, SourceOpener open,
     std::unique_lock lock(bytes->mutex);
     bytes->stop = true;
     bytes->changed.notify_all();
-    readerDone = bytes->changed.wait_for(lock, kThreadGrace, [&] { return bytes->done; });
+    readerDone = awaitEnd(lock, bytes->changed, bytes->done, bytes->blocking);
   }
   // A read thread inside read() (or open()) of a live pipe ends when the
   // read returns; nothing can interrupt it.
@@ -345,20 +386,21 @@ class Gem5TraceReader::RecordStream {
 
   ~RecordStream() {
     if (inline_) return;
-    bool done;
+    std::shared_ptr<ByteChannel> bytes;
     {
-      std::unique_lock lock(ch_->mutex);
+      std::lock_guard lock(ch_->mutex);
       ch_->stop = true;
       ch_->changed.notify_all();
-      done = ch_->changed.wait_for(lock, kThreadGrace, [&] { return ch_->done; });
+      bytes = ch_->bytes;
     }
-    // A thread still inside read() of a live pipe cannot be woken; it holds
-    // its own reference to the channel and ends when the read returns.
-    if (done) {
-      thread_.join();
-    } else {
-      thread_.detach();
+    if (bytes) {
+      std::lock_guard lock(bytes->mutex);
+      bytes->stop = true;
+      bytes->changed.notify_all();
     }
+    // The parse thread never blocks in a read and now wakes from every wait,
+    // so it ends soon; only its read thread may be left to a live pipe.
+    thread_.join();
   }
 
   void setPartner(std::shared_ptr<ChannelBase> partner) {

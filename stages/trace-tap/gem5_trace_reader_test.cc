@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -301,6 +304,29 @@ TEST(Gem5TraceReader, ReadsLiveNamedPipes) {
   writer.join();
   EXPECT_EQ(reader.traceName(), tracePath);
   EXPECT_EQ(rows, readText(text.trace, text.sq));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Gem5TraceReader, LetsGoOfAnInputBlockedOnALivePipe) {
+  // trace.sq.txt is a named pipe nobody opens: its read thread stays in
+  // open() for good. A reader that fails on the trace must still return
+  // (the blocked thread is left to end when open() does), and promptly.
+  char dirTemplate[] = "/tmp/trace_tap_test.XXXXXX";
+  ASSERT_NE(::mkdtemp(dirTemplate), nullptr);
+  const std::string dir = dirTemplate;
+  const std::string sqPath = dir + "/trace.sq.txt";
+  ASSERT_EQ(::mkfifo(sqPath.c_str(), 0600), 0);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(errorOf([&] {
+              Gem5TraceReader reader(stringSource("t", "garbage\n"),
+                                     [&] { return runtime::openByteSource(sqPath); });
+              readAll(reader, 5);
+            }),
+            "t:line 1: field 1: not a number: 'garbage'");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // Unblock and remove the pipe: the detached thread's open() returns.
+  int fd = ::open(sqPath.c_str(), O_WRONLY | O_NONBLOCK);
+  if (fd >= 0) ::close(fd);
   std::filesystem::remove_all(dir);
 }
 

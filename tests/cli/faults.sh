@@ -147,7 +147,13 @@ echo "reader waiting on a finished producer: exit 4, reported"
 # features) plus its output batch: more than a 64M data limit allows.
 # (A LibTorch pv-encode under a tight limit was seen to hang instead, in a
 # futex wait for a thread it could not create: the stall timeout reports it.)
-cat >"$tmp/oom.toml" <<TOML
+# RLIMIT_DATA counts every private writable mapping, ASan's shadow memory
+# reservation included, so no ASan binary can start under such a limit: the
+# sanitizer run of the suite skips this case (the release run has it).
+if [ -n "${PV_SANITIZED:-}" ]; then
+  echo "stage over its memory limit: skipped in the sanitizer run (ASan cannot start under RLIMIT_DATA)"
+else
+  cat >"$tmp/oom.toml" <<TOML
 [pipeline]
 name = "oom"
 [[stage]]
@@ -166,15 +172,16 @@ run = "pv-window"
 args = ["-w", "8", "-k", "262144", "-o", "$tmp/w.pvs"]
 memory_limit = "64M"
 TOML
-launch "$tmp/oom.toml"
-finish
-expect_rc 5 "memory limit"
-grep -q "^pv-launch: pipeline oom failed: stage 'window' (pv-window) ran out of memory (limit 64M): exit status 1$" "$tmp/err" \
-  || fail "memory limit: the report does not say out of memory"
-grep -q "^pv-launch:   pv-window: .*\(out of memory\|Cannot allocate memory\)" "$tmp/err" || fail "memory limit: no message"
-[ ! -e "$tmp/w.pvs" ] || fail "memory limit: output left"
-clean "memory limit"
-echo "stage over its memory limit: exit 5, reported"
+  launch "$tmp/oom.toml"
+  finish
+  expect_rc 5 "memory limit"
+  grep -q "^pv-launch: pipeline oom failed: stage 'window' (pv-window) ran out of memory (limit 64M): exit status 1$" "$tmp/err" \
+    || fail "memory limit: the report does not say out of memory"
+  grep -q "^pv-launch:   pv-window: .*\(out of memory\|Cannot allocate memory\)" "$tmp/err" || fail "memory limit: no message"
+  [ ! -e "$tmp/w.pvs" ] || fail "memory limit: output left"
+  clean "memory limit"
+  echo "stage over its memory limit: exit 5, reported"
+fi
 
 # ---------------------------------------------------------------- bad input
 # A trace cut inside a line.
@@ -209,7 +216,7 @@ rp_from() {  # FEATURES WHAT: features-rp must fail (exit 1) without an R_p
 }
 head -c $((size / 2)) "$tmp/f.pvs" >"$tmp/half.pvs"
 rp_from "$tmp/half.pvs" "truncated feature file"
-grep -q "^pv-launch:   pv-window: $tmp/half.pvs:message [0-9]*: input ends inside a message (truncated stream)" "$tmp/err" \
+grep -q "^pv-launch:   pv-window: $tmp/half.pvs:message [0-9]*: input ends inside a message ([0-9]* of [0-9]* bytes; truncated stream)" "$tmp/err" \
   || fail "truncated feature file: unclear message"
 echo "truncated feature file: exit 1, no R_p"
 

@@ -16,7 +16,10 @@ mkfifo "$tmp/live/trace.txt" "$tmp/live/trace.sq.txt"
 
 # Starts the live pipeline in the background and waits for its three stages.
 start() {
-  TMPDIR="$tmp/tmpdir" "$OUT/pv-launch" pipelines/live-gem5.toml trace="$tmp/live/trace.txt" \
+  # --default-signal=INT: a test run in the background of a non-interactive
+  # shell inherits SIGINT ignored, and pv-launch keeps an ignored SIGINT
+  # ignored, as a shell does.
+  TMPDIR="$tmp/tmpdir" env --default-signal=INT "$OUT/pv-launch" pipelines/live-gem5.toml trace="$tmp/live/trace.txt" \
     out="$tmp/out.pvs.zst" --no-progress --grace 1 2>"$tmp/err" &
   launcher=$!
   for _ in $(seq 100); do

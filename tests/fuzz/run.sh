@@ -35,6 +35,17 @@ for t in "${TARGETS[@]}"; do
   work=$OUT/corpus/${CORPUS[$t]}
   mkdir -p "$work"
   log=$OUT/$t.log
+  # The inputs of past findings kept out of the seeds (findings/CORPUS-*)
+  # first: each must now run clean.
+  findings=(tests/fuzz/findings/"${CORPUS[$t]}"-*)
+  if [ -e "${findings[0]}" ]; then
+    if ! "$OUT/$t" -timeout=10 -rss_limit_mb=2048 "${findings[@]}" >"$log" 2>&1; then
+      failed=1
+      echo "$t: FINDING on a past finding's input (${findings[*]}); log $log"
+      grep -E 'ERROR|SUMMARY|runtime error|terminate|what\(\)' "$log" | head -15
+      continue
+    fi
+  fi
   # -rss_limit_mb: an input that makes a reader allocate gigabytes is a finding.
   "$OUT/$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$OUT/" "$work" "$seeds" >"$log" 2>&1
