@@ -66,6 +66,13 @@ ManifestEntry* Manifest::find(const std::string& name) {
   return nullptr;
 }
 
+std::vector<const ManifestEntry*> Manifest::finished() const {
+  std::vector<const ManifestEntry*> done;
+  for (const auto& e : workloads)
+    if (e.status == "done") done.push_back(&e);
+  return done;
+}
+
 void Manifest::put(const ManifestEntry& e) {
   if (ManifestEntry* old = find(e.name)) *old = e;
   else workloads.push_back(e);

@@ -42,6 +42,9 @@ struct Manifest {
   std::vector<ManifestEntry> workloads;
 
   ManifestEntry* find(const std::string& name);
+  // The workloads whose status is "done", in manifest order: what pv-train,
+  // pv-eval and pv-tune read.
+  std::vector<const ManifestEntry*> finished() const;
   // Replaces the entry of the same name or appends.
   void put(const ManifestEntry& e);
 };

@@ -313,13 +313,16 @@ int run(const Options& o, const PipelineSpec& spec, const std::vector<StageComma
     std::string dir;
     if (transport == Transport::kIpc && commands.size() > 1) {
       const char* tmp = std::getenv("TMPDIR");
-      std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/pv-launch-XXXXXX";
-      if (!::mkdtemp(tmpl.data())) {
-        std::cerr << kName << ": cannot create a temporary folder " << tmpl << ": "
-                  << std::strerror(errno) << "\n";
+      const std::string tmpDir = tmp && *tmp ? tmp : "/tmp";
+      // Folders of earlier runs whose pv-launch was killed with SIGKILL.
+      for (const auto& stale : removeStaleRunFolders(tmpDir))
+        if (!o.quiet) std::cerr << kName << ": removed " << stale << " (its pv-launch is gone)\n";
+      try {
+        dir = makeRunFolder(tmpDir);
+      } catch (const std::exception& e) {
+        std::cerr << kName << ": " << e.what() << "\n";
         return 1;
       }
-      dir = tmpl;
     }
     std::vector<std::string> links;
     try {

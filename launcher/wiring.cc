@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -234,6 +236,58 @@ std::optional<std::string> outputFile(const std::vector<std::string>& args) {
   if (!output || *output == "-" || output->empty() || output->find("://") != std::string::npos)
     return std::nullopt;
   return output;
+}
+
+namespace {
+constexpr char kRunFolderPrefix[] = "pv-launch-";
+constexpr char kPidFile[] = "launcher.pid";
+}  // namespace
+
+std::string makeRunFolder(const std::string& tmp) {
+  std::string path = tmp + "/" + kRunFolderPrefix + "XXXXXX";
+  if (!::mkdtemp(path.data()))
+    throw std::runtime_error("cannot create a temporary folder " + path + ": " + std::strerror(errno));
+  const std::string pidFile = path + "/" + kPidFile;
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  const int fd = ::open(pidFile.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const bool written = fd >= 0 && ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+  const int saved = errno;
+  if (fd >= 0) ::close(fd);
+  if (!written) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    throw std::runtime_error("cannot write " + pidFile + ": " + std::strerror(saved));
+  }
+  return path;
+}
+
+std::vector<std::string> removeStaleRunFolders(const std::string& tmp) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(tmp, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(kRunFolderPrefix, 0) != 0) continue;
+    const std::string path = it->path().string();
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid()) continue;
+    bool stale;
+    std::ifstream pidIn(path + "/" + kPidFile);
+    long pid = 0;
+    if (pidIn >> pid && pid > 0) {
+      // EPERM: a process of another user holds the pid, so it runs.
+      stale = ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    } else {
+      const auto age = std::filesystem::file_time_type::clock::now() -
+                       std::filesystem::last_write_time(path, ec);
+      stale = !ec && age > std::chrono::minutes(10);
+      ec.clear();
+    }
+    if (!stale) continue;
+    std::error_code removeError;
+    if (std::filesystem::remove_all(path, removeError) > 0 && !removeError) removed.push_back(path);
+  }
+  return removed;
 }
 
 }  // namespace pv::launch

@@ -48,6 +48,17 @@ std::vector<std::string> linkEndpoints(Transport transport, size_t links,
                                        const std::string& socketDir, const std::string& host,
                                        int basePort);
 
+// pv-launch's private folder for the ipc sockets of one run: TMP/pv-launch-XXXXXX
+// (mode 0700), holding a file "launcher.pid" with this process's pid.
+// Throws std::runtime_error naming the folder when it cannot be made.
+std::string makeRunFolder(const std::string& tmp);
+// Removes the run folders in `tmp` that belong to this user and whose
+// pv-launch is gone (killed with SIGKILL, which leaves no chance to clean
+// up): its pid is no running process. A folder without a readable pid (one
+// being made, or made by an older pv-launch) is removed only when nothing
+// in it has changed for 10 minutes. Returns the folders removed.
+std::vector<std::string> removeStaleRunFolders(const std::string& tmp);
+
 // Which of the stream stages' common flags (stages/runtime/stage.h) an
 // executable accepts, from what its --help lists: pv-cat, for one, prints
 // text and has no progress. An executable whose --help fails or takes

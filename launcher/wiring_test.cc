@@ -6,6 +6,12 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "launcher/test_support.h"
 
@@ -138,6 +144,61 @@ TEST(Wiring, outputFileIsThePlainFileOfTheLastOutputOption) {
   EXPECT_EQ(outputFile({"-o"}), std::nullopt);
   EXPECT_EQ(outputFile({"--", "-o", "x"}), std::nullopt);
   EXPECT_EQ(outputFile({}), std::nullopt);
+}
+
+// A pid that no process holds: a child that has exited and been reaped.
+pid_t pidOfAnEndedProcess() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return pid;
+}
+
+TEST(RunFolder, isPrivateAndNamesItsLauncher) {
+  testing::ScratchDir tmp;
+  const std::string dir = makeRunFolder(tmp.path());
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  std::ifstream in(dir + "/launcher.pid");
+  long pid = 0;
+  in >> pid;
+  EXPECT_EQ(pid, ::getpid());
+  // This launcher runs: its folder is not stale.
+  EXPECT_TRUE(removeStaleRunFolders(tmp.path()).empty());
+  EXPECT_TRUE(std::filesystem::exists(dir));
+}
+
+TEST(RunFolder, theFolderOfALauncherThatIsGoneIsRemovedAndNoOtherIs) {
+  testing::ScratchDir tmp;
+  const std::string dead = tmp.path() + "/pv-launch-dead01";
+  const std::string fresh = tmp.path() + "/pv-launch-fresh1";  // no pid yet: being made
+  const std::string old = tmp.path() + "/pv-launch-old001";    // no pid, untouched for an hour
+  const std::string other = tmp.path() + "/other-dead01";      // not a run folder
+  for (const auto& d : {dead, fresh, old, other}) std::filesystem::create_directory(d);
+  const std::string deadPid = std::to_string(pidOfAnEndedProcess()) + "\n";
+  testing::spit(dead + "/launcher.pid", deadPid);
+  testing::spit(dead + "/link-0.ipc", "");
+  testing::spit(other + "/launcher.pid", deadPid);
+  std::filesystem::last_write_time(old, std::filesystem::file_time_type::clock::now() -
+                                            std::chrono::hours(1));
+  auto removed = removeStaleRunFolders(tmp.path());
+  std::sort(removed.begin(), removed.end());
+  EXPECT_EQ(removed, (Args{dead, old}));
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_FALSE(std::filesystem::exists(old));
+  EXPECT_TRUE(std::filesystem::exists(fresh));
+  EXPECT_TRUE(std::filesystem::exists(other));
+}
+
+TEST(RunFolder, aFolderThatCannotBeMadeIsNamedInTheError) {
+  try {
+    makeRunFolder("/nonexistent/tmp");
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/tmp/pv-launch-"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "stages/cat/stream_printer.h"
+#include "stages/runtime/stage.h"
 #include "stages/runtime/stream.h"
 
 namespace {
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   app.add_option("input", input, "Input stream: '-', a file (.zst), or a ZeroMQ endpoint")
       ->capture_default_str();
   app.add_option("-o,--output", output, "Text output file ('-': stdout)")->capture_default_str();
+  pv::runtime::addCurveOptions(app);
   app.add_option("--format", format,
                  "text: '%g ' per value, one record per line (PerfVec's dump format); "
                  "csv: with a header row; json: JSON Lines")

@@ -15,6 +15,7 @@
 #include "stages/core/json_text.h"
 #include "stages/model/uarch_params.h"
 #include "stages/dot-predict/dot_predictor.h"
+#include "stages/runtime/stage.h"
 #include "stages/runtime/stream.h"
 
 namespace {
@@ -141,6 +142,7 @@ int main(int argc, char** argv) {
   app.add_option("--uarchs", uarchPath,
                  "Take the microarchitecture table from this model file instead (same encoder)");
   app.add_option("-o,--output", output, "Text output file ('-': stdout)")->capture_default_str();
+  pv::runtime::addCurveOptions(app);
   app.add_option("--format", format, "text (a table), csv, or json (JSON Lines)")
       ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
       ->default_str("text");

@@ -12,14 +12,21 @@
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/gru.h>
 #include <ATen/ops/lstm.h>
+#include <ATen/ops/mm.h>
+#include <ATen/ops/ones.h>
 #include <ATen/ops/sigmoid.h>
 #include <ATen/ops/tanh.h>
 #include <ATen/ops/zeros.h>
 #include <c10/core/InferenceMode.h>
 #include <dlfcn.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
 #include <atomic>
 #include <mutex>
 #include <cmath>
@@ -541,6 +548,53 @@ Fn* blasSymbol(const char* name) {
 }
 
 }  // namespace
+
+namespace {
+
+constexpr uint64_t kOpenBlasBufferBytes = uint64_t{128} << 20;
+
+// VmData of /proc/self/status (what RLIMIT_DATA counts), in bytes; 0 unknown.
+uint64_t dataBytesInUse() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmData:", 0) == 0) return std::strtoull(line.c_str() + 7, nullptr, 10) << 10;
+  return 0;
+}
+
+}  // namespace
+
+void reserveBlasBuffers() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_DATA, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  const int threads = at::get_num_threads();
+  if (cpuBackend().openBlas) {
+    const uint64_t used = dataBytesInUse();
+    // The buffers, and room for the first tensors beside them.
+    const uint64_t needed = threads * kOpenBlasBufferBytes + (uint64_t{32} << 20);
+    if (used + needed > limit.rlim_cur) {
+      throw std::runtime_error(
+          "out of memory: the data limit (RLIMIT_DATA, pv-launch memory_limit) of " +
+          std::to_string(limit.rlim_cur >> 20) + " MiB leaves " +
+          std::to_string(limit.rlim_cur > used ? (limit.rlim_cur - used) >> 20 : 0) +
+          " MiB, and OpenBLAS needs about " + std::to_string(needed >> 20) + " MiB for " +
+          std::to_string(threads) + " thread(s) (128 MiB each, and 32 MiB of tensors): "
+          "raise the limit or use fewer --threads");
+    }
+  }
+  // Every thread inside sgemm at the same moment: each maps its own buffer.
+  c10::InferenceMode guard;
+  std::atomic<int> arrived{0};
+  at::parallel_for(0, threads, 1, [&](int64_t b0, int64_t b1) {
+    arrived += static_cast<int>(b1 - b0);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (arrived.load() < threads && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    at::Tensor a = at::ones({256, 256});
+    (void)at::mm(a, a);
+  });
+  at::Tensor a = at::ones({256, 256});
+  (void)at::mm(a, a);
+}
 
 void setCpuThreads(int n) {
   if (n < 1) throw std::invalid_argument("encoder: threads must be >= 1");

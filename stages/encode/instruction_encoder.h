@@ -235,6 +235,18 @@ struct CpuBackend {
 };
 CpuBackend cpuBackend();
 
+// OpenBLAS (Debian's 0.3.21) maps a 128 MiB work buffer for every thread
+// inside a BLAS call at the same time, keeps it for later calls, and when
+// that mmap fails it retries forever: under a memory limit (pv-launch
+// memory_limit is RLIMIT_DATA) an encoder would hang, not fail. Call once
+// the thread count is set (setCpuThreads). With a finite RLIMIT_DATA it
+// checks that a buffer for each thread (and 32 MiB) fits beside what
+// the process already uses (else throws std::runtime_error starting "out
+// of memory:"), then has every thread call sgemm at once, so the buffers
+// are mapped before tensors can take the room. Without a limit it does
+// nothing.
+void reserveBlasBuffers();
+
 // OpenBLAS reads OPENBLAS_CORETYPE once, when it is loaded (before main):
 // a forced core type picks older kernels (encoding 1.5x slower measured on
 // this project's machines, docs/user-guide.md). Executables that encode call

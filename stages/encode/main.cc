@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
       throw pv::StageError("--device", device, e.what());
     }
     pv::encode::setCpuThreads(threads);
+    pv::encode::reserveBlasBuffers();
     if (!stage.options().quiet)
       for (const auto& w : pv::encode::cpuBackend().warnings()) std::cerr << "pv-encode: warning: " << w << "\n";
 

@@ -23,6 +23,8 @@
 #include "stages/encode/model_encoder.h"
 #include "stages/eval/program_summary.h"
 #include "stages/model/model_file.h"
+#include "stages/runtime/stage.h"
+#include "stages/runtime/stream.h"
 
 namespace {
 
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-rows", maxRows, "Use at most this many records of each program");
   app.add_option("-t,--threads", threads, "CPU threads for encoding")->capture_default_str()->check(CLI::Range(1, 1024));
   app.add_flag("-q,--quiet", quiet, "No progress lines");
+  pv::runtime::addCurveOptions(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -91,15 +94,10 @@ int main(int argc, char** argv) {
     for (const auto& d : datasets) {
       auto manifest = pv::dataset::readManifest(d);
       if (!manifest) throw pv::StageError(d, "", "no manifest.toml (not a pv-dataset folder)");
-      for (const auto& w : manifest->workloads)
-        if (w.status == "done") inputs.emplace_back(d + "/" + w.file, w.name);
+      for (const pv::dataset::ManifestEntry* w : manifest->finished())
+        inputs.emplace_back(d + "/" + w->file, w->name);
     }
-    for (const auto& s : streams) {
-      std::string base = s.substr(s.find_last_of('/') == std::string::npos ? 0 : s.find_last_of('/') + 1);
-      for (const char* ext : {".zst", ".pvs"})
-        if (base.ends_with(ext)) base.resize(base.size() - std::string(ext).size());
-      inputs.emplace_back(s, base);
-    }
+    for (const auto& s : streams) inputs.emplace_back(s, pv::runtime::streamBaseName(s));
     if (!programsFilter.empty()) {
       std::vector<std::pair<std::string, std::string>> kept;
       for (const auto& in : inputs)

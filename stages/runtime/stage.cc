@@ -3,6 +3,7 @@
 #include "stages/runtime/stage.h"
 
 #include "stages/runtime/curve.h"
+#include "stages/runtime/interrupt_cleanup.h"
 
 #include <kj/exception.h>
 #include <malloc.h>
@@ -69,19 +70,7 @@ Stage::Stage(std::string name, std::string summary, bool hasInput)
                   "Output stream: '-' (stdout), a file (.zst: zstd), or a ZeroMQ "
                   "endpoint ('@' bind, '>' connect; outputs connect by default)")
       ->capture_default_str();
-  // Security of tcp endpoints (curve.h): read when an endpoint opens.
-  app_.add_option("--curve-secret", curveOptions().secretFile,
-                  "This stage's CURVE key pair (a secret key file from pv-launch --keygen): "
-                  "tcp endpoints use CURVE; needed for tcp on a non-loopback address")
-      ->option_text("FILE");
-  app_.add_option("--curve-server-key", curveOptions().serverKeyFile,
-                  "Public key file of the server this stage connects to over tcp "
-                  "(default: the stage's own public key)")
-      ->option_text("FILE");
-  app_.add_option("--curve-authorized", curveOptions().authorizedPath,
-                  "Public keys of the clients a binding tcp endpoint admits: a file (one key a "
-                  "line) or a folder of *.pub files (the stage's own key is always admitted)")
-      ->option_text("FILE|DIR");
+  addCurveOptions(app_);
   app_.add_flag("--progress", options_.progress,
                 "Show progress on stderr (default: when stderr is a terminal)");
   app_.add_flag("--no-progress", options_.noProgress, "Never show progress");
@@ -90,6 +79,22 @@ Stage::Stage(std::string name, std::string summary, bool hasInput)
   app_.footer(
       "Exit status: 0 success, 1 data or runtime error (also sent downstream as a stream "
       "error), 2 usage error.");
+}
+
+// Security of tcp endpoints (curve.h): read when an endpoint opens.
+void addCurveOptions(CLI::App& app) {
+  app.add_option("--curve-secret", curveOptions().secretFile,
+                  "This stage's CURVE key pair (a secret key file from pv-launch --keygen): "
+                  "tcp endpoints use CURVE; needed for tcp on a non-loopback address")
+      ->option_text("FILE");
+  app.add_option("--curve-server-key", curveOptions().serverKeyFile,
+                  "Public key file of the server this stage connects to over tcp "
+                  "(default: the stage's own public key)")
+      ->option_text("FILE");
+  app.add_option("--curve-authorized", curveOptions().authorizedPath,
+                  "Public keys of the clients a binding tcp endpoint admits: a file (one key a "
+                  "line) or a folder of *.pub files (the stage's own key is always admitted)")
+      ->option_text("FILE|DIR");
 }
 
 void Stage::addBatchSizeOption(const std::string& help) {
@@ -125,6 +130,11 @@ StreamWriter& Stage::openOutput(const StreamHeader& header) {
                      "refusing to write a binary stream to a terminal; redirect it, "
                      "use -o FILE, or pipe it into pv-cat (--force overrides)");
   writer_ = StreamWriter::open(options_.output);
+  // A regular file this stage writes is partial until closeOutput().
+  struct stat st {};
+  if (options_.output != "-" && options_.output.find("://") == std::string::npos &&
+      ::lstat(options_.output.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+    removeOnInterrupt(options_.output);
   writer_->writeHeader(header);
   return *writer_;
 }
@@ -132,6 +142,7 @@ StreamWriter& Stage::openOutput(const StreamHeader& header) {
 void Stage::closeOutput() {
   writer_->writeEnd(recordsOut_);
   writer_->close();
+  keepOnInterrupt();
   progress_->finish();
 }
 
@@ -146,6 +157,7 @@ int Stage::guard(const std::function<void()>& body) {
         // a device (/dev/null), a FIFO, or a file it never wrote.
         const bool opened = writer_ != nullptr;
         writer_.reset();
+        keepOnInterrupt();
         struct stat st {};
         if (opened && ::lstat(options_.output.c_str(), &st) == 0 && S_ISREG(st.st_mode))
           ::unlink(options_.output.c_str());

@@ -57,6 +57,12 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
+// Adds --curve-secret, --curve-server-key and --curve-authorized (curve.h)
+// to a command line: every executable that opens ZeroMQ endpoints offers
+// them (the Stage driver does; pv-cat, pv-dot-predict, pv-train and pv-eval
+// call this), and pv-launch passes a pipeline's [security] keys to them.
+void addCurveOptions(CLI::App& app);
+
 class Stage {
  public:
   // `hasInput`: false for sources that read a foreign format themselves.

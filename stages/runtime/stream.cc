@@ -823,4 +823,12 @@ std::unique_ptr<StreamReader> StreamReader::fromBytes(std::unique_ptr<ByteSource
   return std::make_unique<ByteStreamReader>(std::move(bytes));
 }
 
+std::string streamBaseName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  for (std::string_view ending : {".zst", ".pvs"})
+    if (base.size() > ending.size() && base.ends_with(ending)) base.resize(base.size() - ending.size());
+  return base;
+}
+
 }  // namespace pv::runtime

@@ -83,4 +83,9 @@ class StreamReader {
   virtual const std::string& name() const = 0;
 };
 
+// A stream file's name without its folder and its .pvs / .zst endings
+// ("data/xz.pvs.zst" -> "xz"): the program name given to a stream that
+// comes without one.
+std::string streamBaseName(const std::string& path);
+
 }  // namespace pv::runtime

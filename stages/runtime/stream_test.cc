@@ -261,5 +261,14 @@ TEST(Stream, aMissingFileIsNamed) {
   }
 }
 
+TEST(Stream, aStreamFilesBaseNameDropsItsFolderAndEndings) {
+  EXPECT_EQ(streamBaseName("data/xz.pvs.zst"), "xz");
+  EXPECT_EQ(streamBaseName("xz.pvs"), "xz");
+  EXPECT_EQ(streamBaseName("/a/b/lua.zst"), "lua");
+  EXPECT_EQ(streamBaseName("plain"), "plain");
+  // A name that is only an ending keeps it rather than becoming empty.
+  EXPECT_EQ(streamBaseName("dir/.pvs"), ".pvs");
+}
+
 }  // namespace
 }  // namespace pv::runtime

@@ -26,6 +26,7 @@
 #include "stages/encode/model_encoder.h"
 #include "stages/model/model_file.h"
 #include "stages/model/uarch_params.h"
+#include "stages/runtime/stage.h"
 #include "stages/runtime/stream.h"
 #include "stages/train/gloo_reducer.h"
 #include "stages/train/training_data.h"
@@ -176,6 +177,7 @@ int main(int argc, char** argv) {
   app.add_option("--split", o.split, "With --dataset: train, test or all")->capture_default_str()
       ->check(CLI::IsMember({"train", "test", "all"}));
   app.add_option("-o,--output", o.output, "The model file to write (.pvm)")->required();
+  pv::runtime::addCurveOptions(app);
   app.add_option("--uarch-dir", o.uarchDir,
                  "Folder of the configurations (NAME.toml), recorded in the model (default: DATASET/uarchs)");
   app.add_option("--targets", o.targets, "Targets to train on, comma-separated (default: all in the stream)")->delimiter(',');
@@ -249,10 +251,9 @@ int main(int argc, char** argv) {
       auto manifest = pv::dataset::readManifest(o.dataset);
       if (!manifest) throw pv::StageError(o.dataset, "", "no manifest.toml (not a pv-dataset folder)");
       uarchSource = "pv-uarch " + manifest->configSource;
-      for (const auto& w : manifest->workloads) {
-        if (w.status != "done") continue;
-        if (o.split == "all" || w.split == o.split) streams.emplace_back(o.dataset + "/" + w.file, w.name);
-        else heldOutPrograms.push_back(w.name);
+      for (const pv::dataset::ManifestEntry* w : manifest->finished()) {
+        if (o.split == "all" || w->split == o.split) streams.emplace_back(o.dataset + "/" + w->file, w->name);
+        else heldOutPrograms.push_back(w->name);
       }
       if (streams.empty()) throw pv::StageError(o.dataset, "", "no finished workload of split " + o.split);
       if (o.uarchDir.empty()) o.uarchDir = o.dataset + "/uarchs";

@@ -13,13 +13,6 @@
 namespace pv::train {
 namespace {
 
-std::string baseName(const std::string& spec) {
-  std::string s = spec.substr(spec.find_last_of('/') == std::string::npos ? 0 : spec.find_last_of('/') + 1);
-  for (const char* ext : {".zst", ".pvs"})
-    if (s.size() > std::string(ext).size() && s.ends_with(ext)) s.resize(s.size() - std::string(ext).size());
-  return s;
-}
-
 // Indices of `wanted` in `have` (all of `have` when `wanted` is empty).
 std::vector<size_t> resolve(const std::vector<std::string>& have, const std::vector<std::string>& wanted,
                             const std::string& what, const std::string& input) {
@@ -83,7 +76,7 @@ void TrainingSet::addStream(const std::string& spec, const LabelSelection& selec
   }
 
   LabelledProgram p;
-  p.name = name.empty() ? baseName(spec) : name;
+  p.name = name.empty() ? runtime::streamBaseName(spec) : name;
   p.source = h.source;
   const size_t columns = featureColumns_.size();
   const size_t fullWidth = h.labelWidth();

@@ -84,8 +84,9 @@ int main(int argc, char** argv) {
       const pv::encode::InstructionEncoder encoder = pv::encode::loadEncoder(model, modelPath);
       pv::encode::setCpuThreads(threads);
       std::vector<pv::eval::ProgramSummary> summaries;
-      for (const auto& w : manifest->workloads) {
-        if (w.status != "done" || std::find(programs.begin(), programs.end(), w.name) == programs.end()) continue;
+      for (const pv::dataset::ManifestEntry* entry : manifest->finished()) {
+        const pv::dataset::ManifestEntry& w = *entry;
+        if (std::find(programs.begin(), programs.end(), w.name) == programs.end()) continue;
         if (!quiet) std::fprintf(stderr, "pv-tune: encoding %s\n", w.name.c_str());
         pv::eval::SummaryOptions so;
         so.interval = interval;

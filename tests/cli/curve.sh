@@ -57,6 +57,25 @@ timeout 60 "$OUT/pv-trace-tap" "$tmp/good/trace.txt" --no-progress -o "tcp://127
 wait $server || fail "the CURVE server failed: $(cat "$tmp/server.err")"
 cmp -s "$tmp/got.pvs" "$tmp/expected.pvs" || fail "the stream over CURVE differs from the direct one"
 
+# 2b. Executables outside the stage driver (pv-cat here; pv-dot-predict,
+# pv-train and pv-eval share the options) bind a CURVE endpoint the same way.
+P=$(freeport)
+"$OUT/pv-trace-tap" "$tmp/good/trace.txt" --no-progress | "$OUT/pv-cat" > "$tmp/expected.txt"
+timeout 60 "$OUT/pv-cat" "@tcp://0.0.0.0:$P" -o "$tmp/cat.txt" \
+  --curve-secret "$tmp/server.key" --curve-authorized "$tmp/client.pub" 2>"$tmp/cat.err" &
+server=$!
+rc=0; timeout 30 "$OUT/pv-trace-tap" "$tmp/bad/trace.txt" --no-progress -o "tcp://127.0.0.1:$P" \
+  --curve-secret "$tmp/intruder.key" --curve-server-key "$tmp/server.pub" 2>"$tmp/intruder.err" || rc=$?
+[ "$rc" = 1 ] || fail "intruder to pv-cat: exit $rc, not 1: $(cat "$tmp/intruder.err")"
+timeout 60 "$OUT/pv-trace-tap" "$tmp/good/trace.txt" --no-progress -o "tcp://127.0.0.1:$P" \
+  --curve-secret "$tmp/client.key" --curve-server-key "$tmp/server.pub"
+wait $server || fail "pv-cat as CURVE server failed: $(cat "$tmp/cat.err")"
+grep -qF "refused CURVE client $intruder" "$tmp/cat.err" || fail "pv-cat did not log the refused key: $(cat "$tmp/cat.err")"
+cmp -s "$tmp/cat.txt" "$tmp/expected.txt" || fail "pv-cat over CURVE printed other text than from the file"
+for exe in pv-dot-predict pv-train pv-eval; do
+  "$OUT/$exe" --help > "$tmp/help" && grep -q -- --curve-authorized "$tmp/help" || fail "$exe has no --curve-* options"
+done
+
 # 3. pv-launch: tcp links on a non-loopback address need the file's [security] keys.
 trace="$tmp/good/trace.txt"
 rc=0; timeout 60 "$OUT/pv-launch" pipelines/gem5-features.toml trace="$trace" out="$tmp/l0.pvs" \
@@ -68,4 +87,4 @@ timeout 120 "$OUT/pv-launch" "$tmp/secure.toml" trace="$trace" out="$tmp/l1.pvs"
   --transport tcp --host 0.0.0.0 --no-progress
 "$OUT/pv-launch" pipelines/gem5-features.toml trace="$trace" out="$tmp/l2.pvs" --no-progress
 cmp -s "$tmp/l1.pvs" "$tmp/l2.pvs" || fail "pv-launch over CURVE tcp differs from ipc"
-echo "CURVE: non-loopback tcp needs keys; authorized client bit-identical; intruder refused and logged; pv-launch [security] over tcp"
+echo "CURVE: non-loopback tcp needs keys; authorized client bit-identical; intruder refused and logged (pv-feature and pv-cat servers); pv-launch [security] over tcp"

@@ -145,8 +145,9 @@ echo "reader waiting on a finished producer: exit 4, reported"
 # ---------------------------------------------------------------- memory
 # pv-window with chunks of 262144 rows holds the whole trace (~25 MB of
 # features) plus its output batch: more than a 64M data limit allows.
-# (A LibTorch pv-encode under a tight limit was seen to hang instead, in a
-# futex wait for a thread it could not create: the stall timeout reports it.)
+# pv-encode under a limit too tight for OpenBLAS's work buffers (128 MiB a
+# thread, 4 threads here: more than 400M leaves beside LibTorch) says so at
+# start: OpenBLAS itself would retry its failed mmap forever (a hang).
 # RLIMIT_DATA counts every private writable mapping, ASan's shadow memory
 # reservation included, so no ASan binary can start under such a limit: the
 # sanitizer run of the suite skips this case (the release run has it).
@@ -181,6 +182,39 @@ TOML
   [ ! -e "$tmp/w.pvs" ] || fail "memory limit: output left"
   clean "memory limit"
   echo "stage over its memory limit: exit 5, reported"
+
+  cat >"$tmp/oom-encode.toml" <<TOML
+[pipeline]
+name = "oom-encode"
+[[stage]]
+name = "tap"
+run = "pv-trace-tap"
+args = ["$tmp/long/trace.txt"]
+[[stage]]
+name = "feature"
+run = "pv-feature"
+[[stage]]
+name = "reuse"
+run = "pv-reuse-distance"
+[[stage]]
+name = "window"
+run = "pv-window"
+args = ["-m", "$tmp/m.pvm"]
+[[stage]]
+name = "encode"
+run = "pv-encode"
+args = ["-m", "$tmp/m.pvm", "-t", "4", "-o", "$tmp/r.pvs"]
+memory_limit = "400M"
+TOML
+  launch "$tmp/oom-encode.toml" --stall-timeout 60
+  finish
+  expect_rc 5 "pv-encode memory limit"
+  grep -q "^pv-launch: pipeline oom-encode failed: stage 'encode' (pv-encode) ran out of memory (limit 400M): exit status 1$" "$tmp/err" \
+    || fail "pv-encode memory limit: the report does not say out of memory"
+  grep -q "^pv-launch:   pv-encode: out of memory: the data limit .* OpenBLAS needs about" "$tmp/err" || fail "pv-encode memory limit: no message"
+  [ ! -e "$tmp/r.pvs" ] || fail "pv-encode memory limit: output left"
+  clean "pv-encode memory limit"
+  echo "pv-encode over its memory limit: exit 5, reported (not a hang)"
 fi
 
 # ---------------------------------------------------------------- bad input

@@ -2,7 +2,9 @@
 # SIGTERM or SIGINT to pv-launch stops the whole pipeline: no stage is left
 # running, the socket files and temporary folder are removed, no partial
 # output remains, and pv-launch dies of the same signal. Killed with SIGKILL,
-# pv-launch still leaves no stage behind (they get PR_SET_PDEATHSIG).
+# pv-launch still leaves no stage behind (they get PR_SET_PDEATHSIG) nor a
+# partial output, and the next pv-launch removes its socket folder. A stage
+# interrupted alone removes its partial output file.
 # The stages wait on named pipes nobody writes, so they run until stopped.
 set -uo pipefail
 set -m   # background jobs of a script would otherwise ignore SIGINT
@@ -59,4 +61,29 @@ start
 kill -KILL $launcher
 wait $launcher 2>/dev/null
 gone || fail "SIGKILL: stages left running"
-echo "SIGKILL: no stage left running"
+# The stages got SIGTERM (PR_SET_PDEATHSIG): the last one removed its partial output.
+[ ! -e "$tmp/out.pvs.zst" ] || fail "SIGKILL: partial output left"
+stale=$(ls -A "$tmp/tmpdir")
+[ -n "$stale" ] || fail "SIGKILL: expected the dead launcher's folder to be left"
+# The next pv-launch in the same TMPDIR removes the folder of the one that is gone.
+"$OUT/pv-synth-gem5" --instructions 2000 --seed 5 --out-dir "$tmp/small" >/dev/null
+TMPDIR="$tmp/tmpdir" "$OUT/pv-launch" pipelines/gem5-features.toml trace="$tmp/small/trace.txt" \
+  out="$tmp/small.pvs" --no-progress 2>"$tmp/err" || fail "the next pv-launch failed"
+grep -q "^pv-launch: removed $tmp/tmpdir/$stale (its pv-launch is gone)$" "$tmp/err" || fail "SIGKILL: no note of the stale folder"
+[ -z "$(ls -A "$tmp/tmpdir")" ] || fail "SIGKILL: stale folder not removed: $(ls -A "$tmp/tmpdir")"
+echo "SIGKILL: no stage left running, no partial output; the next pv-launch removed the stale folder"
+
+# A stage interrupted on its own (a shell pipeline's ^C, kill) removes the
+# partial file it was writing and dies of the signal.
+mkfifo "$tmp/live/alone.txt"
+for sig in TERM INT HUP; do
+  env --default-signal=INT "$OUT/pv-trace-tap" "$tmp/live/alone.txt" --no-progress -o "$tmp/alone.pvs" 2>"$tmp/err" &
+  tap=$!
+  for _ in $(seq 100); do [ -e "$tmp/alone.pvs" ] && break; sleep 0.05; done
+  [ -e "$tmp/alone.pvs" ] || fail "pv-trace-tap did not open its output"
+  kill -$sig $tap
+  wait $tap; rc=$?
+  [ $rc -eq $((128 + $(kill -l $sig))) ] || fail "pv-trace-tap SIG$sig: exit status $rc"
+  [ ! -e "$tmp/alone.pvs" ] || fail "pv-trace-tap SIG$sig: partial output left"
+done
+echo "a stage alone: SIGTERM/SIGINT/SIGHUP remove its partial output"
