@@ -13,6 +13,8 @@ for b in "$OUT"/bench_* "$OUT"/trace_tap_bench; do
   echo "== $(basename "$b")"
   "$b"
 done
+echo "== pv-uarch on a synthetic stream: 1, 4 and 16 configurations, 1 and 2 threads (bench/uarch/run.sh)"
+bench/uarch/run.sh "$OUT"
 echo "== a native program under Valgrind: the tap's cost, then pv-uarch per configuration (bench/tap/run.sh)"
 if command -v valgrind > /dev/null && command -v xz > /dev/null && [ -x "$OUT/pv-valgrind/pvtap-amd64-linux" ]; then
   bench/tap/run.sh "$OUT"
