@@ -81,13 +81,29 @@ grep -q "^uarch-1 " "$tmp/stdout" || fail "uninterrupted gem5-predict printed no
 echo "uninterrupted prediction printed"
 
 # ---------------------------------------------------------------- kill -9
+# Mid-stream for certain: the trace comes through a named pipe that gets its
+# first half and is then held open, so no stage can have reached the end of
+# its stream when one is killed (a whole trace file can be read, and even
+# encoded, before a kill at a fixed delay lands).
+mkdir "$tmp/half"
+mkfifo "$tmp/half/trace.txt"
+cp "$tmp/long/trace.sq.txt" "$tmp/half/"
+half=$(( $(wc -l <"$tmp/long/trace.txt") / 2 ))
+# launch_half: gem5-predict on the half-fed pipe (feeder: the writer).
+launch_half() {
+  launch pipelines/gem5-predict.toml model="$tmp/m.pvm" trace="$tmp/half/trace.txt"
+  ( head -n "$half" "$tmp/long/trace.txt"; exec sleep 300 ) >"$tmp/half/trace.txt" &
+  feeder=$!
+}
+end_feeder() { kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null; }
 for exe in pv-trace-tap pv-feature pv-reuse-distance pv-window pv-encode pv-aggregate pv-dot-predict; do
-  launch "${predict[@]}"
+  launch_half
   pid=$(stage_pid "$exe") || fail "$exe did not start"
   sleep "0.$((RANDOM % 5 + 3))"
-  kill -0 "$launcher" 2>/dev/null || fail "$exe: the pipeline ended before the kill (make the trace longer)"
+  kill -0 "$launcher" 2>/dev/null || fail "$exe: the pipeline ended before the kill"
   kill -KILL "$pid"
   finish
+  end_feeder
   expect_rc 3 "kill -9 $exe"
   grep -q "^pv-launch: pipeline gem5-predict failed: stage '[a-z]*' ($exe) crashed: killed by SIGKILL$" "$tmp/err" \
     || fail "kill -9 $exe: the report does not name it"
@@ -305,11 +321,12 @@ no_prediction "truncated R_p"
 echo "truncated representations and damaged R_p: errors, nothing printed"
 
 # ---------------------------------------------------------------- SIGTERM
-launch "${predict[@]}"
+launch_half
 stage_pid pv-encode >/dev/null || fail "pv-encode did not start"
 sleep 0.5
 kill -TERM "$launcher"
 finish
+end_feeder
 expect_rc 143 "SIGTERM"
 grep -q "^pv-launch: interrupted by SIGTERM$" "$tmp/err" || fail "SIGTERM: no message"
 no_prediction "SIGTERM"
