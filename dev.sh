@@ -9,7 +9,8 @@
 #   ./dev.sh test    install what is missing, build (release, and -O1 with
 #                    ASan+UBSan), run every test on both builds, then each
 #                    libFuzzer target for PV_FUZZ_SECONDS (default 15; 0
-#                    skips the fuzz build); the last line is
+#                    skips the fuzz build; PV_FUZZ_RUNS=1000000 runs each
+#                    for a million executions instead); the last line is
 #                    "N passed, N failed" (PV_NO_SANITIZERS=1 skips the
 #                    sanitizer build and the fuzz targets)
 #   ./dev.sh build   install what is missing and build (out/)
@@ -86,7 +87,7 @@ case "${1:-}" in
       exec tests/run.sh "$OUT"
     fi
     build "$SAN_OUT" "use_asan=true use_ubsan=true"
-    if [ "${PV_FUZZ_SECONDS:-15}" != 0 ]; then export PV_FUZZ_OUT=$OUT/fuzz; fi
+    if [ "${PV_FUZZ_SECONDS:-15}" != 0 ] || [ -n "${PV_FUZZ_RUNS:-}" ]; then export PV_FUZZ_OUT=$OUT/fuzz; fi
     exec tests/run.sh "$OUT" "$SAN_OUT"
     ;;
   build)

@@ -54,6 +54,21 @@ TEST(Manifest, PutReplacesByName) {
   EXPECT_EQ(m.workloads[0].status, "done");
 }
 
+TEST(Manifest, FinishedListsTheDoneWorkloadsInOrder) {
+  Manifest m;
+  for (const auto& [name, status] : std::vector<std::pair<std::string, std::string>>{
+           {"a", "done"}, {"b", "failed"}, {"c", "pending"}, {"d", "done"}}) {
+    ManifestEntry e;
+    e.name = name;
+    e.status = status;
+    m.put(e);
+  }
+  std::vector<std::string> names;
+  for (const ManifestEntry* e : m.finished()) names.push_back(e->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "d"}));
+  EXPECT_TRUE(Manifest{}.finished().empty());
+}
+
 TEST(Manifest, RefusesOtherFiles) {
   EXPECT_THROW(parseManifest("x = 1\n", "m.toml"), std::runtime_error);
   try {

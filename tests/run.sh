@@ -11,7 +11,8 @@
 #   failure the test expected (a damaged input, a killed stage) still counts.
 #   PV_SANITIZED=1 tells the CLI tests which run they are in.
 # - with PV_FUZZ_OUT (a folder for the libFuzzer build, made here by
-#   tests/fuzz/run.sh): each fuzz target for PV_FUZZ_SECONDS (default 15)
+#   tests/fuzz/run.sh): each fuzz target for PV_FUZZ_SECONDS (default 15),
+#   or for PV_FUZZ_RUNS executions (PV_FUZZ_RUNS=1000000: the million-run check)
 #   from its seeds, after the inputs of its past findings, counted as
 #   "fuzz:TARGET"
 set -uo pipefail

@@ -8,6 +8,9 @@
 # repository's corpus is never written). Prints one line per target with its
 # executions; exits 1 if any target found a crash, leak, timeout or
 # sanitizer report (the reproducer is OUTDIR/crash-*, and its log is shown).
+# PV_FUZZ_RUNS=N runs each target for N executions instead of SECONDS (the
+# million-execution runs of docs/fuzzing.md: PV_FUZZ_RUNS=1000000); a run
+# that ends before N executions fails.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:?usage: tests/fuzz/run.sh OUTDIR [SECONDS [TARGET...]]}
@@ -47,12 +50,18 @@ for t in "${TARGETS[@]}"; do
     fi
   fi
   # -rss_limit_mb: an input that makes a reader allocate gigabytes is a finding.
-  "$OUT/$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
+  if [ -n "${PV_FUZZ_RUNS:-}" ]; then limit=(-runs="$PV_FUZZ_RUNS"); else limit=(-max_total_time="$SECONDS_EACH"); fi
+  start=$(date +%s)
+  "$OUT/$t" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$OUT/" "$work" "$seeds" >"$log" 2>&1
   rc=$?
+  took=$(( $(date +%s) - start ))
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  if [ "$rc" -eq 0 ]; then
-    echo "$t: ${runs:-?} executions in ${SECONDS_EACH} s, no finding"
+  if [ "$rc" -eq 0 ] && [ -n "${PV_FUZZ_RUNS:-}" ] && [ "${runs:-0}" -lt "$PV_FUZZ_RUNS" ]; then
+    failed=1
+    echo "$t: stopped after ${runs:-?} of $PV_FUZZ_RUNS executions; log $log"
+  elif [ "$rc" -eq 0 ]; then
+    echo "$t: ${runs:-?} executions in ${took} s, no finding"
   else
     failed=1
     echo "$t: FINDING (exit $rc) after ${runs:-?} executions; log $log"
