@@ -84,16 +84,16 @@ Stage::Stage(std::string name, std::string summary, bool hasInput)
 // Security of tcp endpoints (curve.h): read when an endpoint opens.
 void addCurveOptions(CLI::App& app) {
   app.add_option("--curve-secret", curveOptions().secretFile,
-                  "This stage's CURVE key pair (a secret key file from pv-launch --keygen): "
-                  "tcp endpoints use CURVE; needed for tcp on a non-loopback address")
+                 "This stage's CURVE key pair (a secret key file from pv-launch --keygen): "
+                 "tcp endpoints use CURVE; needed for tcp on a non-loopback address")
       ->option_text("FILE");
   app.add_option("--curve-server-key", curveOptions().serverKeyFile,
-                  "Public key file of the server this stage connects to over tcp "
-                  "(default: the stage's own public key)")
+                 "Public key file of the server this stage connects to over tcp "
+                 "(default: the stage's own public key)")
       ->option_text("FILE");
   app.add_option("--curve-authorized", curveOptions().authorizedPath,
-                  "Public keys of the clients a binding tcp endpoint admits: a file (one key a "
-                  "line) or a folder of *.pub files (the stage's own key is always admitted)")
+                 "Public keys of the clients a binding tcp endpoint admits: a file (one key a "
+                 "line) or a folder of *.pub files (the stage's own key is always admitted)")
       ->option_text("FILE|DIR");
 }
 
