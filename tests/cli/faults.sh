@@ -170,9 +170,11 @@ echo "reader waiting on a finished producer: exit 4, reported"
 if [ -n "${PV_SANITIZED:-}" ]; then
   echo "stage over its memory limit: skipped in the sanitizer run (ASan cannot start under RLIMIT_DATA)"
 else
-  cat >"$tmp/oom.toml" <<TOML
+  # oom_pipeline NAME: a pipeline file's head and its tap, feature and reuse stages.
+  oom_pipeline() {
+    cat <<TOML
 [pipeline]
-name = "oom"
+name = "$1"
 [[stage]]
 name = "tap"
 run = "pv-trace-tap"
@@ -183,35 +185,32 @@ run = "pv-feature"
 [[stage]]
 name = "reuse"
 run = "pv-reuse-distance"
+TOML
+  }
+  # expect_oom WHAT PIPELINE STAGE EXE LIMIT MESSAGE_REGEX OUTPUT, once pv-launch ended.
+  expect_oom() {
+    expect_rc 5 "$1"
+    grep -q "^pv-launch: pipeline $2 failed: stage '$3' ($4) ran out of memory (limit $5): exit status 1$" "$tmp/err" \
+      || fail "$1: the report does not say out of memory"
+    grep -q "^pv-launch:   $4: $6" "$tmp/err" || fail "$1: no message"
+    [ ! -e "$7" ] || fail "$1: output left"
+    clean "$1"
+  }
+
+  { oom_pipeline oom; cat <<TOML
 [[stage]]
 name = "window"
 run = "pv-window"
 args = ["-w", "8", "-k", "262144", "-o", "$tmp/w.pvs"]
 memory_limit = "64M"
 TOML
+  } >"$tmp/oom.toml"
   launch "$tmp/oom.toml"
   finish
-  expect_rc 5 "memory limit"
-  grep -q "^pv-launch: pipeline oom failed: stage 'window' (pv-window) ran out of memory (limit 64M): exit status 1$" "$tmp/err" \
-    || fail "memory limit: the report does not say out of memory"
-  grep -q "^pv-launch:   pv-window: .*\(out of memory\|Cannot allocate memory\)" "$tmp/err" || fail "memory limit: no message"
-  [ ! -e "$tmp/w.pvs" ] || fail "memory limit: output left"
-  clean "memory limit"
+  expect_oom "memory limit" oom window pv-window 64M ".*\(out of memory\|Cannot allocate memory\)" "$tmp/w.pvs"
   echo "stage over its memory limit: exit 5, reported"
 
-  cat >"$tmp/oom-encode.toml" <<TOML
-[pipeline]
-name = "oom-encode"
-[[stage]]
-name = "tap"
-run = "pv-trace-tap"
-args = ["$tmp/long/trace.txt"]
-[[stage]]
-name = "feature"
-run = "pv-feature"
-[[stage]]
-name = "reuse"
-run = "pv-reuse-distance"
+  { oom_pipeline oom-encode; cat <<TOML
 [[stage]]
 name = "window"
 run = "pv-window"
@@ -222,14 +221,11 @@ run = "pv-encode"
 args = ["-m", "$tmp/m.pvm", "-t", "4", "-o", "$tmp/r.pvs"]
 memory_limit = "400M"
 TOML
+  } >"$tmp/oom-encode.toml"
   launch "$tmp/oom-encode.toml" --stall-timeout 60
   finish
-  expect_rc 5 "pv-encode memory limit"
-  grep -q "^pv-launch: pipeline oom-encode failed: stage 'encode' (pv-encode) ran out of memory (limit 400M): exit status 1$" "$tmp/err" \
-    || fail "pv-encode memory limit: the report does not say out of memory"
-  grep -q "^pv-launch:   pv-encode: out of memory: the data limit .* OpenBLAS needs about" "$tmp/err" || fail "pv-encode memory limit: no message"
-  [ ! -e "$tmp/r.pvs" ] || fail "pv-encode memory limit: output left"
-  clean "pv-encode memory limit"
+  expect_oom "pv-encode memory limit" oom-encode encode pv-encode 400M \
+    "out of memory: the data limit .* OpenBLAS needs about" "$tmp/r.pvs"
   echo "pv-encode over its memory limit: exit 5, reported (not a hang)"
 fi
 
