@@ -547,10 +547,6 @@ Fn* blasSymbol(const char* name) {
   return reinterpret_cast<Fn*>(dlsym(RTLD_DEFAULT, name));
 }
 
-}  // namespace
-
-namespace {
-
 constexpr uint64_t kOpenBlasBufferBytes = uint64_t{128} << 20;
 
 // VmData of /proc/self/status (what RLIMIT_DATA counts), in bytes; 0 unknown.
@@ -582,7 +578,8 @@ void reserveBlasBuffers() {
           "raise the limit or use fewer --threads");
     }
   }
-  // Every thread inside sgemm at the same moment: each maps its own buffer.
+  // Every thread (the calling one is thread 0) inside sgemm at the same
+  // moment: each maps its own buffer.
   c10::InferenceMode guard;
   std::atomic<int> arrived{0};
   at::parallel_for(0, threads, 1, [&](int64_t b0, int64_t b1) {
@@ -592,8 +589,6 @@ void reserveBlasBuffers() {
     at::Tensor a = at::ones({256, 256});
     (void)at::mm(a, a);
   });
-  at::Tensor a = at::ones({256, 256});
-  (void)at::mm(a, a);
 }
 
 void setCpuThreads(int n) {

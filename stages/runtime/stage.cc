@@ -15,6 +15,20 @@
 #include <new>
 
 namespace pv::runtime {
+namespace {
+
+// The output option names a file: not stdout, not a ZeroMQ endpoint.
+bool namesAFile(const std::string& output) {
+  return output != "-" && output.find("://") == std::string::npos;
+}
+
+// A regular file: never a device (/dev/null) or a FIFO.
+bool isRegularFile(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
 
 Progress::Progress(std::string stage, bool enabled)
     : stage_(std::move(stage)), enabled_(enabled) {
@@ -131,10 +145,7 @@ StreamWriter& Stage::openOutput(const StreamHeader& header) {
                      "use -o FILE, or pipe it into pv-cat (--force overrides)");
   writer_ = StreamWriter::open(options_.output);
   // A regular file this stage writes is partial until closeOutput().
-  struct stat st {};
-  if (options_.output != "-" && options_.output.find("://") == std::string::npos &&
-      ::lstat(options_.output.c_str(), &st) == 0 && S_ISREG(st.st_mode))
-    removeOnInterrupt(options_.output);
+  if (namesAFile(options_.output) && isRegularFile(options_.output)) removeOnInterrupt(options_.output);
   writer_->writeHeader(header);
   return *writer_;
 }
@@ -150,17 +161,14 @@ int Stage::guard(const std::function<void()>& body) {
   auto report = [&](const std::string& stage, const StageError& error) {
     // Tell the next stage, so the failure reaches the end of the chain.
     // A file that would hold a partial stream is removed instead (as zstd does).
-    bool isFile = options_.output != "-" && options_.output.find("://") == std::string::npos;
     try {
-      if (isFile) {
+      if (namesAFile(options_.output)) {
         // Only a regular file this stage opened holds a partial stream: never
         // a device (/dev/null), a FIFO, or a file it never wrote.
         const bool opened = writer_ != nullptr;
         writer_.reset();
         keepOnInterrupt();
-        struct stat st {};
-        if (opened && ::lstat(options_.output.c_str(), &st) == 0 && S_ISREG(st.st_mode))
-          ::unlink(options_.output.c_str());
+        if (opened && isRegularFile(options_.output)) ::unlink(options_.output.c_str());
       } else if (writer_ || options_.output != "-" || !::isatty(1)) {
         if (!writer_) writer_ = StreamWriter::open(options_.output);
         writer_->writeError(stage, error);
