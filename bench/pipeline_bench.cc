@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "stages/runtime/tool.h"
+
 namespace {
 
 std::string binDir() {
@@ -57,15 +59,15 @@ struct StageResult {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("Benchmarks tap + feature + reuse-distance on synthetic gem5 traces.",
-               "pv-bench-pipeline");
+  pv::runtime::Tool tool("pv-bench-pipeline", "Benchmarks tap + feature + reuse-distance on synthetic gem5 traces.");
+  CLI::App& app = tool.cli();
   std::vector<long> lengths{1000000, 10000000};
   int cpu = 0;
   std::string scratch = "/tmp";
   app.add_option("--instructions", lengths, "Trace lengths to run")->capture_default_str();
   app.add_option("--cpu", cpu, "Pin every stage to this core (-1: no pinning)")->capture_default_str();
   app.add_option("--scratch", scratch, "Folder for the generated traces")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = tool.parse(argc, argv)) return *rc;
 
   const std::string bin = binDir();
   std::printf("stages pinned to %s\n", cpu >= 0 ? ("cpu " + std::to_string(cpu)).c_str() : "no cpu");

@@ -31,11 +31,14 @@
 #include <thread>
 #include <vector>
 
-#include "dataset/manifest.h"
 #include "dataset/workload_suite.h"
 #include "examples/workloads/workload_inputs.h"
 #include "stages/core/feature_batch.h"
+#include "stages/core/file_bytes.h"
+#include "stages/core/hex.h"
+#include "stages/model-lib/dataset_manifest.h"
 #include "stages/runtime/stream.h"
+#include "stages/runtime/tool.h"
 
 namespace fs = std::filesystem;
 using pv::dataset::Manifest;
@@ -57,13 +60,7 @@ struct Failure : std::runtime_error {
   int code;
 };
 
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw Failure(1, p.string() + ": cannot read");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string readFile(const fs::path& p) { return pv::readFileBytes(p.string()); }
 
 void writeFile(const fs::path& p, const std::string& bytes) {
   fs::path tmp = p;
@@ -77,13 +74,8 @@ void writeFile(const fs::path& p, const std::string& bytes) {
   fs::rename(tmp, p);
 }
 
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
-std::string hashOf(const std::string& bytes) { return hex64(XXH3_64bits(bytes.data(), bytes.size())); }
+std::string hashOf(const std::string& bytes) { return pv::hex64(XXH3_64bits(bytes.data(), bytes.size())); }
 
 // Hash of a file, streamed (dataset files can be large).
 std::string hashFile(const fs::path& p) {
@@ -98,7 +90,7 @@ std::string hashFile(const fs::path& p) {
   }
   uint64_t h = XXH3_64bits_digest(st);
   XXH3_freeState(st);
-  return hex64(h);
+  return pv::hex64(h);
 }
 
 std::string withCommas(uint64_t v) {
@@ -688,12 +680,11 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "Turns the workload suite x microarchitectures into labelled feature files for training: "
+  pv::runtime::Tool tool("pv-dataset", "Turns the workload suite x microarchitectures into labelled feature files for training: "
       "per workload, its region traced under Valgrind, labelled by pv-uarch on every "
       "configuration, as OUT/NAME.pvs.zst, with OUT/manifest.toml. Finished workloads are "
-      "kept on a rerun: an interrupted run goes on where it stopped.",
-      "pv-dataset"};
+      "kept on a rerun: an interrupted run goes on where it stopped.");
+  CLI::App& app = tool.cli();
   Options o;
   app.add_option("-o,--out", o.out, "Output folder (created when missing)");
   app.add_option("--suite", o.suitePath, "Workload suite file")->capture_default_str();
@@ -725,12 +716,7 @@ int main(int argc, char** argv) {
       "Exit status: 0 every selected workload finished; 1 a workload failed (the others still "
       "ran; the manifest says why); 2 usage error, bad suite file or configurations; 128+N "
       "stopped by signal N (rerun to go on).");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
-  }
+  if (auto rc = tool.parse(argc, argv)) return *rc;
   if (!o.configDir.empty() && o.sample) {
     std::fprintf(stderr, "pv-dataset: --configs and --sample exclude each other\n");
     return 2;

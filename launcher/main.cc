@@ -28,6 +28,7 @@
 #include "launcher/supervisor.h"
 #include "launcher/wiring.h"
 #include "stages/runtime/curve.h"
+#include "stages/runtime/tool.h"
 
 namespace {
 
@@ -422,6 +423,7 @@ int main(int argc, char** argv) {
       kName);
   app.set_help_flag("-h,--help",
                     "Print this help (with the parameters of FILE when given) and exit");
+  pv::runtime::addVersionFlag(app, kName);
   app.add_option("file", o.file, "Pipeline file (TOML; see pipelines/README.md)");
   app.add_option("--keygen", o.keygen,
                  "Make a CURVE key pair for the [security] table and the stages' --curve-* "
@@ -493,6 +495,8 @@ int main(int argc, char** argv) {
       }
     }
     return 0;
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return usageError(e.what());
   }

@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "stages/encode/instruction_encoder.h"
+#include "stages/model-lib/instruction_encoder.h"
 
 namespace {
 

@@ -7,22 +7,18 @@
 #include <string>
 
 #include "examples/workloads/workload_inputs.h"
+#include "stages/runtime/tool.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "Writes the inputs of perfvec's workload suite (text corpus, sort records, y4m "
+  pv::runtime::Tool tool("pv-workload-inputs", "Writes the inputs of perfvec's workload suite (text corpus, sort records, y4m "
       "video, ppm image, SQL script) into a folder. The bytes follow from fixed seeds: "
-      "identical on every machine and every run.",
-      "pv-workload-inputs"};
+      "identical on every machine and every run.");
+  CLI::App& app = tool.cli();
   std::string dir;
   bool list = false;
   app.add_option("-o,--out", dir, "Folder to write the files to (created when missing)");
   app.add_flag("--list", list, "Print each file's name, size, XXH3-64 and description; write nothing");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (auto rc = tool.parse(argc, argv)) return *rc;
   if (dir.empty() && !list) {
     std::fprintf(stderr, "pv-workload-inputs: give -o DIR (or --list)\n");
     return 2;

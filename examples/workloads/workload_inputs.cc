@@ -14,24 +14,10 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "stages/core/splitmix64.h"
+
 namespace pv::workloads {
 namespace {
-
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n) (the modulo bias is irrelevant here and deterministic).
-  uint64_t below(uint64_t n) { return next() % n; }
-
- private:
-  uint64_t state_;
-};
 
 // A fixed vocabulary; the order matters (skewed draws favour early words).
 constexpr std::array<std::string_view, 200> kWords = {

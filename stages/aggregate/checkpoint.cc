@@ -15,6 +15,7 @@
 #include <memory>
 #include <sstream>
 
+#include "stages/core/hex.h"
 #include "stages/core/stage_error.h"
 #include "stages/runtime/slice.h"
 
@@ -23,11 +24,6 @@ namespace {
 
 constexpr const char* kMagic = "perfvec-aggregate-checkpoint 1";
 
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string escape(const std::string& s) {
   std::string out;

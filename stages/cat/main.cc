@@ -20,7 +20,8 @@ void flush(std::string& text, std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("Prints a perfvec stream (features, instructions or labels) as text.", "pv-cat");
+  pv::runtime::Tool tool("pv-cat", "Prints a perfvec stream (features, instructions or labels) as text.");
+  CLI::App& app = tool.cli();
   std::string input = "-", output = "-";
   pv::PrintFormat format = pv::PrintFormat::kText;
   bool labels = false, headerOnly = false;
@@ -38,14 +39,7 @@ int main(int argc, char** argv) {
   app.add_flag("--labels", labels, "Print the label values instead of the records");
   app.add_flag("--header", headerOnly, "Print only the stream header");
   app.footer("Exit status: 0 success, 1 data error, 2 usage error.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "pv-cat: " << e.what() << "\nRun 'pv-cat --help' for usage.\n";
-    return 2;
-  }
+  if (auto rc = tool.parse(argc, argv)) return *rc;
 
   std::FILE* out = stdout;
   try {

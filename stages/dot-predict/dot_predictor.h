@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "stages/core/representation.h"
-#include "stages/model/model_file.h"
+#include "stages/model-lib/model_file.h"
 
 namespace pv {
 

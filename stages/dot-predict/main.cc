@@ -13,8 +13,8 @@
 #include <fstream>
 
 #include "stages/core/json_text.h"
-#include "stages/model/uarch_params.h"
 #include "stages/dot-predict/dot_predictor.h"
+#include "stages/model-lib/uarch_params.h"
 #include "stages/runtime/stage.h"
 #include "stages/runtime/stream.h"
 
@@ -129,9 +129,9 @@ std::string headerLine(const pv::Model& model, Format format, bool allTargets, b
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("Predicts a program's execution time on every microarchitecture of a model: "
-               "T = R_p . M_u (R_p from pv-aggregate).",
-               "pv-dot-predict");
+  pv::runtime::Tool tool("pv-dot-predict", "Predicts a program's execution time on every microarchitecture of a model: "
+               "T = R_p . M_u (R_p from pv-aggregate).");
+  CLI::App& app = tool.cli();
   std::string input = "-", modelPath, uarchPath, output = "-", truthPath;
   std::vector<std::string> configPaths;
   Format format = Format::kText;
@@ -154,14 +154,7 @@ int main(int argc, char** argv) {
   app.add_option("--truth", truthPath,
                  "A pv-uarch --report of the same program: print its times and the error next to the prediction");
   app.footer("Exit status: 0 success, 1 data error (e.g. a representation of another encoder), 2 usage error.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "pv-dot-predict: " << e.what() << "\nRun 'pv-dot-predict --help' for usage.\n";
-    return 2;
-  }
+  if (auto rc = tool.parse(argc, argv)) return *rc;
   try {
     pv::Model model = pv::loadModel(modelPath);
     if (!uarchPath.empty()) {

@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "stages/encode/model_encoder.h"
 #include "stages/encode/window_stream_encoder.h"
+#include "stages/model-lib/model_encoder.h"
 #include "stages/runtime/stage.h"
 
 int main(int argc, char** argv) {

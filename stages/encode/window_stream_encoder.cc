@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "stages/core/stage_error.h"
-#include "stages/encode/model_encoder.h"
+#include "stages/model-lib/model_encoder.h"
 
 namespace pv::encode {
 

@@ -20,8 +20,8 @@
 #include "stages/core/feature_batch.h"
 #include "stages/core/representation.h"
 #include "stages/core/transform.h"
-#include "stages/encode/instruction_encoder.h"
-#include "stages/model/model_file.h"
+#include "stages/model-lib/instruction_encoder.h"
+#include "stages/model-lib/model_file.h"
 
 namespace pv::encode {
 

@@ -17,12 +17,12 @@
 #include <iostream>
 #include <map>
 
-#include "dataset/manifest.h"
 #include "stages/core/stage_error.h"
-#include "stages/encode/instruction_encoder.h"
-#include "stages/encode/model_encoder.h"
-#include "stages/eval/program_summary.h"
-#include "stages/model/model_file.h"
+#include "stages/model-lib/dataset_manifest.h"
+#include "stages/model-lib/instruction_encoder.h"
+#include "stages/model-lib/model_encoder.h"
+#include "stages/model-lib/model_file.h"
+#include "stages/model-lib/program_summary.h"
 #include "stages/runtime/stage.h"
 #include "stages/runtime/stream.h"
 
@@ -58,11 +58,10 @@ int main(int argc, char** argv) {
   int threads = pv::encode::availableCpus();
   int64_t maxRows = 0;
   bool quiet = false;
-  CLI::App app{
-      "pv-eval: predicts total execution time R_p . M_u for (program, microarchitecture) pairs with ground truth "
+  pv::runtime::Tool tool("pv-eval", "pv-eval: predicts total execution time R_p . M_u for (program, microarchitecture) pairs with ground truth "
       "(pv-dataset folders or labelled feature streams) and reports the error per program, for seen and unseen "
-      "programs and microarchitectures.",
-      "pv-eval"};
+      "programs and microarchitectures.");
+  CLI::App& app = tool.cli();
   app.add_option("-m,--model", modelPath, "Model file (.pvm)")->required();
   app.add_option("--dataset", datasets, "pv-dataset folder(s): their finished workloads");
   app.add_option("streams", streams, "Labelled feature streams (name = file base name)");
@@ -72,14 +71,7 @@ int main(int argc, char** argv) {
   app.add_option("-t,--threads", threads, "CPU threads for encoding")->capture_default_str()->check(CLI::Range(1, 1024));
   app.add_flag("-q,--quiet", quiet, "No progress lines");
   pv::runtime::addCurveOptions(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "pv-eval: " << e.what() << "\nRun 'pv-eval --help' for usage.\n";
-    return 2;
-  }
+  if (auto rc = tool.parse(argc, argv)) return *rc;
   try {
     const pv::Model model = pv::loadModel(modelPath);
     const pv::encode::InstructionEncoder encoder = pv::encode::loadEncoder(model, modelPath);
@@ -92,10 +84,9 @@ int main(int argc, char** argv) {
 
     std::vector<std::pair<std::string, std::string>> inputs;  // spec, name
     for (const auto& d : datasets) {
-      auto manifest = pv::dataset::readManifest(d);
-      if (!manifest) throw pv::StageError(d, "", "no manifest.toml (not a pv-dataset folder)");
-      for (const pv::dataset::ManifestEntry* w : manifest->finished())
-        inputs.emplace_back(d + "/" + w->file, w->name);
+      const pv::dataset::Manifest manifest = pv::dataset::requireManifest(d);
+      for (const pv::dataset::ManifestEntry* w : manifest.finished())
+        inputs.emplace_back(pv::dataset::streamPath(d, *w), w->name);
     }
     for (const auto& s : streams) inputs.emplace_back(s, pv::runtime::streamBaseName(s));
     if (!programsFilter.empty()) {

@@ -9,7 +9,7 @@
 #include "stages/feature/feature_extractor.h"
 #include "stages/runtime/byte_source.h"
 #include "stages/runtime/stage.h"
-#include "stages/trace-tap/gem5_trace_reader.h"
+#include "stages/trace-readers/gem5_trace_reader.h"
 
 namespace {
 
@@ -65,8 +65,7 @@ int main(int argc, char** argv) {
     const std::string name = whole->name();
     pv::gem5::Gem5TraceReader trace(
         pv::gem5::openedSource(std::move(whole)),
-        sq.empty() ? pv::gem5::SourceOpener{}
-                   : [sq] { return pv::runtime::openByteSource(sq); });
+        sq.empty() ? pv::gem5::SourceOpener{} : pv::gem5::sourceAt(sq));
     pv::StreamHeader in;
     in.payload = pv::PayloadKind::kInstructions;
     in.source = "gem5 trace " + name + (sq.empty() ? "" : " (sq " + sq + ")");

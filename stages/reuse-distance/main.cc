@@ -17,16 +17,5 @@ int main(int argc, char** argv) {
                        "them)");
   if (auto rc = stage.parse(argc, argv)) return *rc;
   pv::ReuseDistanceStage transform(keepAddresses);
-  return stage.guard([&] {
-    auto reader = pv::runtime::StreamReader::open(stage.options().input);
-    try {
-      stage.runOn(*reader, transform);
-    } catch (const pv::runtime::UpstreamError&) {
-      throw;
-    } catch (const pv::StageError& e) {
-      // Name the input in errors the transform raises without one.
-      if (!e.input().empty()) throw;
-      throw pv::StageError(reader->name(), e.position(), e.message());
-    }
-  });
+  return stage.run(transform);
 }

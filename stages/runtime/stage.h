@@ -1,5 +1,6 @@
-// The thin driver every stage main uses: common command line (CLI11),
-// endpoint opening, progress on stderr, error reporting and exit codes.
+// The thin driver every stream stage's main uses: the common command line
+// of Tool (tool.h: --help, --version, exit codes) plus endpoints, progress on
+// stderr, and errors reported downstream as a stream error.
 //
 //   int main(int argc, char** argv) {
 //     pv::runtime::Stage stage("pv-feature", "Turns instructions into features");
@@ -26,6 +27,7 @@
 #include "stages/core/transform.h"
 #include "stages/runtime/slice.h"
 #include "stages/runtime/stream.h"
+#include "stages/runtime/tool.h"
 
 namespace pv::runtime {
 
@@ -77,7 +79,7 @@ class Stage {
   void addBatchSizeOption(const std::string& help = "Records per output batch");
 
   // Parses the command line; returns an exit code when the stage should
-  // stop now (--help: 0, usage error: 2).
+  // stop now (--help, --version: 0, usage error: 2).
   std::optional<int> parse(int argc, char** argv);
 
   // Runs a transform from the input stream to the output stream.
@@ -166,7 +168,8 @@ class Stage {
 
   std::string name_;
   bool hasInput_;
-  CLI::App app_;
+  Tool tool_;      // --help, --version, usage errors
+  CLI::App& app_;  // tool_.cli()
   StreamOptions options_;
   std::unique_ptr<Progress> progress_;
   std::unique_ptr<StreamWriter> writer_;

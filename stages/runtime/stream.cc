@@ -21,6 +21,7 @@
 #include <zmq.hpp>
 
 #include "schema/stream.capnp.h"
+#include "stages/core/hex.h"
 #include "stages/runtime/byte_source.h"
 #include "stages/runtime/codec.h"
 #include "stages/runtime/curve.h"
@@ -47,11 +48,7 @@ class StreamChecksum {
   XXH3_state_t* state_;
 };
 
-std::string hex64(uint64_t v) {
-  char buf[19];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+std::string hex64(uint64_t v) { return "0x" + pv::hex64(v); }
 
 // Reader limits. A batch of 4096 instructions is about 1.2 MB; the limits
 // leave room for batches of up to ~64 K records and reject anything larger

@@ -17,7 +17,7 @@
 
 #include "stages/core/instruction.h"
 #include "stages/core/stream_header.h"
-#include "stages/trace-tap/gem5_trace_reader.h"
+#include "stages/trace-readers/gem5_trace_reader.h"
 #include "stages/trace-tap/labels.h"
 
 namespace pv::gem5 {

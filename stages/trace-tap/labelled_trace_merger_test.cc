@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include "stages/trace-tap/test_sources.h"
+#include "stages/trace-readers/test_sources.h"
 #include "tests/tools/gem5_synth.h"
 
 namespace pv::gem5 {

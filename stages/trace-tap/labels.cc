@@ -7,13 +7,6 @@
 
 namespace pv::gem5 {
 
-std::vector<std::string> targetNames() {
-  return {"fetch",    "commit",   "store_commit", "decode",  "rename",
-          "dispatch", "l1_fetch", "l1_load",      "l1_store", "l2_fetch",
-          "l2_load",  "l2_store", "mem_fetch",    "mem_load", "mem_store",
-          "mispredict"};
-}
-
 void LabelBuilder::start(uint64_t tick) {
   frontier_.fill(static_cast<int64_t>(tick));
 }

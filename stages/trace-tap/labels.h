@@ -29,32 +29,14 @@
 #include <vector>
 
 #include "stages/core/instruction.h"
-#include "stages/trace-tap/gem5_record.h"
+#include "stages/core/targets.h"
+#include "stages/trace-readers/gem5_record.h"
 
 namespace pv::gem5 {
 
-enum Target : int {
-  kTargetFetch = 0,
-  kTargetCommit,
-  kTargetStoreCommit,
-  kTargetDecode,
-  kTargetRename,
-  kTargetDispatch,
-  kTargetL1Fetch,
-  kTargetL1Load,
-  kTargetL1Store,
-  kTargetL2Fetch,
-  kTargetL2Load,
-  kTargetL2Store,
-  kTargetMemFetch,
-  kTargetMemLoad,
-  kTargetMemStore,
-  kTargetMispredict,
-  kTargetCount,
-};
+// The targets (enum Target, targetNames()) are shared vocabulary: see
+// stages/core/targets.h.
 
-// Names of the targets, in order (StreamHeader::targetNames).
-std::vector<std::string> targetNames();
 
 class LabelBuilder {
  public:

@@ -6,7 +6,7 @@
 
 #include <cstdio>
 
-#include "stages/trace-tap/test_sources.h"
+#include "stages/trace-readers/test_sources.h"
 
 namespace pv::gem5 {
 namespace {

@@ -12,12 +12,12 @@
 
 #include "stages/runtime/byte_source.h"
 #include "stages/runtime/stage.h"
-#include "stages/trace-tap/champsim_trace_reader.h"
-#include "stages/trace-tap/compressed_source.h"
-#include "stages/trace-tap/gem5_trace_reader.h"
+#include "stages/trace-readers/champsim_trace_reader.h"
+#include "stages/trace-readers/compressed_source.h"
+#include "stages/trace-readers/gem5_trace_reader.h"
+#include "stages/trace-readers/valgrind_trace_reader.h"
 #include "stages/trace-tap/labelled_trace_merger.h"
 #include "stages/trace-tap/valgrind_process.h"
-#include "stages/trace-tap/valgrind_trace_reader.h"
 
 namespace {
 
@@ -27,10 +27,6 @@ int usageError(const std::string& message) {
   std::cerr << kName << ": " << message << "\n"
             << "Run '" << kName << " --help' for usage.\n";
   return 2;
-}
-
-pv::gem5::SourceOpener opener(const std::string& spec) {
-  return [spec] { return pv::runtime::openByteSource(spec); };
 }
 
 bool isRegularOrFifo(const std::string& path) {
@@ -254,8 +250,8 @@ int main(int argc, char** argv) {
 
   auto makeReader = [&](size_t i) {
     return std::make_unique<pv::gem5::Gem5TraceReader>(
-        opener(traces[i]),
-        sqFiles[i].empty() ? pv::gem5::SourceOpener{} : opener(sqFiles[i]));
+        pv::gem5::sourceAt(traces[i]),
+        sqFiles[i].empty() ? pv::gem5::SourceOpener{} : pv::gem5::sourceAt(sqFiles[i]));
   };
   const size_t batchSize = stage.options().batchSize;
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "stages/trace-tap/gem5_trace_reader.h"
+#include "stages/trace-readers/gem5_trace_reader.h"
 #include "stages/trace-tap/labels.h"
 
 namespace {
@@ -80,11 +80,11 @@ int main(int argc, char** argv) {
     while (reader.next(batch, batchSize, &starts)) {
       n += batch.rows.size();
       if (labels) {
-        out.resize(batch.rows.size() * pv::gem5::kTargetCount);
-        builder.addBatch(batch, starts, out.data(), pv::gem5::kTargetCount);
+        out.resize(batch.rows.size() * pv::kTargetCount);
+        builder.addBatch(batch, starts, out.data(), pv::kTargetCount);
         starts.clear();
         for (size_t r = 0; r < batch.rows.size(); ++r)
-          sum += out[r * pv::gem5::kTargetCount + pv::gem5::kTargetCommit];
+          sum += out[r * pv::kTargetCount + pv::kTargetCommit];
       }
     }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

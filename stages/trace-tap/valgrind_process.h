@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "stages/runtime/byte_source.h"
-#include "stages/trace-tap/valgrind_trace_reader.h"
+#include "stages/trace-readers/valgrind_trace_reader.h"
 
 namespace pv::valgrind {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "stages/model/model_file.h"
+#include "stages/model-lib/model_file.h"
 
 namespace pv::train {
 

@@ -20,12 +20,12 @@
 #include <iostream>
 #include <set>
 
-#include "dataset/manifest.h"
 #include "stages/core/stage_error.h"
-#include "stages/encode/instruction_encoder.h"
-#include "stages/encode/model_encoder.h"
-#include "stages/model/model_file.h"
-#include "stages/model/uarch_params.h"
+#include "stages/model-lib/dataset_manifest.h"
+#include "stages/model-lib/instruction_encoder.h"
+#include "stages/model-lib/model_encoder.h"
+#include "stages/model-lib/model_file.h"
+#include "stages/model-lib/uarch_params.h"
 #include "stages/runtime/stage.h"
 #include "stages/runtime/stream.h"
 #include "stages/train/gloo_reducer.h"
@@ -167,11 +167,10 @@ int runWorker(const Options& o, const pv::train::TrainingSet& set, const std::ve
 int main(int argc, char** argv) {
   pv::encode::reexecWithoutForcedOpenBlasCore(argv);
   Options o;
-  CLI::App app{
-      "pv-train: trains the instruction representation model and the table of microarchitecture representations "
+  pv::runtime::Tool tool("pv-train", "pv-train: trains the instruction representation model and the table of microarchitecture representations "
       "M_u jointly on labelled feature streams (pv-dataset files, or pv-uarch / pv-trace-tap --labels | pv-feature "
-      "| pv-reuse-distance), and writes a model file. Data-parallel over worker processes with c10d Gloo.",
-      "pv-train"};
+      "| pv-reuse-distance), and writes a model file. Data-parallel over worker processes with c10d Gloo.");
+  CLI::App& app = tool.cli();
   app.add_option("inputs", o.inputs, "Labelled feature streams (files, .zst, - for stdin, ipc://...)");
   app.add_option("--dataset", o.dataset, "A pv-dataset folder: its finished workloads of --split");
   app.add_option("--split", o.split, "With --dataset: train, test or all")->capture_default_str()
@@ -226,14 +225,7 @@ int main(int argc, char** argv) {
   app.add_flag("--progress", o.progress, "Print progress lines (default when stderr is a terminal)");
   app.add_flag("--no-progress", o.noProgress, "No progress lines");
   app.add_flag("-q,--quiet", o.quiet, "Only errors");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "pv-train: " << e.what() << "\nRun 'pv-train --help' for usage.\n";
-    return 2;
-  }
+  if (auto rc = tool.parse(argc, argv)) return *rc;
   std::string command;
   for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
   if (o.exact) o.run.chunk = 1;
@@ -248,11 +240,11 @@ int main(int argc, char** argv) {
     std::vector<std::string> heldOutPrograms;
     std::string uarchSource;
     if (!o.dataset.empty()) {
-      auto manifest = pv::dataset::readManifest(o.dataset);
-      if (!manifest) throw pv::StageError(o.dataset, "", "no manifest.toml (not a pv-dataset folder)");
-      uarchSource = "pv-uarch " + manifest->configSource;
-      for (const pv::dataset::ManifestEntry* w : manifest->finished()) {
-        if (o.split == "all" || w->split == o.split) streams.emplace_back(o.dataset + "/" + w->file, w->name);
+      const pv::dataset::Manifest manifest = pv::dataset::requireManifest(o.dataset);
+      uarchSource = "pv-uarch " + manifest.configSource;
+      for (const pv::dataset::ManifestEntry* w : manifest.finished()) {
+        if (o.split == "all" || w->split == o.split)
+          streams.emplace_back(pv::dataset::streamPath(o.dataset, *w), w->name);
         else heldOutPrograms.push_back(w->name);
       }
       if (streams.empty()) throw pv::StageError(o.dataset, "", "no finished workload of split " + o.split);

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include "stages/core/splitmix64.h"
 
 namespace pv::train {
 
@@ -86,16 +87,9 @@ Trainer::Trainer(const TrainerConfig& config) : impl_(std::make_unique<Impl>()) 
   // M: uniform in [-1/sqrt(H), 1/sqrt(H)), like nn.Linear's default.
   const int64_t h = config.encoder.hidden;
   std::vector<float> table(config.uarchs * config.targets * h);
-  uint64_t state = config.seed * 0x9e3779b97f4a7c15ull + 0x7461626c65ull;
+  SplitMix64 random(config.seed * SplitMix64::kGamma + 0x7461626c65ull);
   const double bound = 1.0 / std::sqrt(static_cast<double>(h));
-  for (float& x : table) {
-    state += 0x9e3779b97f4a7c15ull;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    x = static_cast<float>((static_cast<double>(z >> 11) * 0x1.0p-53 * 2.0 - 1.0) * bound);
-  }
+  for (float& x : table) x = static_cast<float>((random.uniform() * 2.0 - 1.0) * bound);
   d.names.push_back("uarch_table");
   d.params.push_back(at::from_blob(table.data(), {config.uarchs, config.targets, h}, at::kFloat).clone());
   for (auto& p : d.params) {

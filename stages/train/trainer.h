@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "stages/encode/instruction_encoder.h"
-#include "stages/model/model_file.h"
+#include "stages/model-lib/instruction_encoder.h"
+#include "stages/model-lib/model_file.h"
 #include "stages/train/training_data.h"
 
 namespace pv::train {

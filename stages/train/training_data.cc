@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "stages/core/feature_batch.h"
+#include "stages/core/splitmix64.h"
 #include "stages/core/stage_error.h"
 #include "stages/runtime/stream.h"
 
@@ -33,13 +34,8 @@ std::vector<size_t> resolve(const std::vector<std::string>& have, const std::vec
   return out;
 }
 
-// splitmix64: a small, well-mixed, platform-independent generator.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+// A stateless, platform-independent hash of one word.
+constexpr uint64_t mix(uint64_t x) { return SplitMix64::hash(x); }
 
 }  // namespace
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "stages/model/model_file.h"
+#include "stages/model-lib/model_file.h"
 #include "stages/train/trainer.h"
 #include "stages/train/training_data.h"
 

@@ -17,13 +17,14 @@
 #include <fmt/format.h>
 #include <iostream>
 
-#include "dataset/manifest.h"
 #include "stages/core/stage_error.h"
-#include "stages/encode/instruction_encoder.h"
-#include "stages/encode/model_encoder.h"
-#include "stages/eval/program_summary.h"
-#include "stages/model/model_file.h"
-#include "stages/model/uarch_params.h"
+#include "stages/model-lib/dataset_manifest.h"
+#include "stages/model-lib/instruction_encoder.h"
+#include "stages/model-lib/model_encoder.h"
+#include "stages/model-lib/model_file.h"
+#include "stages/model-lib/program_summary.h"
+#include "stages/model-lib/uarch_params.h"
+#include "stages/runtime/tool.h"
 #include "stages/tune/uarch_fit.h"
 
 int main(int argc, char** argv) {
@@ -36,10 +37,10 @@ int main(int argc, char** argv) {
   int64_t maxRows = 0;
   int threads = pv::encode::availableCpus();
   pv::tune::MlpOptions mlp;
-  CLI::App app{"pv-tune: adds microarchitectures to a trained model with the encoder frozen: least squares of "
+  pv::runtime::Tool tool("pv-tune", "pv-tune: adds microarchitectures to a trained model with the encoder frozen: least squares of "
                "M_u over programs' representations and times (--dataset), or a parametric MLP from configuration "
-               "parameters to M_u (--parametric).",
-               "pv-tune"};
+               "parameters to M_u (--parametric).");
+  CLI::App& app = tool.cli();
   app.add_option("-m,--model", modelPath, "Trained model (.pvm)")->required();
   app.add_option("-o,--output", output, "The tuned model to write")->required();
   app.add_option("--dataset", dataset, "pv-dataset folder with the programs labelled on the new microarchitectures");
@@ -63,35 +64,27 @@ int main(int argc, char** argv) {
   app.add_option("--max-rows", maxRows, "Use at most this many records of each program");
   app.add_option("-t,--threads", threads, "CPU threads for encoding")->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "Only errors");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "pv-tune: " << e.what() << "\nRun 'pv-tune --help' for usage.\n";
-    return 2;
-  }
+  if (auto rc = tool.parse(argc, argv)) return *rc;
   try {
     pv::Model model = pv::loadModel(modelPath);
     if (dataset.empty() && !parametric)
       throw pv::StageError("pv-tune", "", "nothing to do: give --dataset (least squares) or --parametric");
     if (!dataset.empty()) {
-      auto manifest = pv::dataset::readManifest(dataset);
-      if (!manifest) throw pv::StageError(dataset, "", "no manifest.toml (not a pv-dataset folder)");
+      const pv::dataset::Manifest manifest = pv::dataset::requireManifest(dataset);
       if (uarchDir.empty()) uarchDir = dataset + "/uarchs";
       std::vector<std::string> programs =
           programList.empty() ? model.training.programs : programList;
       const pv::encode::InstructionEncoder encoder = pv::encode::loadEncoder(model, modelPath);
       pv::encode::setCpuThreads(threads);
       std::vector<pv::eval::ProgramSummary> summaries;
-      for (const pv::dataset::ManifestEntry* entry : manifest->finished()) {
+      for (const pv::dataset::ManifestEntry* entry : manifest.finished()) {
         const pv::dataset::ManifestEntry& w = *entry;
         if (std::find(programs.begin(), programs.end(), w.name) == programs.end()) continue;
         if (!quiet) std::fprintf(stderr, "pv-tune: encoding %s\n", w.name.c_str());
         pv::eval::SummaryOptions so;
         so.interval = interval;
         so.maxRows = maxRows;
-        summaries.push_back(pv::eval::summarize(model, encoder, dataset + "/" + w.file, w.name, so));
+        summaries.push_back(pv::eval::summarize(model, encoder, pv::dataset::streamPath(dataset, w), w.name, so));
       }
       if (summaries.empty())
         throw pv::StageError(dataset, "", "none of the fitting programs is finished in this dataset");

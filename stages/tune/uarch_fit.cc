@@ -7,8 +7,9 @@
 #include <fmt/format.h>
 #include <stdexcept>
 
+#include "stages/core/splitmix64.h"
 #include "stages/core/stage_error.h"
-#include "stages/model/uarch_params.h"
+#include "stages/model-lib/uarch_params.h"
 
 namespace pv::tune {
 namespace {
@@ -38,13 +39,6 @@ std::vector<double> solveSpd(std::vector<double> a, std::vector<double> b, size_
     b[i] = s / a[i * n + i];
   }
   return b;
-}
-
-uint64_t mix(uint64_t& s) {
-  uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -124,8 +118,8 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
     for (auto& x : xs) x[i] = static_cast<float>((x[i] - m) / p.inputStd[i]);
   }
   // Parameters: W1 [hid, in], b1 [hid], W2 [out, hid], b2 [out] (b2 starts at the mean M).
-  uint64_t state = o.seed;
-  auto uniform = [&](double bound) { return (static_cast<double>(mix(state) >> 11) * 0x1.0p-53 * 2 - 1) * bound; };
+  SplitMix64 random(o.seed);
+  auto uniform = [&](double bound) { return (random.uniform() * 2 - 1) * bound; };
   std::vector<double> w1(hid * in), b1(hid, 0), w2(out * hid), b2(out, 0);
   for (auto& w : w1) w = uniform(1.0 / std::sqrt(double(in)));
   for (auto& w : w2) w = uniform(1.0 / std::sqrt(double(hid)));

@@ -10,14 +10,14 @@
 //   lambda = ridge * trace(X^T X) / H.
 //
 // Parametric: an MLP (one hidden ReLU layer) from a configuration's
-// parameter inputs (stages/model/uarch_params.h) to M_u, trained by
+// parameter inputs (stages/model-lib/uarch_params.h) to M_u, trained by
 // full-batch Adam on the trained microarchitectures.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "stages/model/model_file.h"
+#include "stages/model-lib/model_file.h"
 
 namespace pv::tune {
 

@@ -8,7 +8,7 @@
 
 #include <cmath>
 
-#include "stages/model/uarch_params.h"
+#include "stages/model-lib/uarch_params.h"
 
 namespace pv::tune {
 namespace {

@@ -7,22 +7,18 @@
 #include <cstdio>
 #include <initializer_list>
 #include <vector>
+#include "stages/core/splitmix64.h"
 
 namespace pv::uarch {
 
 namespace {
 
-// splitmix64: tiny, fast, and the same everywhere (std:: distributions are
-// not specified bit for bit).
+// Draws on SplitMix64 (the same everywhere; std:: distributions are not
+// specified bit for bit).
 class Random {
  public:
-  explicit Random(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
+  explicit Random(uint64_t seed) : generator_(seed) {}
+  uint64_t next() { return generator_.next(); }
   // Uniform in [lo, hi] (the modulo bias is below 2^-40 for these ranges).
   uint32_t range(uint32_t lo, uint32_t hi) { return lo + uint32_t(next() % (uint64_t(hi) - lo + 1)); }
   template <class T>
@@ -32,7 +28,7 @@ class Random {
   bool chance(uint32_t percent) { return range(0, 99) < percent; }
 
  private:
-  uint64_t state_;
+  SplitMix64 generator_;
 };
 
 uint32_t powerOfTwo(Random& r, uint32_t loLog, uint32_t hiLog) { return 1u << r.range(loLog, hiLog); }
@@ -44,7 +40,7 @@ PrefetcherKind anyPrefetcher(Random& r) {
 }  // namespace
 
 UarchConfig sampleConfig(uint64_t seed, uint32_t index) {
-  Random r(seed * 0x2545f4914f6cdd1dull + index * 0x9e3779b97f4a7c15ull + 1);
+  Random r(seed * 0x2545f4914f6cdd1dull + index * SplitMix64::kGamma + 1);
   UarchConfig c;
   char name[48];
   std::snprintf(name, sizeof name, "s%llu-%04u", static_cast<unsigned long long>(seed), index);

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "stages/core/file_bytes.h"
 #include "stages/runtime/stage.h"
 #include "stages/uarch/config_sampler.h"
 #include "stages/uarch/uarch_labeller.h"
@@ -19,14 +20,6 @@
 namespace {
 
 constexpr const char* kName = "pv-uarch";
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw pv::StageError(path, "", std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void writeFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -118,7 +111,7 @@ int main(int argc, char** argv) {
 
   return stage.guard([&] {
     std::vector<pv::uarch::UarchConfig> configs;
-    for (const auto& f : configFiles) configs.push_back(pv::uarch::parseConfig(readFile(f), f));
+    for (const auto& f : configFiles) configs.push_back(pv::uarch::parseConfig(pv::readFileBytes(f), f));
     pv::uarch::UarchLabeller labeller(std::move(configs), threads);
     auto reader = pv::runtime::StreamReader::open(stage.options().input);
     stage.runOn(*reader, labeller);

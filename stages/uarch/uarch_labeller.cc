@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "stages/core/stage_error.h"
-#include "stages/trace-tap/labels.h"
+#include "stages/core/targets.h"
 
 namespace pv::uarch {
 
@@ -25,7 +25,7 @@ StreamHeader UarchLabeller::describe(const StreamHeader& in) {
   if (in.payload != PayloadKind::kInstructions)
     throw StageError("", "header", "pv-uarch reads instruction streams (pv-trace-tap's output), not features or representations");
   StreamHeader out = in;
-  const std::vector<std::string> targets = gem5::targetNames();
+  const std::vector<std::string> targets = targetNames();
   if (in.labelled() && in.targetNames != targets)
     throw StageError("", "header", "the input is labelled with other targets than PerfVec's 16");
   out.targetNames = targets;

@@ -9,7 +9,7 @@
 #include <rapidcheck/gtest.h>
 
 #include "stages/core/stage_error.h"
-#include "stages/trace-tap/labels.h"
+#include "stages/core/targets.h"
 #include "stages/uarch/config_sampler.h"
 #include "stages/uarch/synthetic_streams.h"
 
@@ -89,7 +89,7 @@ std::vector<Instruction> randomStream(uint64_t seed, size_t n) {
 TEST(UarchLabeller, HeaderFollowsTheGem5LabelSchema) {
   UarchLabeller labeller(someConfigs(3, 2));
   StreamHeader out = labeller.describe(instructionHeader());
-  EXPECT_EQ(out.targetNames, gem5::targetNames());
+  EXPECT_EQ(out.targetNames, targetNames());
   EXPECT_EQ(out.uarchNames, (std::vector<std::string>{"s3-0000", "s3-0001"}));
   EXPECT_EQ(out.labelWidth(), 32u);
 }
@@ -137,7 +137,7 @@ TEST(UarchLabeller, ManyConfigurationsInOnePassLabelAsEachAlone) {
 TEST(UarchLabeller, LabelledInputKeepsItsLabelsAndGainsTheModels) {
   const auto insts = synthetic::mixed(500, 2);
   StreamHeader in = instructionHeader();
-  in.targetNames = gem5::targetNames();
+  in.targetNames = targetNames();
   in.uarchNames = {"gem5-run"};
   std::vector<float> gem5Labels(insts.size() * 16);
   for (size_t i = 0; i < gem5Labels.size(); ++i) gem5Labels[i] = float(i);

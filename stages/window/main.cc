@@ -1,6 +1,6 @@
 // pv-window: feature rows -> chunks with context for pv-encode.
 
-#include "stages/model/model_file.h"
+#include "stages/model-lib/model_file.h"
 #include "stages/runtime/stage.h"
 #include "stages/window/window_chunker.h"
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 
 #include "stages/core/stage_error.h"
-#include "stages/trace-tap/champsim_trace_reader.h"
+#include "stages/trace-readers/champsim_trace_reader.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

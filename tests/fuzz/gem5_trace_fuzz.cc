@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "stages/core/stage_error.h"
-#include "stages/trace-tap/gem5_trace_reader.h"
+#include "stages/trace-readers/gem5_trace_reader.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

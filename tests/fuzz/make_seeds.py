@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the binary seeds of tests/fuzz/corpus that are made by hand:
 ChampSim records and a pvtap (Valgrind tool) stream, following the formats
-in stages/trace-tap/champsim_trace_reader.h and valgrind/pvtap_format.h
+in stages/trace-readers/champsim_trace_reader.h and valgrind/pvtap_format.h
 (the same records the readers' unit tests build)."""
 import struct, sys, os
 

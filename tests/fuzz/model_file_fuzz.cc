@@ -8,7 +8,7 @@
 #include <string>
 
 #include "stages/core/stage_error.h"
-#include "stages/model/model_file.h"
+#include "stages/model-lib/model_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // loadModel reads a path: the input goes into an anonymous memory file.

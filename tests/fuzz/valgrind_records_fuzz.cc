@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "stages/core/stage_error.h"
-#include "stages/trace-tap/valgrind_trace_reader.h"
+#include "stages/trace-readers/valgrind_trace_reader.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

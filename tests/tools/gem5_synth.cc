@@ -10,22 +10,18 @@
 #include <deque>
 #include <vector>
 
+#include "stages/core/splitmix64.h"
+
 namespace pv::synth {
 namespace {
 
 // --- random numbers (splitmix64 seeding, xoshiro256**) ---------------------
 
-uint64_t splitmix(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 class Rng {
  public:
   explicit Rng(uint64_t seed) {
-    for (auto& w : s_) w = splitmix(seed);
+    SplitMix64 seeder(seed);
+    for (auto& w : s_) w = seeder.next();
   }
   uint64_t next() {
     const uint64_t result = rotl(s_[1] * 5, 7) * 9;
@@ -474,7 +470,7 @@ void generateGem5Trace(const Gem5SynthOptions& o, const TextSink& traceSink,
   Rng programRng(o.seed);
   Program program = buildProgram(programRng, o.codeBytes);
   Rng runRng(o.seed ^ 0x5deece66dull);  // outcomes of random branches/addresses
-  Rng timingRng(o.timingSeed.value_or(o.seed) * 0x9e3779b97f4a7c15ull + 7);
+  Rng timingRng(o.timingSeed.value_or(o.seed) * SplitMix64::kGamma + 7);
   const Uarch ua(timingRng);
   Cache2 icache(ua.l1iLines, ua.l2Lines);
   Cache2 dcache(ua.l1dLines, ua.l2Lines);

@@ -1,5 +1,5 @@
 // Synthetic gem5 traces in the PerfVec format (see
-// stages/trace-tap/gem5_record.h), for tests and benchmarks.
+// stages/trace-readers/gem5_record.h), for tests and benchmarks.
 //
 // A static program is drawn from `seed`: a few KB of code made of basic
 // blocks with ALU, multiply/divide, floating-point, load and store

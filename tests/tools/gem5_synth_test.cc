@@ -6,8 +6,8 @@
 
 #include <set>
 
-#include "stages/trace-tap/gem5_trace_reader.h"
-#include "stages/trace-tap/test_sources.h"
+#include "stages/trace-readers/gem5_trace_reader.h"
+#include "stages/trace-readers/test_sources.h"
 
 namespace pv::synth {
 namespace {

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "stages/runtime/tool.h"
 #include "tests/tools/gem5_synth.h"
 
 namespace {
@@ -58,7 +59,8 @@ class Output {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("Writes a synthetic gem5 trace in the PerfVec format", "pv-synth-gem5");
+  pv::runtime::Tool tool("pv-synth-gem5", "Writes a synthetic gem5 trace in the PerfVec format");
+  CLI::App& app = tool.cli();
   pv::synth::Gem5SynthOptions o;
   std::string outDir;
   bool noSq = false;
@@ -78,15 +80,7 @@ int main(int argc, char** argv) {
                                "write a start line (sq_index -99) with this tick first");
   app.add_option("--code-bytes", o.codeBytes, "code footprint in bytes")
       ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "pv-synth-gem5: %s\nRun 'pv-synth-gem5 --help' for usage.\n",
-                 e.what());
-    return 2;
-  }
+  if (auto rc = tool.parse(argc, argv)) return *rc;
   if (timing->count() > 0) o.timingSeed = timingSeed;
   if (start->count() > 0) o.startTick = startTick;
   o.storeQueue = !noSq && !outDir.empty();

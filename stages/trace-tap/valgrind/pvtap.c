@@ -1,7 +1,7 @@
 /* pvtap: perfvec's Valgrind tool. It records every committed guest
  * instruction (its static descriptor once, then per execution only an id,
  * a taken bit and its memory addresses) into a byte stream on a file
- * descriptor, for pv-trace-tap --valgrind (format: pvtap_format.h).
+ * descriptor, for pv-trace-tap --valgrind (format: stages/trace-readers/pvtap_format.h).
  *
  * Copyright (C) the perfvec authors. Linked with Valgrind's core and VEX,
  * so this program is GPL-2.0-or-later (LICENSE beside it); it talks to the
@@ -37,7 +37,7 @@
 
 #include "libvex_guest_amd64.h"
 
-#include "pvtap_format.h"
+#include "../../trace-readers/pvtap_format.h"
 
 /* Not in the tool headers, but exported by the core: moves an fd out of
  * the client's range (so the guest cannot close or clobber it). */
