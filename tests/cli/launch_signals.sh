@@ -18,10 +18,10 @@ mkfifo "$tmp/live/trace.txt" "$tmp/live/trace.sq.txt"
 
 # Starts the live pipeline in the background and waits for its three stages.
 start() {
-  # --default-signal=INT: a test run in the background of a non-interactive
-  # shell inherits SIGINT ignored, and pv-launch keeps an ignored SIGINT
-  # ignored, as a shell does.
-  TMPDIR="$tmp/tmpdir" env --default-signal=INT "$OUT/pv-launch" pipelines/live-gem5.toml trace="$tmp/live/trace.txt" \
+  # --default-signal: a test run in the background of a non-interactive
+  # shell inherits SIGINT ignored (and one run under nohup SIGHUP), and
+  # pv-launch and the stages keep an ignored signal ignored, as a shell does.
+  TMPDIR="$tmp/tmpdir" env --default-signal=INT,TERM,HUP "$OUT/pv-launch" pipelines/live-gem5.toml trace="$tmp/live/trace.txt" \
     out="$tmp/out.pvs.zst" --no-progress --grace 1 2>"$tmp/err" &
   launcher=$!
   for _ in $(seq 100); do
@@ -77,7 +77,7 @@ echo "SIGKILL: no stage left running, no partial output; the next pv-launch remo
 # partial file it was writing and dies of the signal.
 mkfifo "$tmp/live/alone.txt"
 for sig in TERM INT HUP; do
-  env --default-signal=INT "$OUT/pv-trace-tap" "$tmp/live/alone.txt" --no-progress -o "$tmp/alone.pvs" 2>"$tmp/err" &
+  env --default-signal=INT,TERM,HUP "$OUT/pv-trace-tap" "$tmp/live/alone.txt" --no-progress -o "$tmp/alone.pvs" 2>"$tmp/err" &
   tap=$!
   for _ in $(seq 100); do [ -e "$tmp/alone.pvs" ] && break; sleep 0.05; done
   [ -e "$tmp/alone.pvs" ] || fail "pv-trace-tap did not open its output"
