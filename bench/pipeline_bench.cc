@@ -2,20 +2,21 @@
 //   pv-trace-tap TRACE | pv-feature | pv-reuse-distance > /dev/null
 // on synthetic gem5 traces of given lengths. All stages are pinned to one
 // CPU core (the goal is stated per core); per-stage CPU time and peak RSS
-// come from wait4(). Prints one table row per trace length.
+// come from wait4 (Child::usage). Prints one table row per trace length.
 
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "stages/runtime/process.h"
 #include "stages/runtime/tool.h"
 
 namespace {
@@ -27,33 +28,31 @@ std::string binDir() {
   return exe.substr(0, exe.rfind('/'));
 }
 
-pid_t spawn(const std::vector<std::string>& argv, int in, int out, int cpu) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (cpu >= 0) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(cpu, &set);
-      ::sched_setaffinity(0, sizeof set, &set);
-    }
-    if (in != 0) ::dup2(in, 0);
-    if (out != 1) ::dup2(out, 1);
-    for (int fd = 3; fd < 256; ++fd) ::close(fd);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    std::perror(args[0]);
-    ::_exit(127);
+// Starts a stage on `cpu` (-1: anywhere). The bench pins itself while it
+// starts the stage, which inherits the affinity, and is free again after.
+pv::runtime::Child startStage(const std::string& program, std::vector<std::string> args, int in, int out,
+                              int cpu) {
+  pv::runtime::Command stage(program, std::move(args));
+  stage.in = pv::runtime::Redirect::fd(in);
+  stage.out = pv::runtime::Redirect::fd(out);
+  cpu_set_t own;
+  const bool pin = cpu >= 0 && ::sched_getaffinity(0, sizeof own, &own) == 0;
+  if (pin) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ::sched_setaffinity(0, sizeof one, &one);
   }
-  return pid;
+  pv::runtime::Child child = pv::runtime::spawn(stage);
+  if (pin) ::sched_setaffinity(0, sizeof own, &own);
+  return child;
 }
 
 struct StageResult {
   std::string name;
   double cpuSeconds = 0;
   long maxRssKb = 0;
-  int status = 0;
+  pv::runtime::ProcessEnd end = pv::runtime::ProcessEnd::exitedWith(0);
 };
 
 }  // namespace
@@ -76,9 +75,9 @@ int main(int argc, char** argv) {
               "peak RSS MiB (tap/feature/reuse)");
   for (long n : lengths) {
     std::string dir = scratch + "/pv_bench_" + std::to_string(::getpid()) + "_" + std::to_string(n);
-    std::string make = bin + "/pv-synth-gem5 --instructions " + std::to_string(n) +
-                       " --seed 1 --out-dir " + dir;
-    if (std::system(make.c_str()) != 0) {
+    pv::runtime::Command make(bin + "/pv-synth-gem5",
+                              {"--instructions", std::to_string(n), "--seed", "1", "--out-dir", dir});
+    if (!pv::runtime::spawn(make).wait().ok()) {
       std::fprintf(stderr, "pv-bench-pipeline: generating %ld instructions failed\n", n);
       return 1;
     }
@@ -86,37 +85,37 @@ int main(int argc, char** argv) {
     // that the writeback does not land on the stages' accounts.
     ::sync();
     int p1[2], p2[2];
-    if (::pipe(p1) != 0 || ::pipe(p2) != 0) return 1;
-    int devnull = ::open("/dev/null", O_WRONLY);
+    if (::pipe2(p1, O_CLOEXEC) != 0 || ::pipe2(p2, O_CLOEXEC) != 0) return 1;
+    int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     auto start = std::chrono::steady_clock::now();
-    std::vector<std::pair<pid_t, std::string>> pids = {
-        {spawn({bin + "/pv-trace-tap", dir + "/trace.txt", "--no-progress"}, 0, p1[1], cpu), "pv-trace-tap"},
-        {spawn({bin + "/pv-feature", "--no-progress"}, p1[0], p2[1], cpu), "pv-feature"},
-        {spawn({bin + "/pv-reuse-distance", "--no-progress"}, p2[0], devnull, cpu), "pv-reuse-distance"},
-    };
+    std::vector<std::pair<pv::runtime::Child, std::string>> stages;
+    stages.emplace_back(startStage(bin + "/pv-trace-tap", {dir + "/trace.txt", "--no-progress"}, 0, p1[1], cpu),
+                        "pv-trace-tap");
+    stages.emplace_back(startStage(bin + "/pv-feature", {"--no-progress"}, p1[0], p2[1], cpu), "pv-feature");
+    stages.emplace_back(startStage(bin + "/pv-reuse-distance", {"--no-progress"}, p2[0], devnull, cpu),
+                        "pv-reuse-distance");
     ::close(p1[0]);
     ::close(p1[1]);
     ::close(p2[0]);
     ::close(p2[1]);
     ::close(devnull);
     std::vector<StageResult> results;
-    for (auto& [pid, name] : pids) {
-      int status = 0;
-      rusage usage{};
-      ::wait4(pid, &status, 0, &usage);
+    for (auto& [child, name] : stages) {
       StageResult r;
       r.name = name;
+      r.end = child.wait();
+      const rusage& usage = child.usage();
       r.cpuSeconds = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
                      usage.ru_stime.tv_usec / 1e6;
       r.maxRssKb = usage.ru_maxrss;
-      r.status = status;
       results.push_back(r);
     }
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double cpuTotal = 0;
     for (const auto& r : results) {
-      if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0) {
-        std::fprintf(stderr, "pv-bench-pipeline: %s failed (status %d)\n", r.name.c_str(), r.status);
+      if (!r.end.ok()) {
+        std::fprintf(stderr, "pv-bench-pipeline: %s failed (%s)\n", r.name.c_str(),
+                     r.end.describe().c_str());
         return 1;
       }
       cpuTotal += r.cpuSeconds;
@@ -128,7 +127,8 @@ int main(int argc, char** argv) {
                 n / wall / 1e6, n / cpuTotal / 1e6, perStage, results[0].maxRssKb / 1024.0,
                 results[1].maxRssKb / 1024.0, results[2].maxRssKb / 1024.0);
     std::fflush(stdout);
-    std::system(("rm -rf '" + dir + "'").c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
   }
   return 0;
 }

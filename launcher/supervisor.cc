@@ -1,12 +1,10 @@
-// Process supervision: fork/exec, stderr capture, progress, stopping.
+// Process supervision: starting the stages (stages/runtime/process.h),
+// stderr capture, progress, stopping.
 
 #include "launcher/supervisor.h"
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -127,7 +125,7 @@ std::optional<uint64_t> oomKills() {
 }
 
 struct Running {
-  pid_t pid = -1;
+  runtime::Child child;
   int errFd = -1;  // read end of its stderr pipe, -1 once closed
   Clock::time_point termSent{};
   bool termed = false, killed = false;
@@ -147,7 +145,6 @@ SignalRelay::SignalRelay() {
   writeFd_ = fds[1];
   g_signalFd = writeFd_;
   g_interrupt = 0;
-  ::sigprocmask(SIG_SETMASK, nullptr, &originalMask_);
   for (size_t i = 0; i < std::size(kSignals); ++i) {
     const int sig = kSignals[i];
     ::sigaction(sig, nullptr, &original_[i]);
@@ -184,40 +181,14 @@ std::vector<int> SignalRelay::drain() {
 
 int SignalRelay::interrupted() const { return g_interrupt; }
 
-void SignalRelay::restoreInChild() const {
-  for (size_t i = 0; i < std::size(kSignals); ++i) {
-    // The original disposition of a fresh process is SIG_DFL or SIG_IGN.
-    struct sigaction action = original_[i];
-    if (action.sa_handler != SIG_IGN) {
-      action = {};
-      action.sa_handler = SIG_DFL;
-      sigemptyset(&action.sa_mask);
-    }
-    ::sigaction(kSignals[i], &action, nullptr);
-  }
-  ::sigprocmask(SIG_SETMASK, &originalMask_, nullptr);
-}
-
-void SignalRelay::block() const {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : kSignals) sigaddset(&set, sig);
-  ::sigprocmask(SIG_BLOCK, &set, nullptr);
-}
-
-void SignalRelay::unblock() const {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : kSignals) sigaddset(&set, sig);
-  ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+std::vector<int> SignalRelay::defaultInStages() const {
+  std::vector<int> signals;
+  for (size_t i = 0; i < std::size(kSignals); ++i)
+    if (original_[i].sa_handler != SIG_IGN) signals.push_back(kSignals[i]);
+  return signals;
 }
 
 // ---------------------------------------------------------------- results
-
-std::string signalName(int sig) {
-  const char* abbrev = ::sigabbrev_np(sig);
-  return abbrev ? "SIG" + std::string(abbrev) : "signal " + std::to_string(sig);
-}
 
 std::string StageEnd::describe() const {
   std::string out;
@@ -284,7 +255,9 @@ std::optional<size_t> findCulprit(const std::vector<StageEnd>& stages) {
   for (size_t i = 0; i < stages.size(); ++i) {
     const StageEnd& s = stages[i];
     if (s.stopped == StageEnd::kLingered && !lingered) lingered = i;
-    if (s.ok() || s.kind == StageEnd::kRunning || s.stopped != StageEnd::kNone) continue;
+    if (s.ok() || s.kind == StageEnd::kRunning || s.kind == StageEnd::kNotStarted ||
+        s.stopped != StageEnd::kNone)
+      continue;
     if (earlier(best, i)) best = i;
     bool secondary = s.reportedUpstream || (s.kind == StageEnd::kSignalled && s.code == SIGPIPE);
     if (!secondary && earlier(bestPrimary, i)) bestPrimary = i;
@@ -420,12 +393,12 @@ class Supervisor {
       }
       int linkOut[2] = {-1, -1};
       if (options_.pipes && i + 1 < n_ && ::pipe2(linkOut, O_CLOEXEC) != 0) {
-        failToStart(i, std::string("pipe: ") + std::strerror(errno));
+        failToStart(i, std::string("pv-launch: cannot start: pipe: ") + std::strerror(errno));
         break;
       }
       int err[2];
       if (::pipe2(err, O_CLOEXEC) != 0) {
-        failToStart(i, std::string("pipe: ") + std::strerror(errno));
+        failToStart(i, std::string("pv-launch: cannot start: pipe: ") + std::strerror(errno));
         break;
       }
       ::fcntl(err[0], F_SETFL, O_NONBLOCK);
@@ -436,20 +409,23 @@ class Supervisor {
         for (const auto& a : processes_[i].argv) line += " " + shellQuote(a);
         console_.line(line);
       }
-      pid_t pid = spawn(processes_[i], in, out, err[1]);
-      int spawnErrno = errno;
+      std::string startError;
+      try {
+        running_[i].child = start(processes_[i], in, out, err[1]);
+      } catch (const runtime::SpawnError& e) {
+        startError = e.what();  // "cannot run PROGRAM: REASON"
+      }
       ::close(err[1]);
       if (prevRead >= 0) ::close(prevRead);
       if (linkOut[1] >= 0) ::close(linkOut[1]);
       prevRead = linkOut[0];
-      if (pid < 0) {
+      if (!running_[i].child.running()) {
         ::close(err[0]);
         if (prevRead >= 0) ::close(prevRead);
         prevRead = -1;
-        failToStart(i, std::string("fork: ") + std::strerror(spawnErrno));
+        failToStart(i, "pv-launch: " + startError);
         break;
       }
-      running_[i].pid = pid;
       running_[i].errFd = err[0];
       running_[i].splitter.emplace(
           options_.progress || options_.stallTimeout.count() > 0,
@@ -463,45 +439,33 @@ class Supervisor {
     if (devNull >= 0) ::close(devNull);
   }
 
-  // The stages after `i` are not started; `i` failed to start.
-  void failToStart(size_t i, const std::string& reason) {
+  // The stages after `i` are not started; `i` failed to start, which
+  // `line` says (shown as a line of its stderr).
+  void failToStart(size_t i, const std::string& line) {
     StageEnd& s = outcome_.stages[i];
     s.kind = StageEnd::kExited;
     s.code = 127;
     s.endOrder = endCount_++;
-    s.tail.push_back("pv-launch: cannot start: " + reason);
+    stderrLine(i, line);
     for (size_t k = i + 1; k < n_; ++k) outcome_.stages[k].kind = StageEnd::kNotStarted;
     noteFailure();
   }
 
-  pid_t spawn(const ProcessSpec& p, int in, int out, int err) {
-    std::vector<char*> argv;
-    for (const auto& a : p.argv) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    signals_.block();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      signals_.restoreInChild();
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (p.memoryLimit > 0) {
-        // Heap and private mappings: an allocation beyond it fails (perfvec
-        // stages report "out of memory" and exit 1).
-        struct rlimit limit {static_cast<rlim_t>(p.memoryLimit), static_cast<rlim_t>(p.memoryLimit)};
-        if (::setrlimit(RLIMIT_DATA, &limit) != 0) ::_exit(126);
-      }
-      if (::getppid() != parent) ::_exit(126);  // pv-launch already gone
-      if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
-      ::execv(p.program.c_str(), argv.data());
-      std::string msg =
-          "pv-launch: cannot execute " + p.program + ": " + std::strerror(errno) + "\n";
-      (void)!::write(2, msg.data(), msg.size());
-      ::_exit(127);
-    }
-    int saved = errno;
-    signals_.unblock();
-    errno = saved;
-    return pid;
+  // Every stage gets PR_SET_PDEATHSIG(SIGTERM) (none outlives pv-launch,
+  // even one killed by SIGKILL) and, with a memory limit, RLIMIT_DATA on
+  // heap and private mappings: an allocation beyond it fails, and perfvec
+  // stages report "out of memory" and exit 1.
+  runtime::Child start(const ProcessSpec& p, int in, int out, int err) {
+    runtime::Command c(p.program);
+    c.argv0 = p.argv.at(0);  // the stage's run as written
+    c.args.assign(p.argv.begin() + 1, p.argv.end());
+    c.in = runtime::Redirect::fd(in);
+    c.out = runtime::Redirect::fd(out);
+    c.err = runtime::Redirect::fd(err);
+    c.parentDeathSignal = SIGTERM;
+    if (p.memoryLimit > 0) c.dataLimit = p.memoryLimit;
+    c.defaultSignals = signals_.defaultInStages();
+    return runtime::spawn(c);
   }
 
   void stderrLine(size_t i, std::string_view line) {
@@ -591,21 +555,16 @@ class Supervisor {
   void reap() {
     for (size_t i = 0; i < n_; ++i) {
       StageEnd& s = outcome_.stages[i];
-      if (s.kind != StageEnd::kRunning || running_[i].pid < 0) continue;
-      int status = 0;
-      pid_t r = ::waitpid(running_[i].pid, &status, WNOHANG);
-      if (r == 0) continue;
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) {
-        s.kind = StageEnd::kExited;  // not ours any more (should not happen)
-        s.code = 127;
-      } else if (WIFSIGNALED(status)) {
-        s.kind = StageEnd::kSignalled;
-        s.code = WTERMSIG(status);
-      } else {
-        s.kind = StageEnd::kExited;
-        s.code = WEXITSTATUS(status);
+      if (s.kind != StageEnd::kRunning || !running_[i].child.running()) continue;
+      std::optional<runtime::ProcessEnd> end;
+      try {
+        end = running_[i].child.tryWait();
+        if (!end) continue;
+      } catch (const std::runtime_error&) {
+        end = runtime::ProcessEnd::exitedWith(127);  // not ours any more (should not happen)
       }
+      s.kind = end->signalled() ? StageEnd::kSignalled : StageEnd::kExited;
+      s.code = end->signalled() ? end->signal() : end->exitCode();
       s.endOrder = endCount_++;
       endTime_[i] = Clock::now();
       activity();
@@ -629,8 +588,8 @@ class Supervisor {
 
   void sampleCpu() {
     for (size_t i = 0; i < n_; ++i) {
-      if (outcome_.stages[i].kind != StageEnd::kRunning || running_[i].pid < 0) continue;
-      if (auto st = procStat(running_[i].pid)) running_[i].cpuAtActivity = st->cpuTicks;
+      if (outcome_.stages[i].kind != StageEnd::kRunning || !running_[i].child.running()) continue;
+      if (auto st = procStat(running_[i].child.pid())) running_[i].cpuAtActivity = st->cpuTicks;
     }
   }
 
@@ -642,9 +601,9 @@ class Supervisor {
     std::optional<size_t> stopped, busy, waiting, first;
     double busiest = 0;
     for (size_t i = 0; i < n_; ++i) {
-      if (outcome_.stages[i].kind != StageEnd::kRunning || running_[i].pid < 0) continue;
+      if (outcome_.stages[i].kind != StageEnd::kRunning || !running_[i].child.running()) continue;
       if (!first) first = i;
-      auto st = procStat(running_[i].pid);
+      auto st = procStat(running_[i].child.pid());
       if (!st) continue;
       if ((st->state == 'T' || st->state == 't') && !stopped) stopped = i;
       const double cpu = (st->cpuTicks - std::min(st->cpuTicks, running_[i].cpuAtActivity)) / tick;
@@ -723,12 +682,12 @@ class Supervisor {
   void stop(size_t i, StageEnd::Stop why, int sig) {
     StageEnd& s = outcome_.stages[i];
     Running& r = running_[i];
-    if (s.kind != StageEnd::kRunning || r.pid < 0) return;
+    if (s.kind != StageEnd::kRunning || !r.child.running()) return;
     if (sig == SIGTERM && r.termed) return;
     if (sig == SIGKILL && r.killed) return;
     if (s.stopped == StageEnd::kNone || why == StageEnd::kInterrupted) s.stopped = why;
-    ::kill(r.pid, sig);
-    if (sig == SIGTERM) ::kill(r.pid, SIGCONT);  // a stopped process acts on SIGTERM only once continued
+    r.child.kill(sig);
+    if (sig == SIGTERM) r.child.kill(SIGCONT);  // a stopped process acts on SIGTERM only once continued
     if (sig == SIGTERM) {
       r.termed = true;
       r.termSent = Clock::now();

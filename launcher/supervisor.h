@@ -35,13 +35,15 @@
 #include <vector>
 
 #include "launcher/wiring.h"
+#include "stages/runtime/process.h"
 
 namespace pv::launch {
 
 // Relays SIGINT, SIGTERM, SIGHUP (unless ignored when pv-launch started)
 // and SIGCHLD through a self-pipe, and ignores SIGPIPE. Install one early in
 // main, before any temporary folder exists; the destructor restores the
-// previous dispositions. Stages start with the original ones.
+// previous dispositions. Stages start with the original ones (see
+// defaultInStages).
 class SignalRelay {
  public:
   SignalRelay();
@@ -55,17 +57,16 @@ class SignalRelay {
   std::vector<int> drain();
   // The first of SIGINT/SIGTERM/SIGHUP received, 0 when none.
   int interrupted() const;
-  // For a child between fork and exec: original dispositions and mask.
-  void restoreInChild() const;
-  // Blocks the relayed signals (around fork) / restores the mask.
-  void block() const;
-  void unblock() const;
+  // The signals a stage starts with at their default action: those that
+  // were not ignored when pv-launch started (SIGPIPE, which the relay
+  // ignores; the caught ones are at their default after exec anyway). One
+  // ignored then stays ignored in the stages, as a shell leaves it.
+  std::vector<int> defaultInStages() const;
 
  private:
   static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE};
   int readFd_ = -1, writeFd_ = -1;
   struct sigaction original_[sizeof kSignals / sizeof kSignals[0]]{};
-  sigset_t originalMask_{};
 };
 
 struct SuperviseOptions {
@@ -159,6 +160,7 @@ class StderrSplitter {
   std::string pending_;
 };
 
-std::string signalName(int sig);
+// "SIGKILL"; "signal 77" for a number with no name.
+using runtime::signalName;
 
 }  // namespace pv::launch

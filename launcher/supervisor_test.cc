@@ -220,7 +220,24 @@ TEST(Supervise, missingExecutablesFailWithTheReason) {
   EXPECT_EQ(outcome.stages[0].code, 127);
   ASSERT_FALSE(outcome.stages[0].tail.empty());
   EXPECT_EQ(outcome.stages[0].tail.back(),
-            "pv-launch: cannot execute /nonexistent/pv-ghost: No such file or directory");
+            "pv-launch: cannot run /nonexistent/pv-ghost: No such file or directory");
+}
+
+TEST(Supervise, aStageThatCannotStartStopsTheOnesBeforeAndStartsNoMore) {
+  SignalRelay signals;
+  const ProcessSpec ghost{"ghost", "/nonexistent/pv-ghost", {"pv-ghost"}};
+  auto outcome = supervise({sh("a", "exec sleep 30"), ghost, sh("c", "exec sleep 30")}, fast(), signals);
+  ASSERT_EQ(outcome.culprit, 1u);
+  EXPECT_EQ(outcome.stages[1].describe(), "exit status 127");
+  EXPECT_EQ(outcome.stages[0].describe(), "killed by SIGTERM, stopped by pv-launch after the failure");
+  EXPECT_EQ(outcome.stages[2].kind, StageEnd::kNotStarted);
+}
+
+TEST(Supervise, stagesStartWithSigpipeAtItsDefaultThoughTheLauncherIgnoresIt) {
+  SignalRelay signals;  // ignores SIGPIPE in this process
+  auto outcome = supervise({sh("a", "kill -PIPE $$; exit 0")}, fast(), signals);
+  EXPECT_EQ(outcome.stages[0].kind, StageEnd::kSignalled);
+  EXPECT_EQ(outcome.stages[0].code, SIGPIPE);
 }
 
 TEST(Supervise, aSigtermToTheLauncherStopsEveryStage) {

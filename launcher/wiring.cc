@@ -5,11 +5,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +16,8 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+
+#include "stages/runtime/process.h"
 
 namespace pv::launch {
 
@@ -120,48 +120,17 @@ std::vector<std::string> linkEndpoints(Transport transport, size_t links,
 
 CommonFlags probeCommonFlags(const std::string& program, std::chrono::milliseconds timeout) {
   CommonFlags flags;
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return flags;
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    return flags;
+  runtime::Command command(program, {"--help"});
+  command.in = runtime::Redirect::devNull();
+  command.err = runtime::Redirect::devNull();
+  runtime::CapturedRun run;
+  try {
+    run = runtime::runCapturing(command, 1, timeout);
+  } catch (const runtime::SpawnError&) {
+    return flags;  // it cannot run: pv-launch reports that when it starts it
   }
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_RDWR);
-    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(null, 2) < 0)
-      ::_exit(126);
-    ::execl(program.c_str(), program.c_str(), "--help", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string help;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool timedOut = false;
-  while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timedOut = true;
-      break;
-    }
-    pollfd p{out[0], POLLIN, 0};
-    int rc = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) continue;
-    char buf[4096];
-    ssize_t n = ::read(out[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    help.append(buf, static_cast<size_t>(n));
-  }
-  ::close(out[0]);
-  if (timedOut) ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timedOut || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return flags;
+  if (run.timedOut || !run.end.ok()) return flags;
+  const std::string& help = run.output;
   flags.progress = help.find("--no-progress") != std::string::npos &&
                    help.find("--progress") != std::string::npos;
   flags.quiet = help.find("-q,--quiet") != std::string::npos;

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <fstream>
 
 #include "launcher/test_support.h"
+#include "stages/runtime/process.h"
 
 namespace pv::launch {
 namespace {
@@ -148,11 +148,9 @@ TEST(Wiring, outputFileIsThePlainFileOfTheLastOutputOption) {
 
 // A pid that no process holds: a child that has exited and been reaped.
 pid_t pidOfAnEndedProcess() {
-  const pid_t pid = ::fork();
-  if (pid == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return pid;
+  runtime::Child child = runtime::forkChild([] { return 0; });
+  child.wait();
+  return child.pid();
 }
 
 TEST(RunFolder, isPrivateAndNamesItsLauncher) {

@@ -9,8 +9,6 @@
 // the tap's binary output). The guest's stdin and stderr are the tap's.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "stages/runtime/byte_source.h"
+#include "stages/runtime/process.h"
 #include "stages/trace-readers/valgrind_trace_reader.h"
 
 namespace pv::valgrind {
@@ -65,14 +64,10 @@ class GuestProcess {
   const std::string& program() const { return program_; }
 
  private:
-  std::string describeStatus(int status) const;
-  int wait(bool block);
-
   RunOptions options_;
   std::string program_;
-  pid_t pid_ = -1;
+  runtime::Child child_;  // valgrind
   int readFd_ = -1;
-  int status_ = 0;
 };
 
 }  // namespace pv::valgrind

@@ -7,9 +7,6 @@
 // machines join with --rank/--world/--master and read the same inputs.
 
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -26,6 +23,7 @@
 #include "stages/model-lib/model_encoder.h"
 #include "stages/model-lib/model_file.h"
 #include "stages/model-lib/uarch_params.h"
+#include "stages/runtime/process.h"
 #include "stages/runtime/stage.h"
 #include "stages/runtime/stream.h"
 #include "stages/train/gloo_reducer.h"
@@ -286,43 +284,30 @@ int main(int argc, char** argv) {
                        "127.0.0.1", 0);
 
     // Local workers: forked after loading, so they share the data pages.
+    // A worker outlives no pv-train (SIGTERM when it dies), and one that
+    // fails stops the others, which would wait for it in every reduction.
     const int port = pv::train::freeLocalPort();
-    std::vector<pid_t> pids;
-    std::fflush(nullptr);
-    for (int r = 0; r < o.workers; ++r) {
-      const pid_t pid = ::fork();
-      if (pid < 0) throw pv::StageError("pv-train", "", "fork failed");
-      if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-        int rc = 1;
-        try {
-          rc = runWorker(o, set, mean, stddev, scales, heldOutPrograms, heldOutUarchs, uarchSource, command, r,
-                         o.workers, "127.0.0.1", port);
-        } catch (const pv::StageError& e) {
-          std::fprintf(stderr, "pv-train: worker %d: %s\n", r, e.what());
-        } catch (const std::exception& e) {
-          std::fprintf(stderr, "pv-train: worker %d: %s\n", r, e.what());
-        }
-        std::fflush(nullptr);
-        ::_exit(rc);
-      }
-      pids.push_back(pid);
-    }
+    std::vector<pv::runtime::Child> workers;
+    for (int r = 0; r < o.workers; ++r)
+      workers.push_back(pv::runtime::forkChild(
+          [&, r] {
+            try {
+              return runWorker(o, set, mean, stddev, scales, heldOutPrograms, heldOutUarchs, uarchSource, command,
+                               r, o.workers, "127.0.0.1", port);
+            } catch (const std::exception& e) {
+              std::fprintf(stderr, "pv-train: worker %d: %s\n", r, e.what());
+              return 1;
+            }
+          },
+          SIGTERM));
     int failed = 0;
-    for (size_t left = pids.size(); left > 0; --left) {
-      int status = 0;
-      const pid_t pid = ::wait(&status);
-      if (pid < 0) break;
-      const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      if (!ok && !failed) {
-        failed = 1;
-        const auto it = std::find(pids.begin(), pids.end(), pid);
-        std::fprintf(stderr, "pv-train: worker %ld %s; stopping the others\n", static_cast<long>(it - pids.begin()),
-                     WIFSIGNALED(status) ? fmt::format("killed by signal {}", WTERMSIG(status)).c_str()
-                                         : fmt::format("exited with {}", WEXITSTATUS(status)).c_str());
-        for (pid_t p : pids)
-          if (p != pid) ::kill(p, SIGTERM);
-      }
+    while (const std::optional<size_t> ended = pv::runtime::waitAny(workers)) {
+      const pv::runtime::ProcessEnd end = *workers[*ended].end();
+      if (end.ok() || failed) continue;
+      failed = 1;
+      std::fprintf(stderr, "pv-train: worker %zu failed (%s); stopping the others\n", *ended,
+                   end.describe().c_str());
+      for (const auto& w : workers) w.kill(SIGTERM);
     }
     return failed;
   } catch (const pv::StageError& e) {

@@ -1,13 +1,15 @@
 // Helpers for tests that run the real stage executables as processes.
 #pragma once
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "stages/runtime/process.h"
 
 namespace pv::testing {
 
@@ -26,33 +28,23 @@ struct ShellResult {
   std::string err;  // captured stderr
 };
 
-// Runs `command` under bash with pipefail; stderr captured.
-inline ShellResult shell(const std::string& command, const std::string& scratch) {
-  std::string errFile = scratch + "/stderr.txt";
-  std::string full = "set -o pipefail; " + command + " 2>" + errFile;
-  std::string wrapped = "bash -c '";
-  for (char c : full) {
-    if (c == '\'')
-      wrapped += "'\\''";
-    else
-      wrapped += c;
-  }
-  wrapped += "'";
-  int raw = std::system(wrapped.c_str());
-  ShellResult r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  std::ifstream in(errFile);
-  std::stringstream s;
-  s << in.rdbuf();
-  r.err = s.str();
-  return r;
-}
-
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Runs `command` under bash with pipefail; the stderr of its last command
+// (the script ends with " 2>SCRATCH/stderr.txt") captured.
+inline ShellResult shell(const std::string& command, const std::string& scratch) {
+  const std::string errFile = scratch + "/stderr.txt";
+  ShellResult r;
+  r.status = runtime::spawn(runtime::Command("bash", {"-c", "set -o pipefail; " + command + " 2>" + errFile}))
+                 .wait()
+                 .shellStatus();
+  r.err = slurp(errFile);
+  return r;
 }
 
 inline void spit(const std::string& path, const std::string& bytes) {
@@ -66,7 +58,10 @@ class ScratchDir {
     char tmpl[] = "/tmp/pv_test_XXXXXX";
     path_ = ::mkdtemp(tmpl);
   }
-  ~ScratchDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
   const std::string& path() const { return path_; }
   std::string operator/(const std::string& name) const { return path_ + "/" + name; }
 
