@@ -18,8 +18,8 @@ class OutputFile {
  public:
   // `path`: "-" is stdout ("<stdout>" in errors); an existing path that is
   // not a regular file (/dev/null, a FIFO, a terminal) is written in place,
-  // since there is nothing to rename over. Throws StageError naming `path`
-  // when it cannot be created.
+  // since there is nothing to rename over; a symbolic link is replaced by
+  // the file. Throws StageError naming `path` when it cannot be created.
   explicit OutputFile(std::string path);
   ~OutputFile();  // without commit(): removes the temporary file
   OutputFile(const OutputFile&) = delete;
