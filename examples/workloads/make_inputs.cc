@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <exception>
 #include <string>
 
 #include "examples/workloads/workload_inputs.h"
@@ -19,22 +18,12 @@ int main(int argc, char** argv) {
   app.add_option("-o,--out", dir, "Folder to write the files to (created when missing)");
   app.add_flag("--list", list, "Print each file's name, size, XXH3-64 and description; write nothing");
   if (auto rc = tool.parse(argc, argv)) return *rc;
-  if (dir.empty() && !list) {
-    std::fprintf(stderr, "pv-workload-inputs: give -o DIR (or --list)\n");
-    return 2;
-  }
-  auto files = pv::workloads::generateInputs();
-  if (list) {
+  return tool.guard([&] {
+    if (dir.empty() && !list) throw pv::runtime::UsageError("give -o DIR (or --list)");
+    auto files = pv::workloads::generateInputs();
+    if (!list) return pv::workloads::writeInputs(dir, files);
     for (const auto& f : files)
-      std::printf("%-12s %9zu %s  %s\n", f.name.c_str(), f.bytes.size(),
-                  pv::workloads::hashHex(f.bytes).c_str(), f.description.c_str());
-    return 0;
-  }
-  try {
-    pv::workloads::writeInputs(dir, files);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "pv-workload-inputs: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+      std::printf("%-12s %9zu %s  %s\n", f.name.c_str(), f.bytes.size(), pv::workloads::hashHex(f.bytes).c_str(),
+                  f.description.c_str());
+  });
 }

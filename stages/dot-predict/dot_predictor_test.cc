@@ -8,25 +8,13 @@
 
 #include "stages/core/stage_error.h"
 #include "stages/runtime/stream.h"
+#include "stages/dot-predict/test_model.h"
 #include "tests/composition/process.h"
 
 namespace pv {
 namespace {
 
-Model twoUarchModel() {
-  Model m;
-  m.architecture = {"lstm", 2, 3, 1, 4, 0};
-  m.featureColumns = {"a", "b"};
-  m.featureMean = {0, 0};
-  m.featureStd = {1, 1};
-  m.targetNames = {"fetch", "commit"};
-  m.uarchs = {{"fast", {}, 2.0, {1, 0, 0, /*commit*/ 10, 20, 30}, ""},
-              {"slow", {}, 0.0, {0, 1, 0, /*commit*/ 40, 50, 60}, ""}};
-  m.tensors = {{"w", {1}, {0.5f}}};
-  m.encoderHash = computeEncoderHash(m);
-  m.contentHash = computeContentHash(m);
-  return m;
-}
+using testing::twoUarchModel;
 
 TEST(DotPredictor, predictsTheDotProductOfEachTarget) {
   Model m = twoUarchModel();
@@ -74,17 +62,7 @@ TEST(DotPredictor, theExecutableRefusesAModelWithAnotherHash) {
   Model other = twoUarchModel();
   other.tensors[0].values[0] = 0.25f;  // another encoder
   saveModel(other, dir / "other.pvm");
-  {
-    StreamHeader h;
-    h.payload = PayloadKind::kProgram;
-    h.representationDim = 3;
-    h.modelId = right.encoderHash;
-    auto w = runtime::StreamWriter::open(dir / "rp.pvs");
-    w->writeHeader(h);
-    w->write(ProgramRepresentation{100, {1, 2, 3}, {}});
-    w->writeEnd(100);
-    w->close();
-  }
+  testing::writeProgram(dir / "rp.pvs", right.encoderHash, ProgramRepresentation{100, {1, 2, 3}, {}});
   auto bad = testing::shell(testing::bin("pv-dot-predict") + " -m " + (dir / "other.pvm") + " " +
                                 (dir / "rp.pvs"),
                             dir.path());

@@ -4,18 +4,16 @@
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
-#include <fcntl.h>
 #include <kj/exception.h>
 #include <unistd.h>
 #include <xxhash.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fmt/format.h>
 
 #include "schema/model.capnp.h"
 #include "stages/core/stage_error.h"
 #include "stages/runtime/byte_source.h"
+#include "stages/runtime/output_file.h"
 
 namespace pv {
 namespace {
@@ -321,26 +319,11 @@ void saveModel(Model& m, const std::string& path) {
   encodeBody(m, file.initBody());
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
-  const std::string temp = path + ".tmp" + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw StageError(path, "", std::string("cannot create: ") + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t put = ::write(fd, bytes.begin() + done, bytes.size() - done);
-    if (put < 0 && errno == EINTR) continue;
-    if (put < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      throw StageError(path, "", std::string("write failed: ") + std::strerror(err));
-    }
-    done += static_cast<size_t>(put);
-  }
-  if (::close(fd) != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(temp.c_str());
-    throw StageError(path, "", std::string("cannot write: ") + std::strerror(err));
-  }
+  if (path == "-" && ::isatty(STDOUT_FILENO))
+    throw StageError("<stdout>", "", "refusing to write a binary model file to a terminal; redirect it or give a file");
+  runtime::OutputFile out(path);
+  out.write(std::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
+  out.commit();
 }
 
 }  // namespace pv

@@ -105,7 +105,9 @@ std::string computeEncoderHash(const Model& model);
 Model loadModel(const std::string& path);
 
 // Computes the hashes into `model` and writes it (atomically: a temporary
-// file renamed into place). Throws StageError naming the file.
+// file renamed into place, removed on failure or interrupt; see
+// runtime/output_file.h). "-" writes stdout (never a terminal). Throws StageError naming the
+// file.
 void saveModel(Model& model, const std::string& path);
 
 }  // namespace pv

@@ -11,24 +11,23 @@ namespace {
 
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
-// The handler may only read what is fully written before `armed` is set.
-char gPath[4096];
-std::atomic<bool> gArmed{false};
+// The handler reads a slot's path only while the slot is armed, and a path
+// is written only while its slot is not.
+struct Slot {
+  char path[4096];
+  std::atomic<bool> armed{false};
+};
+Slot gSlots[4];
 bool gInstalled = false;
 
 void onInterrupt(int sig) {
-  if (gArmed.exchange(false)) ::unlink(gPath);
+  for (Slot& slot : gSlots)
+    if (slot.armed.exchange(false)) ::unlink(slot.path);
   // SA_RESETHAND restored the default action; SA_NODEFER lets it act now.
   ::raise(sig);
 }
 
-}  // namespace
-
-void removeOnInterrupt(const std::string& path) {
-  if (path.empty() || path.size() >= sizeof gPath) return;  // too long to keep: left as is
-  gArmed = false;
-  std::memcpy(gPath, path.c_str(), path.size() + 1);
-  gArmed = true;
+void install() {
   if (gInstalled) return;
   gInstalled = true;
   for (int sig : kSignals) {
@@ -45,6 +44,28 @@ void removeOnInterrupt(const std::string& path) {
   }
 }
 
-void keepOnInterrupt() { gArmed = false; }
+}  // namespace
+
+void removeOnInterrupt(const std::string& path) {
+  if (path.empty() || path.size() >= sizeof gSlots[0].path) return;  // too long to keep: left as is
+  for (Slot& slot : gSlots)
+    if (slot.armed && path == slot.path) return;
+  for (Slot& slot : gSlots) {
+    if (slot.armed) continue;
+    std::memcpy(slot.path, path.c_str(), path.size() + 1);
+    slot.armed = true;
+    install();
+    return;
+  }
+}
+
+void keepOnInterrupt(const std::string& path) {
+  for (Slot& slot : gSlots)
+    if (slot.armed && path == slot.path) slot.armed = false;
+}
+
+void keepOnInterrupt() {
+  for (Slot& slot : gSlots) slot.armed = false;
+}
 
 }  // namespace pv::runtime

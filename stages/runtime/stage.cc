@@ -142,7 +142,7 @@ StreamWriter& Stage::openOutput(const StreamHeader& header) {
 void Stage::closeOutput() {
   writer_->writeEnd(recordsOut_);
   writer_->close();
-  keepOnInterrupt();
+  keepOnInterrupt(options_.output);
   progress_->finish();
 }
 
@@ -156,7 +156,7 @@ int Stage::guard(const std::function<void()>& body) {
         // a device (/dev/null), a FIFO, or a file it never wrote.
         const bool opened = writer_ != nullptr;
         writer_.reset();
-        keepOnInterrupt();
+        keepOnInterrupt(options_.output);
         if (opened && isRegularFile(options_.output)) ::unlink(options_.output.c_str());
       } else if (writer_ || options_.output != "-" || !::isatty(1)) {
         if (!writer_) writer_ = StreamWriter::open(options_.output);

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "stages/core/stage_error.h"
+#include "stages/runtime/stream.h"
 #include "stages/runtime/version.h"
 
 namespace pv::runtime {
@@ -25,9 +26,11 @@ std::optional<int> Tool::parse(int argc, char** argv) {
   try {
     app_.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app_.exit(e);
+    const int status = app_.exit(e);
+    return afterHelp_ ? guard(afterHelp_) : status;
   } catch (const CLI::CallForAllHelp& e) {
-    return app_.exit(e);
+    const int status = app_.exit(e);
+    return afterHelp_ ? guard(afterHelp_) : status;
   } catch (const CLI::CallForVersion& e) {
     return app_.exit(e);
   } catch (const CLI::ParseError& e) {
@@ -51,6 +54,8 @@ int Tool::guard(const std::function<void()>& body) const {
   } catch (const ExitStatus& e) {
     if (e.what()[0] != '\0') warn(e.what());
     return e.code();
+  } catch (const UpstreamError& e) {
+    warn("upstream stage " + e.stage() + " failed: " + e.what());
   } catch (const StageError& e) {
     warn(e.what());
   } catch (const std::bad_alloc& e) {

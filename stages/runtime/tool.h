@@ -54,10 +54,17 @@ class Tool {
   // usage error (printed on stderr with the hint to run --help).
   std::optional<int> parse(int argc, char** argv);
 
+  // Runs `more` after --help has printed the usage (pv-launch adds the
+  // parameters of the pipeline file given with it), under guard(): parse()
+  // then returns guard's status.
+  void afterHelp(std::function<void()> more) { afterHelp_ = std::move(more); }
+
   // Runs `body` and returns its exit status: 0 when it returns; for what it
-  // throws, the message on stderr ("program: input:position: reason") and
-  // 2 (UsageError), ExitStatus::code(), or 1 (anything else; std::bad_alloc
-  // is reported as "out of memory").
+  // throws, the message on stderr ("program: input:position: reason";
+  // "program: upstream stage S failed: ..." for an error a stream carried)
+  // and 2 (UsageError), ExitStatus::code(), or 1 (anything else;
+  // std::bad_alloc is reported as "out of memory"). Files being written
+  // through OutputFile (output_file.h) are removed as the error unwinds.
   int guard(const std::function<void()>& body) const;
 
   // Prints "program: message" on stderr.
@@ -66,6 +73,7 @@ class Tool {
  private:
   std::string name_;
   CLI::App app_;
+  std::function<void()> afterHelp_;
 };
 
 // Adds --version (versionText) to a command line.

@@ -1,0 +1,30 @@
+// pv-dot-predict's work once its command line is parsed: the model and its
+// microarchitecture table (another model's, parametric configurations),
+// the program representation, the prediction, and its text written to the
+// output (a file appears whole or not at all: runtime/output_file.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "stages/dot-predict/prediction_report.h"
+
+namespace pv {
+
+struct DotPredictOptions {
+  std::string input = "-";               // the R_p stream
+  std::string modelPath;                 // -m
+  std::string uarchTablePath;            // --uarchs: the table of this model file instead
+  std::vector<std::string> configPaths;  // --uarch: parametric M_u of these configurations
+  std::string truthPath;                 // --truth: a pv-uarch --report (JSON)
+  std::string output = "-";
+  PredictionFormat format = PredictionFormat::kText;
+  bool allTargets = false;
+  bool intervals = false;
+};
+
+// Throws runtime::UsageError for --truth with --intervals (the truth is of
+// the whole program), StageError for bad input (naming it).
+void runDotPredict(const DotPredictOptions& options);
+
+}  // namespace pv

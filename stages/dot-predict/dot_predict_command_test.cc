@@ -1,0 +1,86 @@
+// pv-dot-predict's flow on real files: a model, an R_p stream and a
+// pv-uarch report give the table in the output file; a failing run leaves
+// the output as it was.
+
+#include "stages/dot-predict/dot_predict_command.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "stages/core/stage_error.h"
+#include "stages/dot-predict/test_model.h"
+#include "stages/runtime/tool.h"
+#include "tests/composition/process.h"
+
+namespace pv {
+namespace {
+
+using testing::ScratchDir;
+using testing::slurp;
+using testing::spit;
+
+struct Files {
+  ScratchDir dir;
+  DotPredictOptions options;
+  Files() {
+    Model m = testing::twoUarchModel();
+    saveModel(m, dir / "m.pvm");
+    ProgramRepresentation program{100, {1, 2, 3}, {{0, 60, {1, 0, 0}}, {60, 40, {0, 2, 3}}}};
+    testing::writeProgram(dir / "rp.pvs", m.encoderHash, program);
+    spit(dir / "truth.json", "[{\"uarch\": \"fast\", \"time_ns\": 10}, {\"uarch\": \"slow\", \"time_ns\": 40}]\n");
+    options.input = dir / "rp.pvs";
+    options.modelPath = dir / "m.pvm";
+    options.output = dir / "out.csv";
+    options.format = PredictionFormat::kCsv;
+  }
+};
+
+TEST(DotPredictCommand, writesThePredictionsAndTheirErrors) {
+  Files f;
+  f.options.truthPath = f.dir / "truth.json";
+  runDotPredict(f.options);
+  EXPECT_EQ(slurp(f.dir / "out.csv"),
+            "uarch,time_ns,clock_ghz,cycles,cpi,truth_ns,error\n"
+            "fast,14,2,28,0.28,10,0.400000\n"
+            "slow,32,0,0,0,40,-0.200000\n");
+}
+
+TEST(DotPredictCommand, predictsEachInterval) {
+  Files f;
+  f.options.intervals = true;
+  runDotPredict(f.options);
+  // Interval 0: R = (1, 0, 0); interval 1: R = (0, 2, 3).
+  EXPECT_EQ(slurp(f.dir / "out.csv"),
+            "first_index,instructions,uarch,time_ns,clock_ghz,cycles,cpi\n"
+            "0,60,fast,1,2,2,0.0333333333\n"
+            "0,60,slow,4,0,0,0\n"
+            "60,40,fast,13,2,26,0.65\n"
+            "60,40,slow,28,0,0,0\n");
+  f.options.truthPath = f.dir / "truth.json";
+  EXPECT_THROW(runDotPredict(f.options), runtime::UsageError);
+}
+
+TEST(DotPredictCommand, aFailingRunLeavesTheOutputAsItWas) {
+  Files f;
+  spit(f.dir / "out.csv", "an earlier table\n");
+  spit(f.dir / "bad.json", "[{\"uarch\": \"fast\", \"time_ns\": -1}]");
+  f.options.truthPath = f.dir / "bad.json";
+  try {
+    runDotPredict(f.options);
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              (f.dir / "bad.json") + ":entry 1: uarch 'fast': time_ns -1 is not a time (finite, >= 0)");
+  }
+  EXPECT_EQ(slurp(f.dir / "out.csv"), "an earlier table\n");
+  f.options.truthPath.clear();
+  f.options.output = f.dir / "new.csv";
+  f.options.input = f.dir / "truth.json";  // not a stream
+  EXPECT_THROW(runDotPredict(f.options), StageError);
+  EXPECT_FALSE(std::filesystem::exists(f.dir / "new.csv"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(f.dir.path()), {}), 5);  // no temporary file
+}
+
+}  // namespace
+}  // namespace pv

@@ -1,0 +1,204 @@
+// pv-dot-predict's output formats and its ground-truth reader.
+
+#include "stages/dot-predict/prediction_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "stages/core/file_bytes.h"
+#include "stages/core/stage_error.h"
+
+namespace pv {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// "LINE:COLUMN" (1-based) of the byte at `offset`.
+std::string lineColumn(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  size_t line = 1, lineStart = 0;
+  for (size_t i = 0; i < offset; ++i)
+    if (text[i] == '\n') {
+      ++line;
+      lineStart = i + 1;
+    }
+  return fmt::format("{}:{}", line, offset - lineStart + 1);
+}
+
+// nlohmann's reason without its "[json.exception.KIND.N] " and "parse error
+// at line L, column C: " prefixes (the place is given as the position).
+std::string parseReason(std::string what) {
+  if (what.starts_with("[json.exception.")) what.erase(0, what.find("] ") + 2);
+  if (what.starts_with("parse error")) what.erase(0, what.find(": ") + 2);
+  return what;
+}
+
+// The numbers as CSV prints them, so that the formats agree.
+double significant9(double x) { return std::strtod(fmt::format("{:.9g}", x).c_str(), nullptr); }
+double decimals6(double x) { return std::strtod(fmt::format("{:.6f}", x).c_str(), nullptr); }
+
+std::string headerRow(const std::vector<std::string>& targetNames, const ReportOptions& o) {
+  std::string out;
+  auto it = std::back_inserter(out);
+  const bool truth = o.truth != nullptr;
+  switch (o.format) {
+    case PredictionFormat::kJson:
+      return out;
+    case PredictionFormat::kCsv:
+      if (o.intervals) out += "first_index,instructions,";
+      out += "uarch,time_ns,clock_ghz,cycles,cpi";
+      if (truth) out += ",truth_ns,error";
+      if (o.allTargets)
+        for (const auto& t : targetNames) out += "," + t;
+      break;
+    case PredictionFormat::kText:
+      if (o.intervals) fmt::format_to(it, "{:>12} {:>12} ", "first", "instructions");
+      fmt::format_to(it, "{:<24} {:>16} {:>16} {:>9}", "uarch", "time ns", "cycles", "CPI");
+      if (truth) fmt::format_to(it, " {:>16} {:>9}", "truth ns", "error");
+      if (o.allTargets)
+        for (const auto& t : targetNames) fmt::format_to(it, " {:>12}", t);
+      break;
+  }
+  out += '\n';
+  return out;
+}
+
+// The truth of a prediction's microarchitecture, if above 0.
+const double* truthOf(const UarchPrediction& u, const TruthTimes* truth) {
+  if (!truth) return nullptr;
+  const std::string suffix = " (parametric)";
+  const std::string name =
+      u.uarch.ends_with(suffix) ? u.uarch.substr(0, u.uarch.size() - suffix.size()) : u.uarch;
+  auto known = truth->find(name);
+  return known != truth->end() && known->second > 0 ? &known->second : nullptr;
+}
+
+void appendRows(const Prediction& p, const std::vector<std::string>& targetNames, const ReportOptions& o,
+                std::vector<double>& errors, std::string& out) {
+  auto it = std::back_inserter(out);
+  for (const auto& u : p.uarchs) {
+    const double* truth = truthOf(u, o.truth);
+    const double error = truth ? (u.timeNs - *truth) / *truth : 0;
+    if (truth) errors.push_back(error);
+    switch (o.format) {
+      case PredictionFormat::kText:
+        if (o.intervals) fmt::format_to(it, "{:>12} {:>12} ", p.firstIndex, p.instructions);
+        fmt::format_to(it, "{:<24} {:>16.6g} ", u.uarch, u.timeNs);
+        if (u.clockGhz > 0)
+          fmt::format_to(it, "{:>16.6g} {:>9.4f}", u.cycles, u.cpi);
+        else
+          fmt::format_to(it, "{:>16} {:>9}", "-", "-");
+        if (o.truth) {
+          if (truth)
+            fmt::format_to(it, " {:>16.6g} {:>+8.2f}%", *truth, 100 * error);
+          else
+            fmt::format_to(it, " {:>16} {:>9}", "-", "-");
+        }
+        if (o.allTargets)
+          for (double t : u.targets) fmt::format_to(it, " {:>12.6g}", t);
+        out += '\n';
+        break;
+      case PredictionFormat::kCsv:
+        if (o.intervals) fmt::format_to(it, "{},{},", p.firstIndex, p.instructions);
+        fmt::format_to(it, "{},{:.9g},{:.9g},{:.9g},{:.9g}", u.uarch, u.timeNs, u.clockGhz, u.cycles, u.cpi);
+        if (o.truth) {
+          if (truth)
+            fmt::format_to(it, ",{:.9g},{:.6f}", *truth, error);
+          else
+            out += ",,";
+        }
+        if (o.allTargets)
+          for (double t : u.targets) fmt::format_to(it, ",{:.9g}", t);
+        out += '\n';
+        break;
+      case PredictionFormat::kJson: {
+        Json line;
+        line["uarch"] = u.uarch;
+        line["first_index"] = p.firstIndex;
+        line["instructions"] = p.instructions;
+        line["time_ns"] = significant9(u.timeNs);
+        if (u.clockGhz > 0) {
+          line["clock_ghz"] = significant9(u.clockGhz);
+          line["cycles"] = significant9(u.cycles);
+          line["cpi"] = significant9(u.cpi);
+        }
+        if (truth) {
+          line["truth_ns"] = significant9(*truth);
+          line["error"] = decimals6(error);
+        }
+        if (o.allTargets) {
+          Json targets = Json::object();
+          for (size_t t = 0; t < u.targets.size() && t < targetNames.size(); ++t)
+            targets[targetNames[t]] = significant9(u.targets[t]);
+          line["targets"] = std::move(targets);
+        }
+        // A name that is not UTF-8 is printed with U+FFFD, never refused.
+        out += line.dump(-1, ' ', false, Json::error_handler_t::replace);
+        out += '\n';
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TruthTimes parseTruth(std::string_view text, const std::string& name) {
+  Json doc;
+  try {
+    doc = Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    // e.byte counts the bytes read: the place is the last one, where the parser stopped.
+    throw StageError(name, lineColumn(text, e.byte > 0 ? e.byte - 1 : 0), "not JSON: " + parseReason(e.what()));
+  } catch (const Json::out_of_range& e) {
+    // A number too large for a double: "number overflow parsing '1e999'", placed at that literal.
+    const std::string reason = parseReason(e.what());
+    const size_t open = reason.find('\''), close = reason.rfind('\'');
+    const size_t at = open < close ? text.find(reason.substr(open + 1, close - open - 1)) : std::string_view::npos;
+    throw StageError(name, at == std::string_view::npos ? "" : lineColumn(text, at), "not a report: " + reason);
+  }
+  if (!doc.is_array())
+    throw StageError(name, "", "not a pv-uarch report (a JSON array of {\"uarch\", \"time_ns\", ...})");
+  TruthTimes truth;
+  std::map<std::string, size_t> entryOf;
+  for (size_t i = 0; i < doc.size(); ++i) {
+    const auto& e = doc[i];
+    const std::string entry = fmt::format("entry {}", i + 1);
+    if (!e.is_object() || !e.contains("uarch") || !e["uarch"].is_string() || !e.contains("time_ns") ||
+        !e["time_ns"].is_number())
+      throw StageError(name, entry, "no \"uarch\" name or numeric \"time_ns\"");
+    const std::string uarch = e["uarch"].get<std::string>();
+    const double time = e["time_ns"].get<double>();
+    if (!std::isfinite(time) || time < 0)
+      throw StageError(name, entry, fmt::format("uarch '{}': time_ns {} is not a time (finite, >= 0)", uarch, time));
+    if (auto [at, added] = entryOf.emplace(uarch, i + 1); !added)
+      throw StageError(name, entry, fmt::format("uarch '{}' again (entry {} has it)", uarch, at->second));
+    truth[uarch] = time;
+  }
+  return truth;
+}
+
+TruthTimes readTruth(const std::string& path) { return parseTruth(readFileBytes(path), path); }
+
+std::string formatPredictions(const std::vector<Prediction>& predictions,
+                              const std::vector<std::string>& targetNames, const ReportOptions& options) {
+  std::string out = headerRow(targetNames, options);
+  std::vector<double> errors;
+  for (const auto& p : predictions) appendRows(p, targetNames, options, errors, out);
+  if (options.format == PredictionFormat::kText && !errors.empty()) {
+    double sum = 0, worst = 0;
+    for (double e : errors) {
+      sum += std::fabs(e);
+      worst = std::max(worst, std::fabs(e));
+    }
+    out += fmt::format("mean |error| {:.2f}%, max {:.2f}% over {} microarchitectures with a truth\n",
+                       100 * sum / errors.size(), 100 * worst, errors.size());
+  }
+  return out;
+}
+
+}  // namespace pv

@@ -1,0 +1,156 @@
+#include "stages/eval/evaluation.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "stages/core/stage_error.h"
+#include "stages/model-lib/dataset_manifest.h"
+#include "stages/model-lib/model_encoder.h"
+#include "stages/runtime/output_file.h"
+#include "stages/runtime/stream.h"
+#include "stages/runtime/tool.h"
+
+namespace pv::eval {
+namespace {
+
+// Pairs, and the mean and max of |error| over them.
+struct ErrorGroup {
+  int pairs = 0;
+  double sumAbs = 0, maxAbs = 0;
+  void add(double e) {
+    ++pairs;
+    sumAbs += std::fabs(e);
+    maxAbs = std::max(maxAbs, std::fabs(e));
+  }
+  double mean() const { return pairs ? sumAbs / pairs : 0; }
+};
+
+std::string percent(double x) { return fmt::format("{:.2f}%", 100 * x); }
+
+size_t commitTarget(const Model& model, const std::string& modelName) {
+  const auto it = std::find(model.targetNames.begin(), model.targetNames.end(), "commit");
+  if (it == model.targetNames.end())
+    throw StageError(modelName, "", "the model has no 'commit' target (execution time)");
+  return static_cast<size_t>(it - model.targetNames.begin());
+}
+
+}  // namespace
+
+std::vector<EvaluatedPair> evaluateProgram(const Model& model, const ProgramSummary& s, const std::string& source) {
+  const size_t commit = commitTarget(model, "the model");
+  const int target = s.targetIndex("commit");
+  if (target < 0) throw StageError(source, "header", "no 'commit' labels (no ground truth)");
+  const auto& trained = model.training.programs;
+  const bool programSeen = std::find(trained.begin(), trained.end(), s.name) != trained.end();
+  const size_t h = model.architecture.hidden;
+  std::vector<EvaluatedPair> pairs;
+  for (const auto& u : model.uarchs) {
+    const int ui = s.uarchIndex(u.name);
+    if (ui < 0) continue;
+    EvaluatedPair p;
+    p.program = s.name;
+    p.uarch = u.name;
+    p.programSeen = programSeen;
+    p.uarchSeen = u.origin.empty() || u.origin == "trained";
+    p.truth = s.labelSum(ui, target);
+    for (size_t d = 0; d < h; ++d) p.predicted += s.representation[d] * u.representation[commit * h + d];
+    if (p.truth <= 0) throw StageError(source, u.name, "a ground-truth time of 0");
+    pairs.push_back(p);
+  }
+  return pairs;
+}
+
+std::string formatEvaluationCsv(const Evaluation& evaluation) {
+  std::string out = "program,uarch,program_seen,uarch_seen,truth_ns,predicted_ns,error\n";
+  for (const auto& p : evaluation.pairs)
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{:.3f},{:.3f},{:.6f}\n", p.program, p.uarch,
+                   p.programSeen ? 1 : 0, p.uarchSeen ? 1 : 0, p.truth / 10, p.predicted / 10, p.error());
+  return out;
+}
+
+std::string formatEvaluationTable(const Model& model, const Evaluation& evaluation) {
+  std::string out;
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "model {} ({})\n", model.name, model.contentHash);
+  fmt::format_to(it, "{:<16} {:<7} | {:<28} | {:<28}\n", "program", "program", "seen microarchitectures",
+                 "unseen microarchitectures");
+  fmt::format_to(it, "{:<16} {:<7} | {:>6} {:>10} {:>10} | {:>6} {:>10} {:>10}\n", "", "", "n", "mean", "max", "n",
+                 "mean", "max");
+  std::map<std::pair<bool, bool>, ErrorGroup> groups;  // (program seen, uarch seen)
+  auto cells = [](const ErrorGroup& g) {
+    return g.pairs ? fmt::format("{:6d} {:>10} {:>10}", g.pairs, percent(g.mean()), percent(g.maxAbs))
+                   : fmt::format("{:6d} {:>10} {:>10}", 0, "-", "-");
+  };
+  for (const auto& name : evaluation.programs) {
+    ErrorGroup seen, unseen;
+    bool programSeen = false;
+    for (const auto& p : evaluation.pairs) {
+      if (p.program != name) continue;
+      programSeen = p.programSeen;
+      (p.uarchSeen ? seen : unseen).add(p.error());
+      groups[{p.programSeen, p.uarchSeen}].add(p.error());
+    }
+    fmt::format_to(it, "{:<16} {:<7} | {} | {}\n", name, programSeen ? "seen" : "unseen", cells(seen),
+                   cells(unseen));
+  }
+  fmt::format_to(it, "\n{:<8} {:<8} {:>6} {:>12} {:>12}\n", "programs", "uarchs", "pairs", "mean |err|",
+                 "max |err|");
+  for (bool programSeen : {true, false})
+    for (bool uarchSeen : {true, false}) {
+      auto g = groups.find({programSeen, uarchSeen});
+      if (g == groups.end()) continue;
+      fmt::format_to(it, "{:<8} {:<8} {:6d} {:>12} {:>12}\n", programSeen ? "seen" : "unseen",
+                     uarchSeen ? "seen" : "unseen", g->second.pairs, percent(g->second.mean()),
+                     percent(g->second.maxAbs));
+    }
+  return out;
+}
+
+std::vector<EvaluationInput> evaluationInputs(const EvaluationOptions& o) {
+  if (o.datasets.empty() && o.streams.empty())
+    throw runtime::UsageError("no programs to evaluate: give --dataset DIR or labelled streams");
+  std::vector<EvaluationInput> inputs;
+  for (const auto& d : o.datasets) {
+    const dataset::Manifest manifest = dataset::requireManifest(d);
+    for (const dataset::ManifestEntry* w : manifest.finished()) inputs.push_back({dataset::streamPath(d, *w), w->name});
+  }
+  for (const auto& s : o.streams) inputs.push_back({s, runtime::streamBaseName(s)});
+  if (inputs.empty())
+    throw StageError(fmt::format("{}", fmt::join(o.datasets, ", ")), "", "no finished workload to evaluate");
+  if (!o.programs.empty()) {
+    std::erase_if(inputs, [&](const EvaluationInput& in) {
+      return std::find(o.programs.begin(), o.programs.end(), in.name) == o.programs.end();
+    });
+  }
+  if (inputs.empty())
+    throw StageError("--programs", "", "none of these programs is among the finished workloads and streams given");
+  return inputs;
+}
+
+void runEvaluation(const EvaluationOptions& o, std::ostream& out, std::ostream& log) {
+  if (o.datasets.empty() && o.streams.empty()) evaluationInputs(o);  // the usage error, before any work
+  const Model model = loadModel(o.modelPath);
+  const encode::InstructionEncoder encoder = encode::loadEncoder(model, o.modelPath);
+  encode::setCpuThreads(o.threads);
+  commitTarget(model, o.modelPath);
+  const std::vector<EvaluationInput> inputs = evaluationInputs(o);
+  Evaluation evaluation;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!o.quiet) log << fmt::format("pv-eval: {} ({} of {})", inputs[i].name, i + 1, inputs.size()) << std::endl;
+    SummaryOptions so;
+    so.maxRows = o.maxRows;
+    const ProgramSummary s = summarize(model, encoder, inputs[i].spec, inputs[i].name, so);
+    evaluation.programs.push_back(s.name);
+    for (auto& p : evaluateProgram(model, s, inputs[i].spec)) evaluation.pairs.push_back(std::move(p));
+  }
+  if (evaluation.pairs.empty())
+    throw StageError(o.modelPath, "", "no microarchitecture of the model is labelled in these programs");
+  if (!o.csvPath.empty()) runtime::writeOutputFile(o.csvPath, formatEvaluationCsv(evaluation));
+  if (o.csvPath != "-") out << formatEvaluationTable(model, evaluation) << std::flush;
+}
+
+}  // namespace pv::eval
