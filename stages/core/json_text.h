@@ -1,6 +1,7 @@
-// JSON string literals for the text outputs (pv-cat, pv-dot-predict,
-// pv-model info, pv-uarch reports): quotes and backslashes escaped, control
-// characters as \uXXXX; other bytes pass through (names are UTF-8).
+// JSON string literals for the text outputs of pv-dot-predict and pv-model
+// info (pv-cat and pv-uarch's reports write JSON with nlohmann-json):
+// quotes and backslashes escaped, control characters as \uXXXX; other bytes
+// pass through (names are UTF-8).
 #pragma once
 
 #include <cstdio>

@@ -12,7 +12,6 @@
 #include <sstream>
 #include <thread>
 
-#include "stages/core/file_bytes.h"
 #include "stages/runtime/stage.h"
 #include "stages/uarch/config_sampler.h"
 #include "stages/uarch/uarch_labeller.h"
@@ -111,7 +110,7 @@ int main(int argc, char** argv) {
 
   return stage.guard([&] {
     std::vector<pv::uarch::UarchConfig> configs;
-    for (const auto& f : configFiles) configs.push_back(pv::uarch::parseConfig(pv::readFileBytes(f), f));
+    for (const auto& f : configFiles) configs.push_back(pv::uarch::readConfig(f));
     pv::uarch::UarchLabeller labeller(std::move(configs), threads);
     auto reader = pv::runtime::StreamReader::open(stage.options().input);
     stage.runOn(*reader, labeller);
