@@ -13,6 +13,8 @@
 #include <set>
 #include <sstream>
 
+#include "stages/runtime/toml_file.h"
+
 namespace pv::dataset {
 namespace {
 
@@ -36,8 +38,8 @@ bool validName(const std::string& s) {
 void onlyKeys(const std::string& file, const toml::table& t, std::initializer_list<const char*> allowed,
               const std::string& what) {
   for (const auto& [key, value] : t) {
-    bool ok = std::any_of(allowed.begin(), allowed.end(),
-                          [&](const char* a) { return key.str() == a; });
+    const std::string_view name = key.str();  // (clang 14 cannot capture a structured binding)
+    bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return name == a; });
     if (!ok) {
       std::string list;
       for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
@@ -88,12 +90,12 @@ std::string hashHex(const std::string& bytes) {
 }  // namespace
 
 Suite parseSuite(const std::string& text, const std::string& path) {
-  toml::parse_result parsed = toml::parse(text, path);
-  if (!parsed) {
-    const toml::parse_error& e = parsed.error();
-    throw SuiteError(where(path, e.source()) + ": TOML: " + std::string(e.description()));
+  toml::table root;
+  try {
+    root = parseToml(text, path);
+  } catch (const TomlError& e) {
+    throw SuiteError(e.what());  // "FILE:LINE:COLUMN: TOML: ..."
   }
-  const toml::table& root = parsed.table();
   onlyKeys(path, root, {"suite", "workload"}, "the file");
 
   Suite suite;

@@ -2,7 +2,6 @@
 // parameter substitution.
 
 #include "launcher/pipeline_file.h"
-#include "stages/runtime/toml_guard.h"
 
 #include <toml++/toml.h>
 
@@ -13,6 +12,8 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "stages/runtime/toml_file.h"
 
 namespace pv::launch {
 
@@ -337,15 +338,12 @@ bool isOutputOption(std::string_view arg) {
 }
 
 PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
-  // Before toml++, whose 3.3.0 has undefined behaviour on such characters.
-  if (auto at = toml_guard::unsafeCharacter(text))
-    throw PipelineError(file, SourcePos{at->line, at->column}, toml_guard::unsafeMessage(*at));
-  toml::parse_result parsed = toml::parse(text, file);
-  if (!parsed) {
-    const toml::parse_error& e = parsed.error();
-    throw PipelineError(file, posOf(e.source()), "TOML: " + std::string(e.description()));
+  toml::table root;
+  try {
+    root = parseToml(text, file);
+  } catch (const TomlError& e) {
+    throw PipelineError(file, SourcePos{e.line(), e.column()}, e.message());
   }
-  const toml::table& root = parsed.table();
   Checker check(file);
   check.onlyKeys(root, {"pipeline", "params", "stage", "security"}, "the file");
 

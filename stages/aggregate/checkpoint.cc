@@ -154,6 +154,12 @@ AggregateCheckpoint parseCheckpoint(const std::string& text, const std::string& 
       throw fail(l.number, "'" + l.key + "': not a number: '" + word + "'");
     return v;
   };
+  // Widths are 32-bit: a larger number is an error, not its low 32 bits.
+  auto number32 = [&](const Line& l, const std::string& word) -> uint32_t {
+    const uint64_t v = number(l, word);
+    if (v > UINT32_MAX) throw fail(l.number, "'" + l.key + "' = " + word + " is out of range");
+    return static_cast<uint32_t>(v);
+  };
   auto doubles = [&](const Line& l, size_t from) {
     std::vector<double> v;
     for (size_t i = from; i < l.words.size(); ++i) {
@@ -179,9 +185,9 @@ AggregateCheckpoint parseCheckpoint(const std::string& text, const std::string& 
     if (k == "source") c.source = unescape(l.rest);
     else if (k == "model") c.modelId = l.rest;
     else if (k == "stages") c.stages = l.words;
-    else if (k == "dim") { one(l, 1); c.dim = static_cast<uint32_t>(number(l, l.words[0])); }
-    else if (k == "window") { one(l, 1); c.window = static_cast<uint32_t>(number(l, l.words[0])); }
-    else if (k == "chunk") { one(l, 1); c.chunk = static_cast<uint32_t>(number(l, l.words[0])); }
+    else if (k == "dim") { one(l, 1); c.dim = number32(l, l.words[0]); }
+    else if (k == "window") { one(l, 1); c.window = number32(l, l.words[0]); }
+    else if (k == "chunk") { one(l, 1); c.chunk = number32(l, l.words[0]); }
     else if (k == "per-instruction") { one(l, 1); c.perInstruction = number(l, l.words[0]) != 0; }
     else if (k == "interval") { one(l, 1); c.interval = number(l, l.words[0]); }
     else if (k == "instructions") { one(l, 1); c.instructions = number(l, l.words[0]); }
@@ -211,7 +217,9 @@ AggregateCheckpoint parseCheckpoint(const std::string& text, const std::string& 
   for (const auto& i : c.intervals)
     if (i.sum.size() != c.dim) throw fail(0, "an interval sum of another width than dim");
   if (c.open && c.open->sum.size() != c.dim) throw fail(0, "the open interval's width is not dim");
-  if (c.skip > c.instructions || c.verifyFirst + c.verifyRows > c.instructions + 1 ||
+  // (in 128 bits: the sums of 64-bit positions must not wrap around)
+  using Wide = unsigned __int128;
+  if (c.skip > c.instructions || Wide(c.verifyFirst) + c.verifyRows > Wide(c.instructions) + 1 ||
       (c.verifyRows > 0 && c.verifyFirst < c.skip))
     throw fail(0, "inconsistent positions (skip " + std::to_string(c.skip) + ", instructions " +
                       std::to_string(c.instructions) + ")");

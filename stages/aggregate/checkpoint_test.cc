@@ -8,12 +8,14 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 
+#include "stages/core/hex.h"
 #include "stages/core/stage_error.h"
 #include "stages/runtime/slice.h"
 
@@ -176,6 +178,35 @@ TEST(Checkpoint, FileRoundTripsAndRefusesDamage) {
   EXPECT_THROW(parseCheckpoint(damaged, "c"), StageError);
   EXPECT_THROW(parseCheckpoint(text.substr(0, text.size() / 2), "c"), StageError);
   EXPECT_THROW(parseCheckpoint("something else\n", "c"), StageError);
+}
+
+// A checkpoint with one item replaced (and its checksum made right again).
+std::string withItem(const std::string& text, const std::string& key, const std::string& line) {
+  std::string body = text.substr(0, text.rfind("checksum "));
+  const size_t at = body.find("\n" + key + " ") + 1;
+  body.replace(at, body.find('\n', at) - at, line);
+  return body + "checksum " + hex64(XXH3_64bits(body.data(), body.size())) + "\n";
+}
+
+TEST(Checkpoint, NumbersOutOfRangeAreRefusedNotWrapped) {
+  AggregateCheckpoint c;
+  c.modelId = "m";
+  c.dim = 1;
+  c.sum = {1};
+  c.instructions = 100;
+  const std::string text = formatCheckpoint(c);
+  EXPECT_EQ(parseCheckpoint(withItem(text, "dim", "dim 1"), "c").dim, 1u);
+  // 2^32 + 1 once read as dim 1.
+  try {
+    parseCheckpoint(withItem(text, "dim", "dim 4294967297"), "c");
+    FAIL() << "accepted";
+  } catch (const StageError& e) {
+    EXPECT_EQ(std::string(e.what()), "c:line 5: 'dim' = 4294967297 is out of range");
+  }
+  EXPECT_THROW(parseCheckpoint(withItem(text, "window", "window 4294967296"), "c"), StageError);
+  // A verified span whose end passes 2^64 once wrapped around to look consistent.
+  EXPECT_THROW(parseCheckpoint(withItem(text, "verify", "verify 18446744073709551615 2 0"), "c"), StageError);
+  EXPECT_EQ(parseCheckpoint(withItem(text, "verify", "verify 90 11 0"), "c").verifyRows, 11u);
 }
 
 TEST(Checkpoint, AResumedInputThatDiffersFromTheFirstRunIsAnError) {

@@ -3,30 +3,41 @@
 #include "stages/cat/stream_printer.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <cmath>
+#include <limits>
 
-#include "stages/core/json_text.h"
 #include "stages/core/stage_error.h"
 
 namespace pv {
 namespace {
 
-// JSON has no NaN: pending (not yet computed) columns print as null.
-void appendJsonNumber(std::string& out, float v) {
-  if (std::isnan(v))
-    out += "null";
-  else
-    fmt::format_to(std::back_inserter(out), "{:g}", v);
+using Json = nlohmann::ordered_json;  // keys in the order written
+
+// A value as JSON, with the value its text form has ("{:g}": six
+// significant digits; "{:.17g}": the double itself). Whole values stay
+// integers ("3", as the text had it); others are the double nearest the
+// text, which nlohmann prints in its shortest round-trip form: the same
+// digits, though an exponent form may come out positional (1.23457e+06 is
+// 1234570). JSON has no NaN: pending (not yet computed) columns are null.
+template <class T>
+Json jsonNumber(T v, fmt::string_view spec) {
+  if (std::isnan(v)) return nullptr;
+  char text[64];
+  const auto end = fmt::format_to_n(text, sizeof text, fmt::runtime(spec), v).out;
+  double value = 0;
+  std::from_chars(text, end, value);
+  if (value == std::trunc(value) && std::abs(value) < 0x1p53) return static_cast<int64_t>(value);
+  return value;
 }
 
-void appendJsonList(std::string& out, const std::vector<std::string>& items) {
-  out += '[';
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    appendJsonString(out, items[i]);
-  }
-  out += ']';
+// Lines of JSON: invalid UTF-8 in a name (a source path, say) becomes
+// U+FFFD instead of making the line invalid JSON.
+void appendJsonLine(std::string& out, const Json& line) {
+  out += line.dump(-1, ' ', false, Json::error_handler_t::replace);
+  out += '\n';
 }
 
 std::vector<std::string> instructionColumns() {
@@ -82,15 +93,13 @@ void StreamPrinter::printRow(const float* values, size_t count, uint64_t index,
       for (size_t c = 0; c < count; ++c) fmt::format_to(it, ",{:g}", values[c]);
       out += '\n';
       break;
-    case PrintFormat::kJson:
-      fmt::format_to(it, "{{\"index\":{},\"{}\":[", index,
-                     what_ == PrintWhat::kLabels ? "labels" : "features");
-      for (size_t c = 0; c < count; ++c) {
-        if (c) out += ',';
-        appendJsonNumber(out, values[c]);
-      }
-      out += "]}\n";
+    case PrintFormat::kJson: {
+      Json row = {{"index", index}, {what_ == PrintWhat::kLabels ? "labels" : "features", Json::array()}};
+      Json& list = row.back();
+      for (size_t c = 0; c < count; ++c) list.push_back(jsonNumber(values[c], "{:g}"));
+      appendJsonLine(out, row);
       break;
+    }
   }
 }
 
@@ -120,18 +129,26 @@ void StreamPrinter::print(const InstructionBatch& batch, std::string& out) {
       fmt::format_to(std::back_inserter(dst), "{}{}:{}", k ? " " : "", i.dst[k].regClass, i.dst[k].index);
     const char* sep = format_ == PrintFormat::kCsv ? "," : " ";
     if (format_ == PrintFormat::kJson) {
-      fmt::format_to(it,
-                     "{{\"index\":{},\"is_fault\":{},\"sq_index\":{},\"op_class\":{},\"flags\":{},"
-                     "\"eff_addr_valid\":{},\"data_addr\":{},\"access_size\":{},\"data_depth\":{},"
-                     "\"pc\":{},\"branching\":{},\"mispredicted\":{},\"fetch_depth\":{},"
-                     "\"src\":\"{}\",\"dst\":\"{}\"",
-                     index, int(i.isFault), i.sqIndex, i.opClass, i.flags, int(i.effAddrValid),
-                     i.dataAddr, i.accessSize, int(i.dataDepth), i.pc, int(i.branching),
-                     int(i.mispredicted), int(i.fetchDepth), src, dst);
-      if (i.hasTiming)
-        fmt::format_to(it, ",\"fetch_tick\":{},\"retire_latency\":{}", i.timing.fetchTick,
-                       i.timing.retireLatency);
-      out += "}\n";
+      Json row = {{"index", index},
+                  {"is_fault", int(i.isFault)},
+                  {"sq_index", i.sqIndex},
+                  {"op_class", i.opClass},
+                  {"flags", i.flags},
+                  {"eff_addr_valid", int(i.effAddrValid)},
+                  {"data_addr", i.dataAddr},
+                  {"access_size", i.accessSize},
+                  {"data_depth", int(i.dataDepth)},
+                  {"pc", i.pc},
+                  {"branching", int(i.branching)},
+                  {"mispredicted", int(i.mispredicted)},
+                  {"fetch_depth", int(i.fetchDepth)},
+                  {"src", src},
+                  {"dst", dst}};
+      if (i.hasTiming) {
+        row["fetch_tick"] = i.timing.fetchTick;
+        row["retire_latency"] = i.timing.retireLatency;
+      }
+      appendJsonLine(out, row);
     } else {
       fmt::format_to(it, "{1}{0}{2}{0}{3}{0}{4}{0}{5}{0}{6}{0}{7}{0}{8}{0}{9}{0}{10}{0}{11}{0}{12}{0}{13}{0}{14}{0}{15}{0}{16}{0}{17}",
                      sep, index, int(i.isFault), i.sqIndex, i.opClass, i.flags,
@@ -170,14 +187,13 @@ void printRepresentationRow(PrintFormat format, uint64_t first, uint64_t count, 
       }
       out += '\n';
       break;
-    case PrintFormat::kJson:
-      fmt::format_to(it, "{{\"first_index\":{},\"instructions\":{},\"r\":[", first, count);
-      for (size_t d = 0; d < dim; ++d) {
-        if (d) out += ',';
-        fmt::format_to(it, fmt::runtime(fmtSpec), values[d]);
-      }
-      out += "]}\n";
+    case PrintFormat::kJson: {
+      Json row = {{"first_index", first}, {"instructions", count}, {"r", Json::array()}};
+      Json& list = row.back();
+      for (size_t d = 0; d < dim; ++d) list.push_back(jsonNumber(values[d], fmtSpec));
+      appendJsonLine(out, row);
       break;
+    }
   }
 }
 
@@ -212,24 +228,15 @@ void StreamPrinter::describe(const StreamHeader& h, PrintFormat format, std::str
     case PayloadKind::kProgram: payload = "program"; break;
   }
   if (format == PrintFormat::kJson) {
-    out += "{\"payload\":";
-    appendJsonString(out, payload);
-    out += ",\"source\":";
-    appendJsonString(out, h.source);
-    out += ",\"stages\":";
-    appendJsonList(out, h.stages);
-    out += ",\"feature_columns\":";
-    appendJsonList(out, h.featureColumns);
-    out += ",\"pending_columns\":[";
-    for (size_t i = 0; i < h.pendingColumns.size(); ++i)
-      fmt::format_to(it, "{}{}", i ? "," : "", h.pendingColumns[i]);
-    fmt::format_to(it, "],\"has_addresses\":{},\"target_names\":", h.hasAddresses);
-    appendJsonList(out, h.targetNames);
-    out += ",\"uarch_names\":";
-    appendJsonList(out, h.uarchNames);
-    out += ",\"model_id\":";
-    appendJsonString(out, h.modelId);
-    out += "}\n";
+    appendJsonLine(out, Json{{"payload", payload},
+                             {"source", h.source},
+                             {"stages", h.stages},
+                             {"feature_columns", h.featureColumns},
+                             {"pending_columns", h.pendingColumns},
+                             {"has_addresses", h.hasAddresses},
+                             {"target_names", h.targetNames},
+                             {"uarch_names", h.uarchNames},
+                             {"model_id", h.modelId}});
     return;
   }
   fmt::format_to(it, "payload: {}\nsource: {}\nstages: {}\n", payload, h.source,

@@ -1,64 +1,87 @@
-// Manifest files: written by hand as TOML (toml++'s formatters are off in
-// this project), read back with toml++.
+// Manifest files: written with toml++'s serializer, read back through the
+// project's TOML reader (stages/runtime/toml_file.h).
 #include "stages/model-lib/dataset_manifest.h"
 
-#include <toml++/toml.h>
-
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "stages/core/stage_error.h"
+#include "stages/runtime/toml_file.h"
 
 namespace pv::dataset {
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
+toml::array stringArray(const std::vector<std::string>& v) {
+  toml::array a;
+  for (const auto& s : v) a.push_back(s);
+  return a;
+}
+
+// TOML integers are signed 64-bit.
+int64_t tomlInteger(uint64_t v, const char* key) {
+  if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    throw std::runtime_error(std::string("manifest: ") + key + " = " + std::to_string(v) +
+                             " does not fit a TOML integer");
+  return static_cast<int64_t>(v);
+}
+
+// The reader: a missing key keeps its default (older manifests lack some),
+// a key of another type or a negative count is an error at its position.
+class Reader {
+ public:
+  explicit Reader(const std::string& path) : path_(path) {}
+
+  [[noreturn]] void fail(const toml::source_region& at, const std::string& message) const {
+    std::string position;
+    if (at.begin.line > 0) position = std::to_string(at.begin.line) + ":" + std::to_string(at.begin.column);
+    throw StageError(path_, position, "not a manifest: " + message);
   }
-  return out + "\"";
-}
 
-std::string array(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); i++) out += (i ? ", " : "") + quote(v[i]);
-  return out + "]";
-}
+  std::string str(const toml::table& t, const char* key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return "";
+    if (!n->is_string()) fail(n->source(), std::string("'") + key + "' must be a string");
+    return n->as_string()->get();
+  }
 
-std::string str(const toml::table& t, const char* key) {
-  return t[key].value_or(std::string());
-}
+  uint64_t count(const toml::table& t, const char* key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return 0;
+    if (!n->is_integer() || n->as_integer()->get() < 0)
+      fail(n->source(), std::string("'") + key + "' must be an integer, 0 or more");
+    return static_cast<uint64_t>(n->as_integer()->get());
+  }
 
-uint64_t num(const toml::table& t, const char* key) {
-  return static_cast<uint64_t>(t[key].value_or(int64_t{0}));
-}
+  double number(const toml::table& t, const char* key, double fallback) const {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    if (n->is_integer()) return static_cast<double>(n->as_integer()->get());
+    if (!n->is_floating_point()) fail(n->source(), std::string("'") + key + "' must be a number");
+    return n->as_floating_point()->get();
+  }
 
-std::vector<std::string> strings(const toml::table& t, const char* key) {
-  std::vector<std::string> out;
-  if (const toml::array* a = t[key].as_array())
-    for (const auto& e : *a)
-      if (e.is_string()) out.push_back(e.as_string()->get());
-  return out;
-}
+  std::vector<std::string> strings(const toml::table& t, const char* key) const {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    const toml::array* a = n->as_array();
+    if (!a) fail(n->source(), std::string("'") + key + "' must be an array of strings");
+    for (const auto& e : *a) {
+      if (!e.is_string()) fail(e.source(), std::string("'") + key + "' must hold strings only");
+      out.push_back(e.as_string()->get());
+    }
+    return out;
+  }
+
+ private:
+  const std::string& path_;
+};
 
 }  // namespace
 
@@ -81,82 +104,96 @@ void Manifest::put(const ManifestEntry& e) {
 }
 
 std::string formatManifest(const Manifest& m) {
-  std::ostringstream o;
-  o << "# pv-dataset manifest: rewritten after every workload; a workload is finished\n"
-       "# only when its status is \"done\" and its file has this size and XXH3-64.\n\n"
-       "[dataset]\n"
-    << "suite = " << quote(m.suite) << "\n"
-    << "suite_file = " << quote(m.suiteFile) << "\n"
-    << "config_source = " << quote(m.configSource) << "\n"
-    << "configs = " << array(m.configs) << "\n"
-    << "config_hashes = " << array(m.configHashes) << "\n"
-    << "inputs_hash = " << quote(m.inputsHash) << "\n";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", m.scale);
-  std::string scale = buf;
-  if (scale.find_first_of(".en") == std::string::npos) scale += ".0";  // a TOML float
-  o << "scale = " << scale << "\n";
+  toml::table dataset{
+      {"suite", m.suite},
+      {"suite_file", m.suiteFile},
+      {"config_source", m.configSource},
+      {"configs", stringArray(m.configs)},
+      {"config_hashes", stringArray(m.configHashes)},
+      {"inputs_hash", m.inputsHash},
+      {"scale", m.scale},
+  };
+  toml::array workloads;
   for (const auto& e : m.workloads) {
-    o << "\n[[workload]]\n"
-      << "name = " << quote(e.name) << "\n"
-      << "status = " << quote(e.status) << "\n"
-      << "split = " << quote(e.split) << "\n"
-      << "file = " << quote(e.file) << "\n"
-      << "report = " << quote(e.report) << "\n"
-      << "command = " << array(e.command) << "\n"
-      << "skip = " << e.skip << "\n"
-      << "count = " << e.count << "\n"
-      << "instructions = " << e.instructions << "\n"
-      << "records = " << e.records << "\n"
-      << "bytes = " << e.bytes << "\n"
-      << "xxh3 = " << quote(e.xxh3) << "\n"
-      << "configs = " << array(m.configs) << "\n"
-      << "key = " << quote(e.key) << "\n";
-    std::snprintf(buf, sizeof buf, "%.2f", e.seconds);
-    o << "seconds = " << buf << "\n";
-    if (!e.error.empty()) o << "error = " << quote(e.error) << "\n";
+    // The seconds as they always were written, to two decimals ("%.2f"):
+    // the value of that text, which toml++ prints in its shortest form.
+    char seconds[64];
+    std::snprintf(seconds, sizeof seconds, "%.2f", e.seconds);
+    double rounded = 0;
+    std::from_chars(seconds, seconds + std::strlen(seconds), rounded);
+    toml::table w{
+        {"name", e.name},
+        {"status", e.status},
+        {"split", e.split},
+        {"file", e.file},
+        {"report", e.report},
+        {"command", stringArray(e.command)},
+        {"skip", tomlInteger(e.skip, "skip")},
+        {"count", tomlInteger(e.count, "count")},
+        {"instructions", tomlInteger(e.instructions, "instructions")},
+        {"records", tomlInteger(e.records, "records")},
+        {"bytes", tomlInteger(e.bytes, "bytes")},
+        {"xxh3", e.xxh3},
+        {"configs", stringArray(m.configs)},
+        {"key", e.key},
+        {"seconds", rounded},
+    };
+    if (!e.error.empty()) w.insert("error", e.error);
+    workloads.push_back(std::move(w));
   }
-  return o.str();
+  toml::table root{{"dataset", std::move(dataset)}};
+  if (!workloads.empty()) root.insert("workload", std::move(workloads));
+  return "# pv-dataset manifest: rewritten after every workload; a workload is finished\n"
+         "# only when its status is \"done\" and its file has this size and XXH3-64.\n\n" +
+         formatToml(root);
 }
 
 Manifest parseManifest(const std::string& text, const std::string& path) {
-  toml::parse_result parsed = toml::parse(text, path);
-  if (!parsed)
-    throw std::runtime_error(path + ": not a manifest: TOML: " +
-                             std::string(parsed.error().description()));
-  const toml::table& root = parsed.table();
-  const toml::table* d = root["dataset"].as_table();
-  if (!d) throw std::runtime_error(path + ": not a manifest: no [dataset] table");
+  toml::table root;
+  try {
+    root = parseToml(text, path);
+  } catch (const TomlError& e) {
+    throw StageError(path, e.position(), "not a manifest: " + e.message());
+  }
+  const Reader r(path);
+  const toml::node* dn = root.get("dataset");
+  if (!dn) r.fail({}, "no [dataset] table");
+  const toml::table* d = dn->as_table();
+  if (!d) r.fail(dn->source(), "'dataset' must be a table");
   Manifest m;
-  m.suite = str(*d, "suite");
-  m.suiteFile = str(*d, "suite_file");
-  m.configSource = str(*d, "config_source");
-  m.configs = strings(*d, "configs");
-  m.configHashes = strings(*d, "config_hashes");
-  m.inputsHash = str(*d, "inputs_hash");
-  m.scale = (*d)["scale"].value_or(1.0);
-  if (const toml::array* list = root["workload"].as_array())
-    for (const auto& node : *list) {
+  m.suite = r.str(*d, "suite");
+  m.suiteFile = r.str(*d, "suite_file");
+  m.configSource = r.str(*d, "config_source");
+  m.configs = r.strings(*d, "configs");
+  m.configHashes = r.strings(*d, "config_hashes");
+  m.inputsHash = r.str(*d, "inputs_hash");
+  m.scale = r.number(*d, "scale", 1.0);
+  if (const toml::node* list = root.get("workload")) {
+    const toml::array* a = list->as_array();
+    if (!a) r.fail(list->source(), "'workload' must be [[workload]] tables");
+    for (const auto& node : *a) {
       const toml::table* t = node.as_table();
-      if (!t) continue;
+      if (!t) r.fail(node.source(), "'workload' must be [[workload]] tables");
       ManifestEntry e;
-      e.name = str(*t, "name");
-      e.status = str(*t, "status");
-      e.split = str(*t, "split");
-      e.file = str(*t, "file");
-      e.report = str(*t, "report");
-      e.command = strings(*t, "command");
-      e.skip = num(*t, "skip");
-      e.count = num(*t, "count");
-      e.instructions = num(*t, "instructions");
-      e.records = num(*t, "records");
-      e.bytes = num(*t, "bytes");
-      e.xxh3 = str(*t, "xxh3");
-      e.key = str(*t, "key");
-      e.seconds = (*t)["seconds"].value_or(0.0);
-      e.error = str(*t, "error");
-      if (!e.name.empty()) m.workloads.push_back(std::move(e));
+      e.name = r.str(*t, "name");
+      if (e.name.empty()) r.fail(node.source(), "a [[workload]] without a name");
+      e.status = r.str(*t, "status");
+      e.split = r.str(*t, "split");
+      e.file = r.str(*t, "file");
+      e.report = r.str(*t, "report");
+      e.command = r.strings(*t, "command");
+      e.skip = r.count(*t, "skip");
+      e.count = r.count(*t, "count");
+      e.instructions = r.count(*t, "instructions");
+      e.records = r.count(*t, "records");
+      e.bytes = r.count(*t, "bytes");
+      e.xxh3 = r.str(*t, "xxh3");
+      e.key = r.str(*t, "key");
+      e.seconds = r.number(*t, "seconds", 0.0);
+      e.error = r.str(*t, "error");
+      m.workloads.push_back(std::move(e));
     }
+  }
   return m;
 }
 

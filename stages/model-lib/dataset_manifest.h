@@ -49,10 +49,13 @@ struct Manifest {
   void put(const ManifestEntry& e);
 };
 
-// TOML text of the manifest.
+// TOML text of the manifest (toml++'s serializer: keys sorted, seconds to
+// two decimals). Throws std::runtime_error for a count past TOML's integers.
 std::string formatManifest(const Manifest& m);
-// Parses manifest text; throws std::runtime_error "PATH: ..." when it is not
-// a manifest.
+// Parses manifest text; throws StageError (PATH, LINE:COLUMN, "not a
+// manifest: ...") when it is not a manifest. Absent keys keep their
+// defaults; keys of another type, negative counts and workloads without a
+// name are errors.
 Manifest parseManifest(const std::string& text, const std::string& path);
 
 // Reads DIR/manifest.toml; nullopt when there is none.

@@ -2,42 +2,17 @@
 
 #include "stages/model-lib/uarch_params.h"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
-#include <fstream>
 #include <map>
+#include <optional>
 #include <set>
-#include <sstream>
 
 #include "stages/core/stage_error.h"
 
 namespace pv {
 namespace {
-
-void flatten(const toml::table& table, const std::string& prefix, Microarchitecture& out, const std::string& where) {
-  for (const auto& [key, node] : table) {
-    const std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
-    if (const auto* sub = node.as_table()) {
-      flatten(*sub, name, out, where);
-    } else if (auto v = node.value<int64_t>(); v && node.is_integer()) {
-      out.params.emplace_back(name, std::to_string(*v));
-    } else if (auto f = node.value<double>(); f && node.is_floating_point()) {
-      out.params.emplace_back(name, fmt::format("{}", *f));
-    } else if (auto b = node.value<bool>(); b && node.is_boolean()) {
-      out.params.emplace_back(name, *b ? "true" : "false");
-    } else if (auto s = node.value<std::string>()) {
-      out.params.emplace_back(name, *s);
-    } else {
-      const auto& src = node.source();
-      throw StageError(where, fmt::format("line {}", src.begin.line),
-                       "'" + name + "': arrays are not microarchitecture parameters");
-    }
-  }
-}
 
 std::optional<double> number(const std::string& s) {
   double v = 0;
@@ -48,35 +23,19 @@ std::optional<double> number(const std::string& s) {
 
 }  // namespace
 
-Microarchitecture parseUarchConfig(const std::string& text, const std::string& where) {
-  toml::parse_result parsed = toml::parse(text, where);
-  if (!parsed) {
-    const auto& e = parsed.error();
-    throw StageError(where, fmt::format("line {}, column {}", e.source().begin.line, e.source().begin.column),
-                     std::string(e.description()));
-  }
-  toml::table table = std::move(parsed).table();
+Microarchitecture fromConfig(const uarch::UarchConfig& config) {
   Microarchitecture u;
-  if (auto n = table["name"].value<std::string>()) u.name = *n;
-  table.erase("name");
-  flatten(table, "", u, where);
-  if (auto ghz = table["core"]["frequency_ghz"].value<double>()) u.clockGhz = *ghz;
+  u.name = config.name;
+  u.params = uarch::flattenedParameters(config);
+  u.clockGhz = config.core.frequencyGhz;
   return u;
 }
 
-Microarchitecture readUarchConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw StageError(path, "", "cannot open the microarchitecture file");
-  std::stringstream text;
-  text << in.rdbuf();
-  Microarchitecture u = parseUarchConfig(text.str(), path);
-  if (u.name.empty()) {
-    std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
-    if (base.ends_with(".toml")) base.resize(base.size() - 5);
-    u.name = base;
-  }
-  return u;
+Microarchitecture parseUarchConfig(const std::string& text, const std::string& where) {
+  return fromConfig(uarch::parseConfig(text, where));
 }
+
+Microarchitecture readUarchConfig(const std::string& path) { return fromConfig(uarch::readConfig(path)); }
 
 std::vector<std::string> parameterInputNames(const std::vector<Microarchitecture>& uarchs) {
   std::map<std::string, std::set<std::string>> values;

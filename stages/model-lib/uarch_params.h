@@ -1,22 +1,28 @@
 // Microarchitecture parameters as the model file records them: a pv-uarch
-// configuration (TOML) flattened to "table.key" = "value" pairs, and the
-// numeric input vector a parametric model (UarchParameterModel) maps to M_u.
-// No LibTorch: pv-dot-predict evaluates the parametric model in plain C++.
+// configuration (stages/model-lib/uarch_config.h, the one reader of the
+// format) flattened to "table.key" = "value" pairs, and the numeric input
+// vector a parametric model (UarchParameterModel) maps to M_u. No LibTorch:
+// pv-dot-predict evaluates the parametric model in plain C++.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "stages/model-lib/model_file.h"
+#include "stages/model-lib/uarch_config.h"
 
 namespace pv {
 
-// Reads a configuration file and returns a Microarchitecture with its name
-// (the `name` key, or the file's base name), its flattened parameters in
-// file order and its clock (core.frequency_ghz, 0 when absent); no
-// representation. Throws StageError naming the file and position.
+// A configuration as a Microarchitecture: its name, every parameter of
+// the configuration pv-uarch simulates (uarch::flattenedParameters: the
+// defaults of keys the file leaves out included) and its clock
+// (core.frequency_ghz); no representation.
+Microarchitecture fromConfig(const uarch::UarchConfig& config);
+// Reads and checks a configuration file (uarch::readConfig: the `name`
+// key, or the file's base name) as above. Throws StageError naming the file
+// and position.
 Microarchitecture readUarchConfig(const std::string& path);
-// The same for TOML text.
+// The same for TOML text; `where` names it (and gives the default name).
 Microarchitecture parseUarchConfig(const std::string& text, const std::string& where);
 
 // Inputs of a parametric model over `uarchs`: every key whose value is a

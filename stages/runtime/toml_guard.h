@@ -1,5 +1,5 @@
-// A check run on TOML text before toml++ parses it (pipeline files,
-// microarchitecture files).
+// A check run on TOML text before toml++ parses it: parseToml
+// (toml_file.h), the one way perfvec reads TOML, runs it on every file.
 //
 // Debian 12's toml++ 3.3.0 reaches __builtin_unreachable() (undefined
 // behaviour: in an optimised build anything may follow) in

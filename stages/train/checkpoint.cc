@@ -85,10 +85,13 @@ std::optional<Checkpoint> loadCheckpoint(const std::string& path) {
     for (auto t : root.getTensors()) {
       NamedTensor n;
       n.name = t.getName();
-      size_t count = 1;
+      // The element count in 64 bits, refused before it wraps around (a
+      // shape of 65536^4 once matched empty data).
+      uint64_t count = 1;
       for (auto d : t.getShape()) {
         n.shape.push_back(d);
-        count *= d;
+        if (__builtin_mul_overflow(count, uint64_t{d}, &count) || count > bytes.size())
+          throw StageError(path, "tensor " + n.name, "its shape holds more values than the file has bytes");
       }
       auto data = t.getValues();
       if (data.size() != count * sizeof(float))

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "stages/uarch/uarch_config.h"
+#include "stages/model-lib/uarch_config.h"
 
 namespace pv::uarch {
 

@@ -19,7 +19,7 @@
 
 #include <cstdint>
 
-#include "stages/uarch/uarch_config.h"
+#include "stages/model-lib/uarch_config.h"
 
 namespace pv::uarch {
 

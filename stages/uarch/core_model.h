@@ -31,7 +31,7 @@
 #include "stages/core/instruction.h"
 #include "stages/uarch/branch_predictor.h"
 #include "stages/uarch/memory_system.h"
-#include "stages/uarch/uarch_config.h"
+#include "stages/model-lib/uarch_config.h"
 
 namespace pv::uarch {
 

@@ -2,10 +2,11 @@
 
 #include "stages/uarch/run_report.h"
 
-#include <algorithm>
-#include <cstdio>
+#include <nlohmann/json.hpp>
 
-#include "stages/core/json_text.h"
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
 
 namespace pv::uarch {
 
@@ -20,8 +21,21 @@ std::string integer(uint64_t v) { return std::to_string(v); }
 std::string ratio(uint64_t part, uint64_t whole) {
   return whole ? number(double(part) / double(whole)) : "0";
 }
-bool isNumeric(const std::string& v) {
-  return !v.empty() && v.find_first_not_of("0123456789.-+einf") == std::string::npos;
+// A value of the report in JSON: null for a level the configuration does
+// not have, otherwise the number its text says. Counts (digits only) stay
+// integers; the others are the double nearest their text ("%.6g", time_ns
+// "%.3f"), which nlohmann prints in its shortest round-trip form: the same
+// value, with the digits the text has ("0.333333"), though whole numbers
+// gain ".0" and fixed decimals lose their trailing zeros (time_ns 1234.500
+// is 1234.5). Values that are not numbers stay strings.
+nlohmann::ordered_json jsonValue(const std::string& text) {
+  if (text.empty()) return nullptr;
+  const char* end = text.data() + text.size();
+  uint64_t count = 0;
+  if (auto r = std::from_chars(text.data(), end, count); r.ec == std::errc() && r.ptr == end) return count;
+  double number = 0;
+  if (auto r = std::from_chars(text.data(), end, number); r.ec == std::errc() && r.ptr == end) return number;
+  return text;
 }
 
 }  // namespace
@@ -96,19 +110,15 @@ std::string formatReports(const std::vector<RunReport>& reports, ReportFormat fo
       }
       return out;
     case ReportFormat::kJson:
+      // An array with one object a line (keys in report order: ordered_json).
       out += "[\n";
       for (size_t i = 0; i < reports.size(); ++i) {
-        out += "  {";
+        nlohmann::ordered_json object = nlohmann::ordered_json::object();
         const auto& v = reports[i].values;
-        for (size_t k = 0; k < v.size(); ++k) {
-          out += k ? ", " : "";
-          appendJsonString(out, v[k].first);
-          out += ": ";
-          if (v[k].second.empty()) out += "null";
-          else if (isNumeric(v[k].second) && k > 1) out += v[k].second;
-          else appendJsonString(out, v[k].second);
-        }
-        out += i + 1 < reports.size() ? "},\n" : "}\n";
+        // The first two values (uarch, core) are names, whatever they look like.
+        for (size_t k = 0; k < v.size(); ++k)
+          object[v[k].first] = k > 1 ? jsonValue(v[k].second) : nlohmann::ordered_json(v[k].second);
+        out += "  " + object.dump() + (i + 1 < reports.size() ? ",\n" : "\n");
       }
       out += "]\n";
       return out;

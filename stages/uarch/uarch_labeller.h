@@ -17,7 +17,7 @@
 #include "stages/core/transform.h"
 #include "stages/uarch/core_model.h"
 #include "stages/uarch/run_report.h"
-#include "stages/uarch/uarch_config.h"
+#include "stages/model-lib/uarch_config.h"
 
 namespace pv::uarch {
 

@@ -15,6 +15,18 @@ tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# The manifest read as TOML (Python's tomllib): a workload's status, and the
+# names of the finished workloads in manifest order.
+status_of() {  # DIR NAME
+  python3 -c 'import sys, tomllib
+m = tomllib.load(open(sys.argv[1] + "/manifest.toml", "rb"))
+print(next((w["status"] for w in m.get("workload", []) if w["name"] == sys.argv[2]), ""))' "$1" "$2"
+}
+finished_in() {  # DIR
+  python3 -c 'import sys, tomllib
+m = tomllib.load(open(sys.argv[1] + "/manifest.toml", "rb"))
+print("\n".join(w["name"] for w in m.get("workload", []) if w["status"] == "done"))' "$1"
+}
 
 # --- inputs ---
 "$OUT/pv-workload-inputs" -o "$tmp/in1"
@@ -43,9 +55,10 @@ for w in matmul qsort gzip; do
     || fail "$w: not labelled for the two configurations"
   row=$("$OUT/pv-cat" --labels "$f" | sed -n 1p)  # sed reads all: no SIGPIPE under pipefail
   [ "$(wc -w <<<"$row")" -eq 32 ] || fail "$w: a label row has $(wc -w <<<"$row") values, not 32"
-  grep -A3 "name = \"$w\"" "$tmp/a/manifest.toml" | grep -q 'status = "done"' || fail "$w not done in the manifest"
+  [ "$(status_of "$tmp/a" "$w")" = done ] || fail "$w not done in the manifest"
 done
-grep -q 'configs = \["s1-0000", "s1-0001"\]' "$tmp/a/manifest.toml" || fail "manifest lacks the configurations"
+python3 -c 'import sys, tomllib; assert tomllib.load(open(sys.argv[1], "rb"))["dataset"]["configs"] == ["s1-0000", "s1-0001"]' \
+  "$tmp/a/manifest.toml" || fail "manifest lacks the configurations"
 ls "$tmp/a" | grep -q part && fail "a partial file was left behind"
 
 # A rerun does nothing.
@@ -62,7 +75,7 @@ done
 kill -9 $pid
 wait $pid 2>/dev/null || true
 pid=
-first=$(grep -B1 'status = "done"' "$tmp/b/manifest.toml" | sed -n 's/name = "\(.*\)"/\1/p' | head -1)
+first=$(finished_in "$tmp/b" | head -1)
 [ -n "$first" ] || fail "no workload finished before the kill"
 before=$(stat -c '%i %Y' "$tmp/b/$first.pvs.zst")
 sleep 1.1  # so that a rewritten file would have another mtime
@@ -132,5 +145,5 @@ grep -qF "install the Debian package pv-no-such-package" "$tmp/d.err" || fail "m
 grep -qF "workload 'crash' failed" "$tmp/d.err" || fail "failing program: workload not named"
 grep -qF "pv-no-such-input" "$tmp/d.err" || fail "failing program: reason not shown"
 [ -s "$tmp/d/fine.pvs.zst" ] || fail "a good workload did not run beside failing ones"
-grep -A2 'name = "crash"' "$tmp/d/manifest.toml" | grep -q 'status = "failed"' || fail "manifest: crash not failed"
+[ "$(status_of "$tmp/d" crash)" = failed ] || fail "manifest: crash not failed"
 echo "errors: ok"

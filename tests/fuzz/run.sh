@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for a bounded time.
-#   tests/fuzz/run.sh OUTDIR [SECONDS [TARGET...]]
+#   tests/fuzz/run.sh OUTDIR [SECONDS] [TARGET...]
 # OUTDIR: the fuzz build folder (generated here from tests/fuzz/fuzz.gn with
 # is_fuzz=true: clang-14, -fsanitize=fuzzer,address,undefined); SECONDS per
-# target (default 20). Each target starts from its seeds in
+# target (default 20); TARGETs (default: all). Each target starts from its seeds in
 # tests/fuzz/corpus/NAME and keeps what it finds in OUTDIR/corpus/NAME (the
 # repository's corpus is never written). Prints one line per target with its
 # executions; exits 1 if any target found a crash, leak, timeout or
@@ -13,17 +13,21 @@
 # that ends before N executions fails.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-OUT=${1:?usage: tests/fuzz/run.sh OUTDIR [SECONDS [TARGET...]]}
-SECONDS_EACH=${2:-20}
-shift $(( $# >= 2 ? 2 : 1 ))
+OUT=${1:?usage: tests/fuzz/run.sh OUTDIR [SECONDS] [TARGET...]}
+shift
+SECONDS_EACH=20
+if [[ ${1:-} =~ ^[0-9]+$ ]]; then SECONDS_EACH=$1; shift; fi
 declare -A CORPUS=(
   [gem5_trace_fuzz]=gem5 [champsim_fuzz]=champsim [valgrind_records_fuzz]=valgrind
   [stream_fuzz]=stream [model_file_fuzz]=model [pipeline_file_fuzz]=pipeline
-  [uarch_config_fuzz]=uarch
+  [uarch_config_fuzz]=uarch [workload_suite_fuzz]=suite [dataset_manifest_fuzz]=manifest
+  [aggregate_checkpoint_fuzz]=aggregate-checkpoint [train_checkpoint_fuzz]=train-checkpoint
 )
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(gem5_trace_fuzz champsim_fuzz valgrind_records_fuzz stream_fuzz
-                                     model_file_fuzz pipeline_file_fuzz uarch_config_fuzz)
+                                     model_file_fuzz pipeline_file_fuzz uarch_config_fuzz
+                                     workload_suite_fuzz dataset_manifest_fuzz aggregate_checkpoint_fuzz
+                                     train_checkpoint_fuzz)
 
 if [ ! -f "$OUT/build.ninja" ]; then
   gn gen "$OUT" --root=. --dotfile=tests/fuzz/fuzz.gn --args='is_fuzz=true' >/dev/null || exit 1

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "stages/core/stage_error.h"
-#include "stages/uarch/uarch_config.h"
+#include "stages/model-lib/uarch_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -1,4 +1,8 @@
-// UarchConfig: one simulated microarchitecture of pv-uarch, and its TOML form.
+// UarchConfig: one simulated microarchitecture of pv-uarch, and its TOML form:
+// the one reader and writer of microarchitecture files. pv-uarch simulates
+// what it reads; the model-running tools (pv-train, pv-tune, pv-dot-predict,
+// pv-dataset) take a configuration's name, clock and parameters from it
+// (stages/model-lib/uarch_params.h).
 //
 // A configuration is a named TOML file with the tables [core], [units],
 // [latency], [branch], [l1i], [l1d], [l2], optionally [l3], and [memory]
@@ -12,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "stages/core/op_class.h"
@@ -142,8 +147,16 @@ const std::vector<DramKind>& dramKinds();
 // name (its stem) when the file has no `name`. Throws StageError with input
 // `file` and position "line:column".
 UarchConfig parseConfig(std::string_view text, const std::string& file);
+// The same for a file (a StageError naming it when it cannot be read).
+UarchConfig readConfig(const std::string& path);
 
-// Every key, in the order of the tables above.
+// Every key, with toml++'s serializer (stages/runtime/toml_file.h): `name`,
+// then the tables, keys sorted.
 std::string writeToml(const UarchConfig& config);
+
+// Every key as ("table.key", value text), sorted by key: integers in
+// decimal, numbers in their shortest round-trip form, booleans true/false,
+// choices by name ("branch.predictor", "tage").
+std::vector<std::pair<std::string, std::string>> flattenedParameters(const UarchConfig& config);
 
 }  // namespace pv::uarch

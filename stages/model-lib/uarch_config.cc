@@ -1,11 +1,8 @@
-// UarchConfig: defaults, the table of TOML keys (shared by the parser and
-// the writer, so that every key reads back as written), validation.
+// UarchConfig: defaults, the table of TOML keys (shared by the parser, the
+// writer and the flattened parameters, so that every key reads back as
+// written), validation.
 
-#include "stages/uarch/uarch_config.h"
-
-#include "stages/runtime/toml_guard.h"
-
-#include <toml++/toml.h>
+#include "stages/model-lib/uarch_config.h"
 
 #include <algorithm>
 #include <charconv>
@@ -15,7 +12,11 @@
 #include <map>
 #include <optional>
 
+#include <fmt/format.h>
+
+#include "stages/core/file_bytes.h"
 #include "stages/core/stage_error.h"
+#include "stages/runtime/toml_file.h"
 
 namespace pv::uarch {
 
@@ -403,36 +404,50 @@ void validate(const UarchConfig& c, const Parser& p, const std::map<std::string,
 
 // ---- writing ---------------------------------------------------------------
 
-std::string valueText(const Field& f) {
+// A value as the model file records it (Microarchitecture::params): integers
+// in decimal, numbers in their shortest round-trip form ("2.5", "45"),
+// booleans as true/false, choices by name.
+std::string parameterText(const Field& f) {
   switch (f.kind) {
     case Field::kUint:
       return std::to_string(*static_cast<const uint32_t*>(f.target));
     case Field::kDouble:
-      return formatNumber(*static_cast<const double*>(f.target));
+      return fmt::format("{}", *static_cast<const double*>(f.target));
     case Field::kBool:
       return *static_cast<const bool*>(f.target) ? "true" : "false";
     case Field::kChoice:
-      return "\"" + f.choices[*static_cast<const uint8_t*>(f.target)] + "\"";
+      return f.choices[*static_cast<const uint8_t*>(f.target)];
     case Field::kDram:
-      return "\"" + *static_cast<const std::string*>(f.target) + "\"";
+      return *static_cast<const std::string*>(f.target);
   }
   return "";
+}
+
+void insertValue(toml::table& table, const Field& f) {
+  switch (f.kind) {
+    case Field::kUint:
+      table.insert(f.key, int64_t{*static_cast<const uint32_t*>(f.target)});
+      return;
+    case Field::kDouble:
+      table.insert(f.key, *static_cast<const double*>(f.target));
+      return;
+    case Field::kBool:
+      table.insert(f.key, *static_cast<const bool*>(f.target));
+      return;
+    case Field::kChoice:
+      table.insert(f.key, f.choices[*static_cast<const uint8_t*>(f.target)]);
+      return;
+    case Field::kDram:
+      table.insert(f.key, *static_cast<const std::string*>(f.target));
+      return;
+  }
 }
 
 }  // namespace
 
 UarchConfig parseConfig(std::string_view text, const std::string& file) {
-  // Before toml++, whose 3.3.0 has undefined behaviour on such characters.
-  if (auto at = toml_guard::unsafeCharacter(text))
-    throw StageError(file, std::to_string(at->line) + ":" + std::to_string(at->column),
-                     toml_guard::unsafeMessage(*at));
-  toml::parse_result parsed = toml::parse(text, file);
+  const toml::table root = parseToml(text, file);
   Parser p(file);
-  if (!parsed) {
-    const toml::parse_error& e = parsed.error();
-    p.fail(e.source(), "TOML: " + std::string(e.description()));
-  }
-  const toml::table& root = parsed.table();
   UarchConfig c;
   c.name = stemOf(file);
   std::vector<Section> sections = sectionsOf(c);
@@ -479,13 +494,25 @@ UarchConfig parseConfig(std::string_view text, const std::string& file) {
   return c;
 }
 
+UarchConfig readConfig(const std::string& path) { return parseConfig(readFileBytes(path), path); }
+
 std::string writeToml(const UarchConfig& config) {
   UarchConfig c = config;  // sectionsOf wants a mutable object; nothing is changed
-  std::string out = "name = \"" + c.name + "\"\n";
+  toml::table root{{"name", c.name}};
   for (const Section& s : sectionsOf(c)) {
-    out += "\n[" + s.name + "]\n";
-    for (const Field& f : s.fields) out += f.key + " = " + valueText(f) + "\n";
+    toml::table section;
+    for (const Field& f : s.fields) insertValue(section, f);
+    root.insert(s.name, std::move(section));
   }
+  return formatToml(root);
+}
+
+std::vector<std::pair<std::string, std::string>> flattenedParameters(const UarchConfig& config) {
+  UarchConfig c = config;  // as above
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Section& s : sectionsOf(c))
+    for (const Field& f : s.fields) out.emplace_back(s.name + "." + f.key, parameterText(f));
+  std::sort(out.begin(), out.end());
   return out;
 }
 
