@@ -114,6 +114,17 @@ fs::path selfDir() {
   return ec ? fs::current_path() : exe.parent_path();
 }
 
+// A default file named relative to the source tree (the suite, the
+// pipeline): as it is when it exists here, else an installed tree's copy
+// (PREFIX/bin/pv-dataset, PREFIX/share/perfvec/PATH; docs/install.md), else
+// as it is, for the error.
+std::string installedDefault(const std::string& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) return path;
+  fs::path installed = (selfDir() / "../share/perfvec" / path).lexically_normal();
+  return fs::exists(installed, ec) ? installed.string() : path;
+}
+
 // ---- configurations -------------------------------------------------------
 
 struct ConfigSet {
@@ -722,6 +733,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.progress = progressOn ? 1 : progressOff ? 0 : -1;
+  if (app.count("--suite") == 0) o.suitePath = installedDefault(o.suitePath);
+  if (app.count("--pipeline") == 0) o.pipeline = installedDefault(o.pipeline);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
     struct sigaction sa {};
     sa.sa_handler = onSignal;

@@ -424,7 +424,9 @@ int main(int argc, char** argv) {
   app.set_help_flag("-h,--help",
                     "Print this help (with the parameters of FILE when given) and exit");
   pv::runtime::addVersionFlag(app, kName);
-  app.add_option("file", o.file, "Pipeline file (TOML; see pipelines/README.md)");
+  app.add_option("file", o.file,
+                 "Pipeline file (TOML; see pipelines/README.md), or the name of an installed "
+                 "one (native-rp)");
   app.add_option("--keygen", o.keygen,
                  "Make a CURVE key pair for the [security] table and the stages' --curve-* "
                  "options: NAME.key (secret, mode 0600) and NAME.pub, then exit")
@@ -474,7 +476,9 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", o.quiet, "Print only errors (also passed to every stage)");
   app.add_flag("-v,--verbose", o.verbose, "Print each stage's command line as it starts");
   app.footer(
-      "Stages are found beside pv-launch, then on PATH. Stages whose --help lists them get "
+      "Stages are found beside pv-launch, then on PATH; a FILE named without a '/' that is not "
+      "in the current folder, in ../share/perfvec/pipelines from pv-launch's folder (an "
+      "installed tree, docs/install.md). Stages whose --help lists them get "
       "--no-progress (or --progress, whose lines pv-launch turns into its own progress line) "
       "and, with -q, -q.\n"
       "Exit status: 0 success; 1 a stage failed (the report names it, its exit status and its "
@@ -488,7 +492,7 @@ int main(int argc, char** argv) {
     std::cout << app.help();
     if (!o.file.empty()) {
       try {
-        std::cout << "\n" << paramsText(loadPipeline(o.file));
+        std::cout << "\n" << paramsText(loadPipeline(findPipelineFile(o.file, selfDir())));
       } catch (const PipelineError& pe) {
         std::cerr << kName << ": " << pe.what() << "\n";
         return 2;
@@ -517,7 +521,7 @@ int main(int argc, char** argv) {
   if (o.progress && o.noProgress)
     return usageError("--progress and --no-progress exclude each other");
   try {
-    PipelineSpec spec = loadPipeline(o.file);
+    PipelineSpec spec = loadPipeline(findPipelineFile(o.file, selfDir()));
     if (o.describe) {
       std::cout << describeText(spec);
       return 0;
