@@ -14,11 +14,20 @@
 #                    "N passed, N failed" (PV_NO_SANITIZERS=1 skips the
 #                    sanitizer build and the fuzz targets)
 #   ./dev.sh build   install what is missing and build (out/)
+#   ./dev.sh install PREFIX
+#                    install what is missing, build (out/), and install
+#                    perfvec under PREFIX like a Debian tool: the pv-*
+#                    executables in PREFIX/bin, the Valgrind tool in
+#                    PREFIX/lib/perfvec, the pipelines, the foundation model
+#                    and the workload suite in PREFIX/share/perfvec, man
+#                    pages in PREFIX/share/man/man1 (docs/install.md;
+#                    DESTDIR=STAGE puts the files under STAGE/PREFIX)
 #   ./dev.sh bench   build and run the benchmarks (prints numbers)
 #
 # Environment: PV_OUT (build folder, default out), PV_GN_ARGS (extra gn args,
 # e.g. 'is_debug=true use_asan=true'), PV_JOBS (ninja -j).
 set -euo pipefail
+caller_dir=$PWD  # a relative PREFIX is relative to where dev.sh was called
 cd "$(dirname "$0")"
 
 # Debian packages the build and the tests need.
@@ -36,6 +45,7 @@ PACKAGES=(
   # the workload suite (examples/workloads/workloads.toml)
   xz-utils bzip2 gzip perl-base python3-minimal lua5.4 bc gawk sqlite3 cpp-12
   vpx-tools libjpeg-turbo-progs imagemagick-6.q16 openssl grep sed coreutils
+  help2man lowdown  # man pages (./dev.sh install): --help and README.md to roff
 )
 
 OUT=${PV_OUT:-out}
@@ -92,6 +102,12 @@ case "${1:-}" in
     ;;
   build)
     build
+    ;;
+  install)
+    [ $# -eq 2 ] && [ -n "$2" ] || { echo "usage: ./dev.sh install PREFIX" >&2; exit 2; }
+    case $2 in /*) prefix=$2 ;; *) prefix=$caller_dir/$2 ;; esac
+    build
+    exec build/install.sh "$OUT" "$prefix"
     ;;
   bench)
     build

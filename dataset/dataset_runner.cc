@@ -62,6 +62,17 @@ fs::path selfDir() {
   return ec ? fs::current_path() : exe.parent_path();
 }
 
+}  // namespace
+
+std::string installedDefault(const std::string& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) return path;
+  fs::path installed = (selfDir() / "../share/perfvec" / path).lexically_normal();
+  return fs::exists(installed, ec) ? installed.string() : path;
+}
+
+namespace {
+
 bool sameFiles(const fs::path& a, const fs::path& b) {
   auto list = [](const fs::path& d) {
     std::map<std::string, std::string> m;

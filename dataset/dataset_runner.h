@@ -46,6 +46,12 @@ struct DatasetOptions {
 // and while pipelines run). Throws as the top of this file says.
 int run(const DatasetOptions& options, const std::function<int()>& interrupted);
 
+// A default file named relative to the source tree (the suite, the
+// pipeline): as it is when it exists here, else an installed tree's copy
+// (PREFIX/bin/pv-dataset, PREFIX/share/perfvec/PATH; docs/install.md), else
+// as it is, for the error.
+std::string installedDefault(const std::string& path);
+
 // ---- the parts, tested one by one
 
 // The configurations of a dataset folder (OUT/uarchs), in label order.

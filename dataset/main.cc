@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
       "ran; the manifest says why); 2 usage error, bad suite file or configurations; 128+N "
       "stopped by signal N (rerun to go on).");
   if (auto rc = tool.parse(argc, argv)) return *rc;
+  if (app.count("--suite") == 0) o.suitePath = pv::dataset::installedDefault(o.suitePath);
+  if (app.count("--pipeline") == 0) o.pipeline = pv::dataset::installedDefault(o.pipeline);
   o.progress = progressOn ? 1 : progressOff ? 0 : -1;
   // SIGINT, SIGTERM, SIGHUP stop the pipelines, write the manifest and end
   // with 128+N (no SA_RESTART: a wait is cut short).

@@ -186,7 +186,7 @@ void launchUnmapped(const LaunchOptions& o) {
   auto transport = parseTransport(o.transport);
   if (!transport) throw UsageError("unknown transport '" + o.transport + "'");
   if (o.progress && o.noProgress) throw UsageError("--progress and --no-progress exclude each other");
-  PipelineSpec spec = loadPipeline(o.file);
+  PipelineSpec spec = loadPipeline(findPipelineFile(o.file, selfDir()));
   if (o.describe) {
     std::cout << describeText(spec) << std::flush;
     return;
@@ -227,7 +227,7 @@ void launchPipeline(const LaunchOptions& options) {
 std::string helpParameters(const std::string& file) {
   if (file.empty()) return "";
   try {
-    return "\n" + paramsText(loadPipeline(file));
+    return "\n" + paramsText(loadPipeline(findPipelineFile(file, selfDir())));
   } catch (const PipelineError& e) {
     throw runtime::ExitStatus(2, e.what());
   }

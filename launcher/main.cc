@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
   CLI::App& app = tool.cli();
   pv::launch::LaunchOptions o;
   app.set_help_flag("-h,--help", "Print this help (with the parameters of FILE when given) and exit");
-  app.add_option("file", o.file, "Pipeline file (TOML; see pipelines/README.md)");
+  app.add_option("file", o.file,
+                 "Pipeline file (TOML; see pipelines/README.md), or the name of an installed "
+                 "one (native-rp)");
   app.add_option("--keygen", o.keygen,
                  "Make a CURVE key pair for the [security] table and the stages' --curve-* "
                  "options: NAME.key (secret, mode 0600) and NAME.pub, then exit")
@@ -68,7 +70,9 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", o.quiet, "Print only errors (also passed to every stage)");
   app.add_flag("-v,--verbose", o.verbose, "Print each stage's command line as it starts");
   app.footer(
-      "Stages are found beside pv-launch, then on PATH. Stages whose --help lists them get "
+      "Stages are found beside pv-launch, then on PATH; a FILE named without a '/' that is not "
+      "in the current folder, in ../share/perfvec/pipelines from pv-launch's folder (an "
+      "installed tree, docs/install.md). Stages whose --help lists them get "
       "--no-progress (or --progress, whose lines pv-launch turns into its own progress line) "
       "and, with -q, -q.\n"
       "Exit status: 0 success; 1 a stage failed (the report names it, its exit status and its "

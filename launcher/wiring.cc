@@ -96,6 +96,18 @@ std::optional<std::string> findExecutable(const std::string& run, const std::str
   return std::nullopt;
 }
 
+std::string findPipelineFile(const std::string& file, const std::string& selfDir) {
+  struct stat st {};
+  if (file.find('/') != std::string::npos || ::stat(file.c_str(), &st) == 0) return file;
+  // PREFIX/bin/pv-launch -> PREFIX/share/perfvec/pipelines (docs/install.md).
+  const std::string installed =
+      std::filesystem::path(selfDir + "/../share/perfvec/pipelines").lexically_normal().string();
+  for (const std::string& candidate : {installed + "/" + file, installed + "/" + file + ".toml"})
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return candidate;
+  throw PipelineError(file, SourcePos{},
+                      "no such pipeline file here or in " + installed + " (the installed ones)");
+}
+
 std::vector<std::string> linkEndpoints(Transport transport, size_t links,
                                        const std::string& socketDir, const std::string& host,
                                        int basePort) {

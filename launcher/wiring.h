@@ -40,6 +40,14 @@ std::string selfDir();
 std::optional<std::string> findExecutable(const std::string& run, const std::string& selfDir,
                                           std::string_view pathEnv);
 
+// The pipeline file the command line names: `file` when it exists (a path,
+// relative to the current folder); otherwise, for a bare name (no '/'), the
+// installed pipelines beside an installed pv-launch, `selfDir`/../share/perfvec/
+// pipelines/NAME, then NAME.toml there (`pv-launch native-rp`). Throws
+// PipelineError naming both places when a bare name is in neither; returns
+// a path with '/' unchanged, for loadPipeline to report.
+std::string findPipelineFile(const std::string& file, const std::string& selfDir);
+
 // The endpoints of the `links` links between consecutive stages; empty
 // strings for pipes. tcp with basePort 0 asks the kernel for free ports
 // (a port may be taken again before the stage binds it: prefer ipc or an

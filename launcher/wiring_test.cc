@@ -90,6 +90,32 @@ TEST(Wiring, executablesAreFoundBesideTheLauncherBeforePath) {
   EXPECT_EQ(findExecutable("p1", dir.path(), ""), std::nullopt);  // a folder
 }
 
+// An installed tree: PREFIX/bin/pv-launch finds PREFIX/share/perfvec/pipelines/NAME[.toml]
+// for a bare name that is not a file in the current folder.
+TEST(Wiring, pipelinesNamedWithoutAPathAreFoundInTheInstalledTree) {
+  testing::ScratchDir dir;
+  const std::string bin = dir / "bin", pipelines = dir / "share/perfvec/pipelines";
+  std::filesystem::create_directories(bin);
+  std::filesystem::create_directories(pipelines);
+  testing::spit(pipelines + "/pv-test-a.toml", "");
+  testing::spit(pipelines + "/pv-test-b", "");
+  EXPECT_EQ(findPipelineFile("pv-test-a.toml", bin), pipelines + "/pv-test-a.toml");
+  EXPECT_EQ(findPipelineFile("pv-test-a", bin), pipelines + "/pv-test-a.toml");
+  EXPECT_EQ(findPipelineFile("pv-test-b", bin), pipelines + "/pv-test-b");
+  // A path is taken as it is, found or not (a file of the current folder
+  // shadowing an installed one: tests/cli/install.sh).
+  EXPECT_EQ(findPipelineFile("./pv-test-a.toml", bin), "./pv-test-a.toml");
+  EXPECT_EQ(findPipelineFile(dir / "x.toml", bin), dir / "x.toml");
+  EXPECT_EQ(findPipelineFile("no/pv-test-a.toml", bin), "no/pv-test-a.toml");
+  try {
+    findPipelineFile("pv-test-c", bin);
+    ADD_FAILURE() << "no error for a pipeline that is nowhere";
+  } catch (const PipelineError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "pv-test-c: no such pipeline file here or in " + pipelines + " (the installed ones)");
+  }
+}
+
 TEST(Wiring, commonFlagsComeFromTheStagesHelp) {
   auto stage = probeCommonFlags(testing::bin("pv-feature"));
   EXPECT_TRUE(stage.progress);

@@ -49,14 +49,20 @@ std::string defaultToolDir() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return "pv-valgrind";
-  return (exe.parent_path() / "pv-valgrind").string();
+  const auto beside = exe.parent_path() / "pv-valgrind";  // where the build puts it
+  // An installed tree: PREFIX/bin/pv-trace-tap and PREFIX/lib/perfvec/pv-valgrind.
+  const auto installed = (exe.parent_path() / "../lib/perfvec/pv-valgrind").lexically_normal();
+  if (!std::filesystem::is_directory(beside, ec) && std::filesystem::is_directory(installed, ec))
+    return installed.string();
+  return beside.string();
 }
 
 void checkTool(const std::string& toolDir, const std::string& valgrind) {
   const std::string tool = toolDir + "/" + kToolFile;
   if (::access(tool.c_str(), X_OK) != 0)
     throw StageError(tool, "", "the Valgrind tool is missing (build it: ninja -C OUT "
-                               "pv-trace-tap; or set PV_VALGRIND_LIB)");
+                               "pv-trace-tap; install it: ./dev.sh install PREFIX; or set "
+                               "PV_VALGRIND_LIB)");
   std::ifstream in(toolDir + "/pvtap.version");
   std::string built;
   std::getline(in, built);

@@ -31,7 +31,8 @@ struct RunOptions {
 };
 
 // $PV_VALGRIND_LIB when set, else pv-valgrind/ beside the running
-// executable (where the build puts it).
+// executable (where the build puts it), else ../lib/perfvec/pv-valgrind/
+// from its folder when that exists (an installed tree, docs/install.md).
 std::string defaultToolDir();
 
 // Checks that `toolDir` holds the tool and that it was built for the
