@@ -4,7 +4,6 @@
 #include "dataset/dataset_runner.h"
 
 #include <signal.h>
-#include <toml++/toml.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -24,6 +23,7 @@
 #include "stages/core/file_bytes.h"
 #include "stages/core/hex.h"
 #include "stages/model-lib/dataset_manifest.h"
+#include "stages/model-lib/uarch_config.h"
 #include "stages/runtime/process.h"
 #include "stages/runtime/stream.h"
 #include "stages/runtime/tool.h"
@@ -390,12 +390,12 @@ ConfigSet readConfigSet(const fs::path& dir, const fs::path& out) {
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
     std::string text = readFile(f);
-    std::string name = f.stem().string();
-    toml::parse_result parsed = toml::parse(text, f.string());
-    if (!parsed)
-      throw ExitStatus(2, f.string() + ": not a configuration: TOML: " +
-                              std::string(parsed.error().description()));
-    if (auto n = parsed.table()["name"].value<std::string>()) name = *n;
+    std::string name;
+    try {
+      name = pv::uarch::parseConfig(text, f.string()).name;  // checked as pv-uarch will check it
+    } catch (const pv::StageError& e) {
+      throw ExitStatus(2, e.what());
+    }
     set.files.push_back(fs::relative(f, out).string());
     set.names.push_back(name);
     set.hashes.push_back(hashOf(text));

@@ -51,17 +51,25 @@ TEST(DatasetConfigs, AreTheTomlFilesInNameOrderNamedByTheirNameKey) {
   ScratchDir dir;
   fs::create_directories(dir / "uarchs");
   spit(dir / "uarchs/b.toml", "name = \"beta\"\n[core]\n");
-  spit(dir / "uarchs/a.toml", "[core]\nwidth = 4\n");
+  spit(dir / "uarchs/a.toml", "[core]\nrob = 64\n");
   spit(dir / "uarchs/notes.txt", "not a configuration");
   const ConfigSet set = readConfigSet(dir / "uarchs", dir.path());
   EXPECT_EQ(set.files, (std::vector<std::string>{"uarchs/a.toml", "uarchs/b.toml"}));
   EXPECT_EQ(set.names, (std::vector<std::string>{"a", "beta"}));
-  EXPECT_EQ(set.hashes, (std::vector<std::string>{hashOf("[core]\nwidth = 4\n"), hashOf("name = \"beta\"\n[core]\n")}));
+  EXPECT_EQ(set.hashes, (std::vector<std::string>{hashOf("[core]\nrob = 64\n"), hashOf("name = \"beta\"\n[core]\n")}));
 
+  // Read by pv-uarch's reader (stages/model-lib/uarch_config.h): not TOML,
+  // or a configuration pv-uarch would refuse, is a set-up error with the
+  // file's position.
   spit(dir / "uarchs/c.toml", "[core\n");
-  const auto [code, message] = failureOf([&] { readConfigSet(dir / "uarchs", dir.path()); });
+  auto [code, message] = failureOf([&] { readConfigSet(dir / "uarchs", dir.path()); });
   EXPECT_EQ(code, 2);
-  EXPECT_EQ(message.rfind(dir / "uarchs/c.toml: not a configuration: TOML: ", 0), 0u) << message;
+  EXPECT_EQ(message.rfind(dir / "uarchs/c.toml:1:", 0), 0u) << message;
+  EXPECT_NE(message.find(": TOML: "), std::string::npos) << message;
+  spit(dir / "uarchs/c.toml", "[core]\nwidth = 4\n");
+  std::tie(code, message) = failureOf([&] { readConfigSet(dir / "uarchs", dir.path()); });
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(message.rfind(dir / "uarchs/c.toml:2:1: unknown key 'width' in [core]", 0), 0u) << message;
 }
 
 TEST(DatasetConfigs, AreCopiedAndReplacedOnlyWhileNothingIsFinishedWithThem) {
