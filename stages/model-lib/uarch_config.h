@@ -1,8 +1,8 @@
 // UarchConfig: one simulated microarchitecture of pv-uarch, and its TOML form:
 // the one reader and writer of microarchitecture files. pv-uarch simulates
-// what it reads; the model-running tools (pv-train, pv-tune, pv-dot-predict,
-// pv-dataset) take a configuration's name, clock and parameters from it
-// (stages/model-lib/uarch_params.h).
+// what it reads, pv-dataset checks and names its configuration set with it,
+// and pv-train, pv-tune and pv-dot-predict take a configuration's name,
+// clock and parameters from it (stages/model-lib/uarch_params.h).
 //
 // A configuration is a named TOML file with the tables [core], [units],
 // [latency], [branch], [l1i], [l1d], [l2], optionally [l3], and [memory]
