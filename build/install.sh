@@ -108,9 +108,9 @@ readme_split() {  # README DIR; prints the number of sections
 }
 # Markdown to roff. Tables: as wide as their text, the last column taking
 # what is left, ragged-right (justified narrow cells are full of gaps), a
-# blank line after. Examples indented. A line starting with [ or / (a TOML table, a path in
-# an example) gets a \& before it: help2man would read a section or a
-# pattern there.
+# blank line after. Examples indented. A line starting with [ or / (a TOML
+# table, a path in an example) gets a \& before it: help2man would read a
+# section or a pattern there.
 roff() {  # MARKDOWN
   lowdown -tman --nroff-nolinks --out-no-smarty "$1" | awk '
     /^[[\/]/ { $0 = "\\&" $0 }
@@ -139,9 +139,12 @@ HELP_FILTER='
   END { $0 = ""; flush() }'
 
 man1=$dest/share/man/man1
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 for exe in "${EXECUTABLES[@]}"; do
   readme=${README[$exe]}
-  parts=$(mktemp -d)
+  parts=$scratch/$exe
+  mkdir "$parts"
   sections=0
   [ -z "$readme" ] || sections=$(readme_split "$src/$readme" "$parts")
   if [ "$exe" = pv-kernels ]; then
@@ -186,6 +189,5 @@ for exe in "${EXECUTABLES[@]}"; do
   # The tables need tbl: say so on the first line, as man pages do.
   { printf "'\\\\\" t\n"; cat "$parts/page.1"; } >"$man1/$exe.1"
   chmod 644 "$man1/$exe.1"
-  rm -rf "$parts"
 done
 echo "installed perfvec into $dest" >&2
