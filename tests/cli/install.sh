@@ -75,7 +75,7 @@ echo "$count executables installed, each with its --version and a man page"
 
 # ---- the installed tree at work, from elsewhere --------------------------------
 work=$tmp/work
-mkdir "$work" "$tmp/build"
+mkdir "$work"
 share=$prefix/share/perfvec
 installed() { (cd "$work" && env -u PV_VALGRIND_LIB PATH="$prefix/bin:/usr/bin:/bin" "$@"); }
 
@@ -87,9 +87,10 @@ grep -q ': 1000 instructions traced' "$tmp/tap.err" || fail "installed pv-trace-
 # The demo pipeline, from the installed tree and from the build. The guest
 # must see the same program and environment in both runs: the R_p's header
 # names the command, and the environment's size moves the region (the
-# dynamic loader's work, the stack; tests/cli/valgrind_tap.sh). Valgrind
-# hands VALGRIND_LIB's path to the guest (its LD_PRELOAD), so both runs use
-# the installed tool folder.
+# dynamic loader's work, the stack; tests/cli/valgrind_tap.sh). So both run
+# in the same folder (Debian's valgrind wrapper puts PWD into the guest's
+# environment) with the same variables, and use the installed tool folder
+# (Valgrind hands VALGRIND_LIB's path to the guest in its LD_PRELOAD).
 run_env=(env -i "PATH=$prefix/bin:/usr/bin:/bin" "HOME=$work"
          "PV_VALGRIND_LIB=$prefix/lib/perfvec/pv-valgrind")
 for var in ASAN_OPTIONS UBSAN_OPTIONS TMPDIR; do
@@ -97,15 +98,16 @@ for var in ASAN_OPTIONS UBSAN_OPTIONS TMPDIR; do
 done
 model=$share/examples/foundation/foundation.pvm
 demo=(--no-progress "command=$prefix/bin/pv-kernels stencil 512 20" skip=10000000 count=20000
-      "model=$model" report=truth.json out=stencil.rp
+      "model=$model"
       "uarch_options=-c $share/examples/foundation/uarchs/s7-0000.toml -c $share/examples/foundation/uarchs/s7-0001.toml")
-(cd "$work" && "${run_env[@]}" pv-launch native-rp "${demo[@]}")
-(cd "$tmp/build" && "${run_env[@]}" "$OUT/pv-launch" "$src/pipelines/native-rp.toml" "${demo[@]}")
-cmp "$work/stencil.rp" "$tmp/build/stencil.rp" || fail "the installed tree's R_p differs from the build's"
-cmp "$work/truth.json" "$tmp/build/truth.json" || fail "the installed tree's ground truth differs from the build's"
+(cd "$work" && "${run_env[@]}" pv-launch native-rp "${demo[@]}" report=truth.json out=stencil.rp)
+(cd "$work" && "${run_env[@]}" "$OUT/pv-launch" "$src/pipelines/native-rp.toml" "${demo[@]}" \
+   report=build-truth.json out=build-stencil.rp)
+cmp "$work/stencil.rp" "$work/build-stencil.rp" || fail "the installed tree's R_p differs from the build's"
+cmp "$work/truth.json" "$work/build-truth.json" || fail "the installed tree's ground truth differs from the build's"
 installed pv-dot-predict -m "$model" stencil.rp --truth truth.json >"$tmp/predicted-installed.txt"
-"$OUT/pv-dot-predict" -m examples/foundation/foundation.pvm "$tmp/build/stencil.rp" \
-  --truth "$tmp/build/truth.json" >"$tmp/predicted-build.txt"
+"$OUT/pv-dot-predict" -m examples/foundation/foundation.pvm "$work/build-stencil.rp" \
+  --truth "$work/build-truth.json" >"$tmp/predicted-build.txt"
 diff "$tmp/predicted-build.txt" "$tmp/predicted-installed.txt" || fail "pv-dot-predict's table differs"
 grep -q '^s7-0001 ' "$tmp/predicted-installed.txt" || fail "no prediction for s7-0001"
 echo "native-rp from $prefix: the build's R_p ($(stat -c %s "$work/stencil.rp") bytes) and truth"
