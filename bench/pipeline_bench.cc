@@ -21,12 +21,7 @@
 
 namespace {
 
-std::string binDir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  std::string exe(buf, n > 0 ? static_cast<size_t>(n) : 0);
-  return exe.substr(0, exe.rfind('/'));
-}
+std::string binDir() { return pv::runtime::executableDir(); }
 
 // Starts a stage on `cpu` (-1: anywhere). The bench pins itself while it
 // starts the stage, which inherits the affinity, and is free again after.

@@ -56,18 +56,12 @@ std::string joinWords(const std::vector<std::string>& v) {
   return out;
 }
 
-fs::path selfDir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::current_path() : exe.parent_path();
-}
-
 }  // namespace
 
 std::string installedDefault(const std::string& path) {
   std::error_code ec;
   if (fs::exists(path, ec)) return path;
-  fs::path installed = (selfDir() / "../share/perfvec" / path).lexically_normal();
+  fs::path installed = (fs::path(runtime::executableDir()) / "../share/perfvec" / path).lexically_normal();
   return fs::exists(installed, ec) ? installed.string() : path;
 }
 
@@ -569,7 +563,7 @@ int run(const DatasetOptions& o, const std::function<int()>& interrupted) {
   }
   if (o.out.empty()) throw ExitStatus(2, "give the output folder: -o DIR");
   if (selected.empty()) throw ExitStatus(2, "no workload selected (split '" + o.split + "')");
-  fs::path bin = o.bin.empty() ? selfDir() : fs::absolute(o.bin);
+  fs::path bin = o.bin.empty() ? fs::path(runtime::executableDir()) : fs::absolute(o.bin);
   fs::path out = fs::absolute(o.out);
   fs::create_directories(out);
   std::string inputsHash = prepareInputs(out, suite);

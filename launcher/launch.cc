@@ -17,6 +17,7 @@
 #include "launcher/pipeline_file.h"
 #include "launcher/supervisor.h"
 #include "launcher/wiring.h"
+#include "stages/runtime/process.h"
 #include "stages/runtime/curve.h"
 #include "stages/runtime/tool.h"
 
@@ -72,7 +73,7 @@ class RunFolder {
 // The executable of every stage, before anything starts; ExitStatus 2 at
 // the file's line for one that is missing.
 std::vector<std::string> findExecutables(const PipelineSpec& spec, const std::vector<StageCommand>& commands) {
-  const std::string here = selfDir();
+  const std::string here = runtime::executableDir();
   const char* path = std::getenv("PATH");
   std::vector<std::string> programs;
   for (size_t i = 0; i < commands.size(); ++i) {
@@ -186,7 +187,7 @@ void launchUnmapped(const LaunchOptions& o) {
   auto transport = parseTransport(o.transport);
   if (!transport) throw UsageError("unknown transport '" + o.transport + "'");
   if (o.progress && o.noProgress) throw UsageError("--progress and --no-progress exclude each other");
-  PipelineSpec spec = loadPipeline(findPipelineFile(o.file, selfDir()));
+  PipelineSpec spec = loadPipeline(findPipelineFile(o.file, runtime::executableDir()));
   if (o.describe) {
     std::cout << describeText(spec) << std::flush;
     return;
@@ -227,7 +228,7 @@ void launchPipeline(const LaunchOptions& options) {
 std::string helpParameters(const std::string& file) {
   if (file.empty()) return "";
   try {
-    return "\n" + paramsText(loadPipeline(findPipelineFile(file, selfDir())));
+    return "\n" + paramsText(loadPipeline(findPipelineFile(file, runtime::executableDir())));
   } catch (const PipelineError& e) {
     throw runtime::ExitStatus(2, e.what());
   }

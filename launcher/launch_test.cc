@@ -8,6 +8,7 @@
 
 #include "launcher/launch_report.h"
 #include "launcher/test_support.h"
+#include "stages/runtime/process.h"
 #include "stages/runtime/tool.h"
 
 namespace pv::launch {
@@ -67,7 +68,7 @@ TEST(Launch, badFilesAndParametersEndAsTheDriverReportsThem) {
   auto missing = launch(options(dir / "p.toml"));
   EXPECT_EQ(missing.status, 2);
   EXPECT_EQ(missing.message, (dir / "p.toml") + ":5:7: stage 'a': no executable 'pv-no-such-stage' beside pv-launch (" +
-                                 selfDir() + ") or on PATH");
+                                 runtime::executableDir() + ") or on PATH");
 }
 
 TEST(Launch, describeDryRunAndHelpPrintThePipeline) {

@@ -269,35 +269,6 @@ std::optional<size_t> findCulprit(const std::vector<StageEnd>& stages) {
 
 // ---------------------------------------------------------------- stderr
 
-std::optional<ProgressLine> parseProgressLine(std::string_view s) {
-  // NAME: N records, R M/s, S s
-  size_t colon = s.find(": ");
-  if (colon == 0 || colon == std::string_view::npos) return std::nullopt;
-  if (s.substr(0, colon).find(' ') != std::string_view::npos) return std::nullopt;
-  size_t i = colon + 2;
-  auto digits = [&](bool allowDot) {
-    size_t start = i;
-    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || (allowDot && s[i] == '.'))) ++i;
-    return i > start;
-  };
-  auto literal = [&](std::string_view text) {
-    if (s.substr(i, text.size()) != text) return false;
-    i += text.size();
-    return true;
-  };
-  ProgressLine line;
-  size_t numberStart = i;
-  if (!digits(false)) return std::nullopt;
-  for (size_t k = numberStart; k < i; ++k) line.records = line.records * 10 + (s[k] - '0');
-  if (!literal(" records, ") || !digits(true) || !literal(" M/s, ") || !digits(true) ||
-      !literal(" s"))
-    return std::nullopt;
-  if (i < s.size() && s[i] != ' ') return std::nullopt;
-  while (i < s.size() && s[i] == ' ') ++i;
-  line.rest = s.substr(i);
-  return line;
-}
-
 StderrSplitter::StderrSplitter(bool parseProgress, OnLine onLine, OnProgress onProgress)
     : parseProgress_(parseProgress),
       onLine_(std::move(onLine)),

@@ -22,6 +22,8 @@
 // stderr and update the stage's count. Nothing else is parsed.
 #pragma once
 
+#include "stages/runtime/progress_line.h"
+
 #include <signal.h>
 #include <sys/types.h>
 
@@ -131,14 +133,9 @@ PipelineOutcome supervise(const std::vector<ProcessSpec>& processes,
 // them to end; else a stage stopped for lingering.
 std::optional<size_t> findCulprit(const std::vector<StageEnd>& stages);
 
-// A stage's progress line "NAME: N records, R M/s, S s" and whatever text
-// followed it on the same line (a message printed after a progress line
-// that had no newline yet).
-struct ProgressLine {
-  uint64_t records = 0;
-  std::string_view rest;
-};
-std::optional<ProgressLine> parseProgressLine(std::string_view segment);
+// A stage's progress line (runtime/progress_line.h): read by StderrSplitter.
+using runtime::ProgressLine;
+using runtime::parseProgressLine;
 
 // Splits a stage's stderr bytes into lines (at '\n' or '\r') and progress
 // updates. A pending progress line (printed without a newline, as the

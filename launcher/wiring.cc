@@ -71,15 +71,6 @@ const char* transportName(Transport transport) {
   return "?";
 }
 
-std::string selfDir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  std::string exe(buf, static_cast<size_t>(n));
-  size_t slash = exe.rfind('/');
-  return slash == std::string::npos ? "." : exe.substr(0, slash == 0 ? 1 : slash);
-}
-
 std::optional<std::string> findExecutable(const std::string& run, const std::string& selfDir,
                                           std::string_view pathEnv) {
   if (run.find('/') != std::string::npos)

@@ -30,10 +30,6 @@ enum class Transport { kIpc, kPipe, kTcp };
 std::optional<Transport> parseTransport(std::string_view name);
 const char* transportName(Transport transport);
 
-// The folder holding the running executable (/proc/self/exe), where
-// pv-launch looks for stages first.
-std::string selfDir();
-
 // The executable a stage's `run` names: a name with a '/' as it is
 // (relative to the current folder); otherwise `selfDir`/NAME, then each
 // folder of `pathEnv` (PATH). Only executable regular files count.

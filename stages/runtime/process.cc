@@ -544,4 +544,14 @@ CapturedRun runCapturing(Command command, int capturedFd, std::optional<std::chr
   return run;
 }
 
+std::string executableDir() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  const std::string exe(buf, static_cast<size_t>(n));
+  const size_t slash = exe.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : exe.substr(0, slash);
+}
+
 }  // namespace pv::runtime

@@ -258,4 +258,9 @@ struct CapturedRun {
 CapturedRun runCapturing(Command command, int capturedFd = 1,
                          std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
+// The folder holding the running executable (/proc/self/exe, links
+// resolved): where perfvec's tools find the programs and data installed
+// beside them. "." when it cannot be read.
+std::string executableDir();
+
 }  // namespace pv::runtime

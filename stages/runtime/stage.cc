@@ -4,6 +4,7 @@
 
 #include "stages/runtime/curve.h"
 #include "stages/runtime/interrupt_cleanup.h"
+#include "stages/runtime/progress_line.h"
 
 #include <kj/exception.h>
 #include <malloc.h>
@@ -52,10 +53,7 @@ void Progress::finish() {
 void Progress::print(bool final) {
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  double rate = seconds > 0 ? records_ / seconds : 0.0;
-  std::fprintf(stderr, "\r%s: %llu records, %.2f M/s, %.1f s%s", stage_.c_str(),
-               static_cast<unsigned long long>(records_), rate / 1e6, seconds,
-               final ? "\n" : "   ");
+  std::fprintf(stderr, "\r%s", formatProgressLine(stage_, records_, seconds, final).c_str());
   std::fflush(stderr);
 }
 

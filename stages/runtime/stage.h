@@ -42,8 +42,8 @@ struct StreamOptions {
   uint64_t startAt = 0;     // --start-at: see slice.h
 };
 
-// Counts records and prints "stage: N records, R rec/s" on stderr a few
-// times a second when enabled (default: when stderr is a terminal).
+// Counts records and prints the progress line (progress_line.h) on stderr a
+// few times a second when enabled (default: when stderr is a terminal).
 class Progress {
  public:
   Progress(std::string stage, bool enabled);

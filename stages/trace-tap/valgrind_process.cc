@@ -47,11 +47,10 @@ std::string describe(const runtime::ProcessEnd& end) {
 std::string defaultToolDir() {
   if (const char* env = std::getenv("PV_VALGRIND_LIB"); env && *env) return env;
   std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "pv-valgrind";
-  const auto beside = exe.parent_path() / "pv-valgrind";  // where the build puts it
+  const std::filesystem::path bin = runtime::executableDir();
+  const auto beside = bin / "pv-valgrind";  // where the build puts it
   // An installed tree: PREFIX/bin/pv-trace-tap and PREFIX/lib/perfvec/pv-valgrind.
-  const auto installed = (exe.parent_path() / "../lib/perfvec/pv-valgrind").lexically_normal();
+  const auto installed = (bin / "../lib/perfvec/pv-valgrind").lexically_normal();
   if (!std::filesystem::is_directory(beside, ec) && std::filesystem::is_directory(installed, ec))
     return installed.string();
   return beside.string();

@@ -14,12 +14,7 @@
 namespace pv::testing {
 
 // The folder holding the executables: the test binary's own folder.
-inline std::string binDir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  std::string exe(buf, n > 0 ? static_cast<size_t>(n) : 0);
-  return exe.substr(0, exe.rfind('/'));
-}
+inline std::string binDir() { return runtime::executableDir(); }
 
 inline std::string bin(const std::string& name) { return binDir() + "/" + name; }
 
