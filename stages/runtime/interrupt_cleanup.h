@@ -16,7 +16,7 @@ namespace pv::runtime {
 // process. A few files at once (a stage's output and a report being
 // written); more are left as they are. A signal that is ignored stays
 // ignored (a background job of a shell ignores SIGINT). `path` must be a
-// regular file this process created. Call from one thread at a time.
+// regular file this process created, or the file of a socket it bound. Call from one thread at a time.
 void removeOnInterrupt(const std::string& path);
 // `path` is complete (or already handled): signals kill without removing it.
 void keepOnInterrupt(const std::string& path);

@@ -6,6 +6,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <kj/exception.h>
 #include <kj/io.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
@@ -25,6 +27,7 @@
 #include "stages/runtime/byte_source.h"
 #include "stages/runtime/codec.h"
 #include "stages/runtime/curve.h"
+#include "stages/runtime/interrupt_cleanup.h"
 
 namespace pv::runtime {
 namespace {
@@ -360,6 +363,42 @@ std::string monitorAddress() {
   return "inproc://pv-socket-monitor-" + std::to_string(monitors++);
 }
 
+// The file of an ipc:// endpoint this process bound. libzmq 4.3 leaves it
+// behind when the socket closes (it unlinks only wildcard endpoints' files),
+// so every run left a socket file in its folder; this removes it, unless
+// another process has bound the same path since (another inode).
+class BoundIpcFile {
+ public:
+  explicit BoundIpcFile(const std::string& address) {
+    constexpr std::string_view kScheme = "ipc://";
+    if (address.rfind(kScheme, 0) != 0) return;
+    path_ = address.substr(kScheme.size());
+    struct stat st{};
+    // '@': Linux's abstract namespace, no file.
+    if (path_.empty() || path_[0] == '@' || ::stat(path_.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+      path_.clear();
+      return;
+    }
+    device_ = st.st_dev;
+    inode_ = st.st_ino;
+    removeOnInterrupt(path_);  // a stage killed by SIGTERM leaves none either
+  }
+  ~BoundIpcFile() {
+    if (path_.empty()) return;
+    struct stat st{};
+    if (::stat(path_.c_str(), &st) == 0 && st.st_dev == device_ && st.st_ino == inode_)
+      ::unlink(path_.c_str());
+    keepOnInterrupt(path_);
+  }
+  BoundIpcFile(const BoundIpcFile&) = delete;
+  BoundIpcFile& operator=(const BoundIpcFile&) = delete;
+
+ private:
+  std::string path_;
+  dev_t device_ = 0;
+  ino_t inode_ = 0;
+};
+
 class ZmqWriter : public MessageWriter {
  public:
   ZmqWriter(const EndpointSpec& spec)
@@ -373,10 +412,12 @@ class ZmqWriter : public MessageWriter {
     peers_ = std::make_unique<SocketMonitor>(security_->curve(), !bind);
     peers_->init(socket_, monitorAddress(), SocketMonitor::kEvents);
     try {
-      if (bind)
+      if (bind) {
         socket_.bind(spec.address);
-      else
+        boundFile_ = std::make_unique<BoundIpcFile>(spec.address);
+      } else {
         socket_.connect(spec.address);
+      }
     } catch (const zmq::error_t& e) {
       throw StageError(spec.address, "", std::string("cannot open ZeroMQ endpoint: ") + e.what());
     }
@@ -433,6 +474,7 @@ class ZmqWriter : public MessageWriter {
   zmq::socket_t socket_;
   std::unique_ptr<EndpointSecurity> security_;  // before the context closes
   std::unique_ptr<SocketMonitor> peers_;
+  std::unique_ptr<BoundIpcFile> boundFile_;  // removed at destruction
   bool closed_ = false;
 };
 
@@ -734,10 +776,12 @@ class ZmqReader : public MessageReaderBase {
       socket_.set(zmq::sockopt::rcvtimeo, 100);
     }
     try {
-      if (bind)
+      if (bind) {
         socket_.bind(spec.address);
-      else
+        boundFile_ = std::make_unique<BoundIpcFile>(spec.address);
+      } else {
         socket_.connect(spec.address);
+      }
     } catch (const zmq::error_t& e) {
       throw StageError(spec.address, "", std::string("cannot open ZeroMQ endpoint: ") + e.what());
     }
@@ -788,6 +832,7 @@ class ZmqReader : public MessageReaderBase {
   zmq::socket_t socket_;
   std::unique_ptr<EndpointSecurity> security_;
   std::unique_ptr<SocketMonitor> monitor_;
+  std::unique_ptr<BoundIpcFile> boundFile_;  // removed at destruction
 };
 
 }  // namespace

@@ -89,7 +89,8 @@ RC_GTEST_PROP(Stream, aFileGivesBackWhatWasWritten, ()) {
 
 RC_GTEST_PROP(Stream, aZeroMqIpcSocketGivesBackWhatWasWritten, ()) {
   Recorded s = genStream();
-  std::string endpoint = "ipc://" + tempPath(".sock");
+  const std::string socketFile = tempPath(".sock");
+  std::string endpoint = "ipc://" + socketFile;
   Recorded got;
   std::exception_ptr failure;
   std::thread consumer([&] {
@@ -103,6 +104,8 @@ RC_GTEST_PROP(Stream, aZeroMqIpcSocketGivesBackWhatWasWritten, ()) {
   consumer.join();
   if (failure) std::rethrow_exception(failure);
   RC_ASSERT(got == s);
+  // The reader bound the endpoint; closed, it leaves no socket file behind.
+  RC_ASSERT(::access(socketFile.c_str(), F_OK) != 0);
 }
 
 TEST(Stream, aTruncatedFileIsAnErrorAtEveryCutPoint) {
