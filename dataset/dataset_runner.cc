@@ -67,11 +67,21 @@ std::string installedDefault(const std::string& path) {
 
 namespace {
 
-bool sameFiles(const fs::path& a, const fs::path& b) {
+// The same microarchitectures: the same file names with the same parameter
+// values. Compared as values, not bytes: pv-uarch's writer has changed its
+// layout (keys sorted since 0.13), and a dataset sampled before must still
+// be continued with the configurations it was made with.
+bool sameConfigs(const fs::path& a, const fs::path& b) {
   auto list = [](const fs::path& d) {
-    std::map<std::string, std::string> m;
-    for (const auto& e : fs::directory_iterator(d))
-      if (e.is_regular_file()) m[e.path().filename().string()] = hashOf(readFile(e.path()));
+    std::map<std::string, pv::uarch::UarchConfig> m;
+    for (const auto& e : fs::directory_iterator(d)) {
+      if (!e.is_regular_file() || e.path().extension() != ".toml") continue;
+      try {
+        m[e.path().filename().string()] = pv::uarch::readConfig(e.path().string());
+      } catch (const pv::StageError& error) {
+        throw ExitStatus(2, error.what());
+      }
+    }
     return m;
   };
   return list(a) == list(b);
@@ -420,7 +430,7 @@ ConfigSet prepareConfigs(const fs::path& out, const fs::path& bin, const std::st
       source = "sample --seed " + std::to_string(seed) + " --count " + std::to_string(sample);
     }
     if (fs::is_directory(target)) {
-      if (!sameFiles(fresh, target)) {
+      if (!sameConfigs(fresh, target)) {
         if (anyDone) {
           fs::remove_all(fresh);
           throw ExitStatus(2, target.string() +

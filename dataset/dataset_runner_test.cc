@@ -117,6 +117,24 @@ TEST(DatasetConfigs, AreDrawnByPvUarchSample) {
   // The same draw again is the same files: nothing finished is invalidated.
   EXPECT_EQ(prepareConfigs(dir.path(), binDir(), "", 2, 7, true, source).hashes, set.hashes);
 
+  // A dataset drawn by an older pv-uarch, whose files were laid out
+  // otherwise: the same values, so the dataset goes on with its own files.
+  const std::string first = dir / "uarchs/s7-0000.toml";
+  spit(first, "# another layout\n" + slurp(first));
+  const ConfigSet older = prepareConfigs(dir.path(), binDir(), "", 2, 7, true, source);
+  EXPECT_EQ(older.names, set.names);
+  EXPECT_NE(older.hashes[0], set.hashes[0]);
+  EXPECT_EQ(older.hashes[0], hashOf(slurp(first)));
+  // Other values, with workloads finished: refused.
+  std::string text = slurp(first);
+  const size_t rob = text.find("\nrob = ");
+  ASSERT_NE(rob, std::string::npos) << text;
+  text.replace(rob, text.find('\n', rob + 1) - rob, "\nrob = 17");
+  spit(first, text);
+  const auto [otherCode, otherMessage] = failureOf([&] { prepareConfigs(dir.path(), binDir(), "", 2, 7, true, source); });
+  EXPECT_EQ(otherCode, 2);
+  EXPECT_NE(otherMessage.find("holds other microarchitectures"), std::string::npos) << otherMessage;
+
   ScratchDir noTools;
   const auto [code, message] = failureOf([&] { prepareConfigs(dir.path(), noTools.path(), "", 2, 7, false, source); });
   EXPECT_EQ(code, 1);
