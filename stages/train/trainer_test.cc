@@ -6,93 +6,163 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <filesystem>
 #include <thread>
 
+#include <unistd.h>
+
 #include "stages/train/gloo_reducer.h"
+#include "stages/train/toy_streams.h"
 #include "stages/train/training_run.h"
+#include "stages/train/work_channel.h"
+#include "stages/core/stage_error.h"
+#include "tests/composition/process.h"
 
 namespace pv::train {
 namespace {
 
-// Latency = 5 when the instruction (feature 0) is a "load" (1), else 1; the
-// second target is 1 right after a load: needs one instruction of history.
-TrainingSet toySet(int programs, int64_t rows, int uarchs) {
-  TrainingSet set;
-  std::vector<std::string> names;
-  for (int u = 0; u < uarchs; ++u) names.push_back("u" + std::to_string(u));
-  uint64_t s = 12345;
-  for (int p = 0; p < programs; ++p) {
-    LabelledProgram prog;
-    prog.name = "p" + std::to_string(p);
-    prog.rows = rows;
-    float previous = 0;
-    for (int64_t r = 0; r < rows; ++r) {
-      s = s * 6364136223846793005ull + 1442695040888963407ull;
-      const float load = ((s >> 33) % 4 == 0) ? 1.0f : 0.0f;
-      prog.features.push_back(load);
-      prog.features.push_back(static_cast<float>((s >> 40) % 7));
-      for (int u = 0; u < uarchs; ++u) {
-        prog.labels.push_back(load ? 5.0f * (u + 1) : 1.0f);
-        prog.labels.push_back(previous);
-      }
-      previous = load;
-    }
-    set.addProgram(std::move(prog), {"load", "noise"}, {"commit", "after_load"}, names);
-  }
-  return set;
-}
+using testing::loads;
+using testing::writeToyStream;
 
-TrainerConfig toyConfig(const TrainingSet& set) {
+// Programs of the learnable toy problem (toy_streams.h) as stream files.
+struct ToyData {
+  pv::testing::ScratchDir dir;
+  std::vector<StreamInput> inputs;
+  DataLayout layout;
+  DataSurvey survey;
+  ToyData(int programs, int64_t rows, int uarchs) {
+    for (int p = 0; p < programs; ++p) {
+      const std::string path = dir.path() + "/p" + std::to_string(p) + ".pvs";
+      writeToyStream(path, loads(rows, uarchs, 12345 + 77 * p));
+      inputs.push_back({path, ""});
+    }
+    survey = surveyInputs(inputs, {}, layout);
+  }
+  // Every chunk of every program, in order.
+  std::vector<Chunk> chunks(int64_t window, int64_t chunk) const {
+    ChunkSource source(inputs, {}, window, chunk, 0, 1);
+    std::vector<Chunk> out;
+    Chunk c;
+    while (source.next(c)) out.push_back(c);
+    return out;
+  }
+  BatchAssembler assembler(int64_t window, int64_t chunk) const {
+    return BatchAssembler(window, chunk, layout.features(), static_cast<int64_t>(layout.targets.size()),
+                          static_cast<int64_t>(layout.uarchs.size()), survey.statistics);
+  }
+};
+
+TrainerConfig toyConfig(const DataLayout& layout) {
   TrainerConfig c;
   c.encoder.arch = encode::Arch::kLstm;
-  c.encoder.features = set.features();
+  c.encoder.features = layout.features();
   c.encoder.hidden = 8;
   c.encoder.layers = 1;
   c.encoder.window = 4;
-  c.uarchs = static_cast<int64_t>(set.uarchNames().size());
-  c.targets = static_cast<int64_t>(set.targetNames().size());
+  c.uarchs = static_cast<int64_t>(layout.uarchs.size());
+  c.targets = static_cast<int64_t>(layout.targets.size());
   c.seed = 3;
   return c;
 }
 
-struct Stats {
-  std::vector<double> mean, stddev, scales;
+struct ToyRun {
+  int64_t window = 4, chunk = 16;
+  double epochs = 1;
+  BatchStreamOptions batches;
+  Schedule schedule;
+  std::string checkpoint;
+  uint64_t checkpointEvery = 200;
+  std::function<void(uint64_t, double)> onStep;
 };
-Stats statsOf(const TrainingSet& set) {
-  Stats s;
-  set.featureStatistics(s.mean, s.stddev);
-  s.scales = set.targetScales();
-  return s;
+
+// A whole run in this process: the dealer in a thread, one worker here,
+// joined by a real work pipe.
+RunResult trainInProcess(const ToyData& data, const ToyRun& run) {
+  const TrainerConfig config = toyConfig(data.layout);
+  int64_t chunks = 0;
+  for (size_t p = 0; p < data.inputs.size(); ++p)
+    chunks += trainingChunks(run.batches.seed, static_cast<int32_t>(p), data.survey.programRows[p], run.chunk,
+                             run.batches.validationFraction);
+  BatchStreamOptions bo = run.batches;
+  bo.passes = static_cast<int64_t>(std::ceil(run.epochs));
+  DealOptions d;
+  d.localRanks = {0};
+  d.totalSteps = static_cast<uint64_t>(std::ceil(run.epochs * double(chunks) / double(bo.batch)));
+  d.schedule = run.schedule;
+  d.checkpoints = !run.checkpoint.empty();
+  d.checkpointEvery = run.checkpointEvery;
+  d.checkpointSeconds = 1e9;
+  WorkerOptions w;
+  w.window = run.window;
+  w.chunk = run.chunk;
+  w.statistics = data.survey.statistics;
+  w.checkpoint = run.checkpoint;
+  w.totalSteps = d.totalSteps;
+  w.onStep = run.onStep;
+  RunIdentity id;
+  id.programRows = data.survey.programRows;
+  id.layout = data.layout;
+  id.statistics = data.survey.statistics;
+  id.window = run.window;
+  id.chunk = run.chunk;
+  id.batch = bo.batch;
+  id.totalSteps = d.totalSteps;
+  id.schedule = run.schedule;
+  w.runKey = runKey(id, config);
+  d.startStep = checkpointStep(run.checkpoint, w.runKey);
+  ChunkSource source(data.inputs, {}, run.window, run.chunk);
+  BatchStream stream(source, bo);
+  auto [readEnd, writeEnd] = workPipe();
+  std::exception_ptr dealError;
+  std::thread dealer([&, fd = writeEnd] {
+    try {
+      deal(stream, source.programNames(), d, {fd});
+    } catch (...) {
+      dealError = std::current_exception();
+    }
+    ::close(fd);
+  });
+  SingleWorker one;
+  RunResult result;
+  try {
+    result = runWorker(readEnd, config, w, one);
+  } catch (...) {
+    ::close(readEnd);  // the dealer's next write fails
+    dealer.join();
+    throw;
+  }
+  ::close(readEnd);
+  dealer.join();
+  if (dealError) std::rethrow_exception(dealError);
+  return result;
 }
 
 TEST(Trainer, LossFalls) {
-  const TrainingSet set = toySet(2, 512, 2);
-  const Stats st = statsOf(set);
-  RunOptions o;
-  o.window = 4;
-  o.chunk = 16;
-  o.batch = 16;
-  o.epochs = 40;
-  o.learningRate = 1e-2;
-  o.warmupSteps = 1;
-  o.validationFraction = 0.1;
-  SingleWorker one;
-  const RunResult r = runTraining(set, toyConfig(set), o, st.mean, st.stddev, st.scales, one);
+  const ToyData data(2, 512, 2);
+  ToyRun run;
+  run.epochs = 80;
+  run.batches.batch = 16;
+  run.batches.validationFraction = 0.1;
+  run.schedule.learningRate = 1e-2;
+  run.schedule.warmupSteps = 1;
+  const RunResult r = trainInProcess(data, run);
   std::printf("toy problem: loss %.4f -> %.4f, validation %.4f after %llu steps\n", r.firstLoss, r.lastLoss,
               r.validationLoss, static_cast<unsigned long long>(r.steps));
   EXPECT_LT(r.lastLoss, 0.3 * r.firstLoss);
   EXPECT_LT(r.validationLoss, 0.3 * r.firstLoss);
+  EXPECT_NEAR(r.record.epochs, run.epochs, 0.5);
+  EXPECT_EQ(r.record.programs, (std::vector<std::string>{"p0", "p1"}));
 }
 
 TEST(Trainer, StateRoundTripContinuesBitForBit) {
-  const TrainingSet set = toySet(1, 256, 1);
-  const Stats st = statsOf(set);
-  BatchAssembler a(set, 4, 16, st.mean, st.stddev, st.scales);
-  const ChunkPlan plan = planChunks(set, 16, 0, 1);
-  const Batch b1 = a.assemble(plan.train.data(), 8), b2 = a.assemble(plan.train.data() + 8, 8);
-  Trainer x(toyConfig(set)), y(toyConfig(set));
+  const ToyData data(1, 256, 1);
+  const BatchAssembler a = data.assembler(4, 16);
+  const std::vector<Chunk> chunks = data.chunks(4, 16);
+  const Batch b1 = a.assemble(chunks.data(), 8), b2 = a.assemble(chunks.data() + 8, 8);
+  Trainer x(toyConfig(data.layout)), y(toyConfig(data.layout));
   x.step(b1, b1.validRows(), 1e-2, nullptr);
   y.loadState(x.state(), x.steps());
   x.step(b2, b2.validRows(), 1e-2, nullptr);
@@ -106,17 +176,16 @@ TEST(Trainer, StateRoundTripContinuesBitForBit) {
 // thread each) end one synchronous step with the weights of one worker that
 // took the step on the concatenated batch.
 TEST(Trainer, TwoGlooWorkersEqualOneWorkerOnTheConcatenatedBatch) {
-  const TrainingSet set = toySet(2, 300, 3);
-  const Stats st = statsOf(set);
-  BatchAssembler a(set, 4, 16, st.mean, st.stddev, st.scales);
-  const ChunkPlan plan = planChunks(set, 16, 0, 1);
-  const auto order = epochOrder(plan.train, 9, 0);
+  const ToyData data(2, 300, 3);
+  const BatchAssembler a = data.assembler(4, 16);
+  std::vector<Chunk> order = data.chunks(4, 16);
+  std::reverse(order.begin(), order.end());  // the last, shorter chunks among them
   const int64_t n = 10;  // chunks in the global batch
   int64_t rows = 0;
-  for (int64_t i = 0; i < n; ++i) rows += a.rowsOf(order[i]);
+  for (int64_t i = 0; i < n; ++i) rows += order[i].rows;
   const Batch all = a.assemble(order.data(), n);
 
-  Trainer single(toyConfig(set));
+  Trainer single(toyConfig(data.layout));
   single.step(all, rows, 5e-2, nullptr);
 
   const int port = freeLocalPort();
@@ -132,8 +201,8 @@ TEST(Trainer, TwoGlooWorkersEqualOneWorkerOnTheConcatenatedBatch) {
         g.masterPort = port;
         g.timeout = std::chrono::seconds(60);
         auto reducer = connectGloo(g);
-        Trainer t(toyConfig(set));
-        const int64_t from = n * r / 2, to = n * (r + 1) / 2;
+        Trainer t(toyConfig(data.layout));
+        const auto [from, to] = shareOf(n, r, 2);
         t.step(a.assemble(order.data() + from, to - from), rows, 5e-2, reducer.get());
         states[r] = t.state();
       } catch (const std::exception& e) {
@@ -158,7 +227,7 @@ TEST(Trainer, TwoGlooWorkersEqualOneWorkerOnTheConcatenatedBatch) {
   std::printf("two Gloo workers vs one worker on the concatenated batch: largest weight difference %.3g\n", worst);
   EXPECT_LT(worst, 1e-5);
   // The step moved the weights (so the comparison is not vacuous).
-  Trainer untouched(toyConfig(set));
+  Trainer untouched(toyConfig(data.layout));
   const auto before = untouched.state();
   double moved = 0;
   for (size_t i = 0; i < before.size(); ++i)
@@ -168,41 +237,37 @@ TEST(Trainer, TwoGlooWorkersEqualOneWorkerOnTheConcatenatedBatch) {
 }
 
 TEST(TrainingRun, ResumedRunEndsWithTheUninterruptedWeights) {
-  const TrainingSet set = toySet(2, 256, 2);
-  const Stats st = statsOf(set);
-  const std::string ckpt = std::filesystem::temp_directory_path() / "pv_train_resume_test.ckpt";
-  std::filesystem::remove(ckpt);
-  RunOptions o;
-  o.window = 4;
-  o.chunk = 16;
-  o.batch = 8;
-  o.epochs = 3;
-  o.validationFraction = 0.1;
-  o.checkpoint = ckpt;
+  const ToyData data(2, 256, 2);
+  const std::string ckpt = data.dir.path() + "/resume.ckpt";
+  ToyRun o;
+  o.batches.batch = 8;
+  o.batches.shuffleChunks = 9;  // smaller than the data: the buffer's state must be replayed
+  o.batches.validationFraction = 0.1;
+  o.epochs = 5;  // 19 steps
   o.checkpointEvery = 5;
-  SingleWorker one;
   // Uninterrupted.
-  RunOptions plain = o;
-  plain.checkpoint.clear();
-  const RunResult full = runTraining(set, toyConfig(set), plain, st.mean, st.stddev, st.scales, one);
-  // Interrupted after step 11 (the checkpoint of step 9 survives), resumed.
-  RunOptions first = o;
+  const RunResult full = trainInProcess(data, o);
+  // Interrupted after step 11 (the checkpoint of step 10 survives), resumed.
+  ToyRun first = o;
+  first.checkpoint = ckpt;
   first.onStep = [](uint64_t step, double) {
     if (step == 11) throw std::runtime_error("interrupted");
   };
-  EXPECT_THROW(runTraining(set, toyConfig(set), first, st.mean, st.stddev, st.scales, one), std::runtime_error);
+  EXPECT_THROW(trainInProcess(data, first), std::runtime_error);
   ASSERT_TRUE(std::filesystem::exists(ckpt));
-  const RunResult resumed = runTraining(set, toyConfig(set), o, st.mean, st.stddev, st.scales, one);
+  ToyRun second = o;
+  second.checkpoint = ckpt;
+  const RunResult resumed = trainInProcess(data, second);
   EXPECT_EQ(resumed.resumedFrom, 10u);  // steps 0..9 were checkpointed
   EXPECT_EQ(resumed.steps, full.steps);
+  EXPECT_EQ(resumed.record.instructions, full.record.instructions);
   EXPECT_EQ(resumed.uarchTable, full.uarchTable);
   ASSERT_EQ(resumed.encoder.size(), full.encoder.size());
   for (size_t i = 0; i < full.encoder.size(); ++i) EXPECT_EQ(resumed.encoder[i].values, full.encoder[i].values);
   // A checkpoint of another run is refused.
-  RunOptions other = o;
-  other.learningRate *= 2;
-  EXPECT_THROW(runTraining(set, toyConfig(set), other, st.mean, st.stddev, st.scales, one), std::exception);
-  std::filesystem::remove(ckpt);
+  ToyRun other = second;
+  other.schedule.learningRate *= 2;
+  EXPECT_THROW(trainInProcess(data, other), StageError);
 }
 
 }  // namespace

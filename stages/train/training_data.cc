@@ -1,13 +1,15 @@
-// Training data: loading labelled streams, statistics, chunk plans, batches.
+// Training data: labelled streams read batch by batch, chunks, statistics,
+// the shuffle buffer and batches.
 
 #include "stages/train/training_data.h"
+
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
 #include "stages/core/feature_batch.h"
-#include "stages/core/splitmix64.h"
 #include "stages/core/stage_error.h"
 #include "stages/runtime/stream.h"
 
@@ -37,162 +39,362 @@ std::vector<size_t> resolve(const std::vector<std::string>& have, const std::vec
 // A stateless, platform-independent hash of one word.
 constexpr uint64_t mix(uint64_t x) { return SplitMix64::hash(x); }
 
+std::string programName(const StreamInput& input) {
+  return input.name.empty() ? runtime::streamBaseName(input.spec) : input.name;
+}
+
 }  // namespace
 
-void TrainingSet::addStream(const std::string& spec, const LabelSelection& selection, const std::string& name,
-                            int64_t maxRows) {
-  auto reader = runtime::StreamReader::open(spec);
-  const StreamHeader& h = reader->header();
+bool isRereadable(const std::string& spec) {
+  struct stat st{};
+  return spec != "-" && ::stat(spec.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// ---------------------------------------------------------------- LabelledStream
+
+LabelledStream::LabelledStream(const StreamInput& input, const LabelSelection& selection, DataLayout& layout,
+                               int64_t maxRows)
+    : reader_(runtime::StreamReader::open(input.spec)),
+      spec_(input.spec),
+      name_(programName(input)),
+      where_(reader_->name()),
+      maxRows_(maxRows) {
+  const StreamHeader& h = reader_->header();
   if (h.payload != PayloadKind::kFeatures)
-    throw StageError(spec, "header", "not a feature stream (pv-train reads labelled feature streams)");
+    throw StageError(where_, "header", "not a feature stream (pv-train reads labelled feature streams)");
   if (!h.labelled())
-    throw StageError(spec, "header",
+    throw StageError(where_, "header",
                      "the stream has no labels (make it with pv-uarch or pv-trace-tap --labels before pv-feature)");
   if (!h.pendingColumns.empty())
-    throw StageError(spec, "header",
+    throw StageError(where_, "header",
                      fmt::format("{} feature columns are not filled yet (run pv-reuse-distance first)",
                                  h.pendingColumns.size()));
-  const auto targetIndex = resolve(h.targetNames, selection.targets, "target", spec);
-  const auto uarchIndex = resolve(h.uarchNames, selection.uarchs, "microarchitecture", spec);
-  if (programs_.empty()) {
-    featureColumns_ = h.featureColumns;
-    targets_.clear();
-    uarchs_.clear();
-    for (size_t t : targetIndex) targets_.push_back(h.targetNames[t]);
-    for (size_t u : uarchIndex) uarchs_.push_back(h.uarchNames[u]);
-  } else {
-    if (h.featureColumns != featureColumns_)
-      throw StageError(spec, "header", "its feature columns differ from the first training stream's");
-    for (size_t i = 0; i < targetIndex.size(); ++i)
-      if (h.targetNames[targetIndex[i]] != targets_[i])
-        throw StageError(spec, "header", "its targets differ from the first training stream's");
-    for (size_t i = 0; i < uarchIndex.size(); ++i)
-      if (h.uarchNames[uarchIndex[i]] != uarchs_[i])
-        throw StageError(spec, "header", "its microarchitectures differ from the first training stream's");
+  featureColumns_ = h.featureColumns;
+  targetNames_ = h.targetNames;
+  uarchNames_ = h.uarchNames;
+  if (layout.empty()) {
+    // The first stream resolves the selection.
+    targetIndex_ = resolve(h.targetNames, selection.targets, "target", where_);
+    const auto chosen = resolve(h.uarchNames, selection.uarchs, "microarchitecture", where_);
+    DataLayout l;
+    l.featureColumns = h.featureColumns;
+    for (size_t t : targetIndex_) l.targets.push_back(h.targetNames[t]);
+    for (size_t u : chosen) {
+      const std::string& name = h.uarchNames[u];
+      const auto& ex = selection.excludeUarchs;
+      if (std::find(ex.begin(), ex.end(), name) != ex.end()) {
+        l.heldOutUarchs.push_back(name);
+      } else {
+        uarchIndex_.push_back(u);
+        l.uarchs.push_back(name);
+      }
+    }
+    if (selection.holdoutLast > 0) {
+      if (selection.holdoutLast >= static_cast<int>(l.uarchs.size()))
+        throw StageError("--holdout-uarchs", std::to_string(selection.holdoutLast),
+                         fmt::format("only {} microarchitectures to train on in {}", l.uarchs.size(), spec_));
+      l.heldOutUarchs.insert(l.heldOutUarchs.end(), l.uarchs.end() - selection.holdoutLast, l.uarchs.end());
+      l.uarchs.resize(l.uarchs.size() - selection.holdoutLast);
+      uarchIndex_.resize(l.uarchs.size());
+    }
+    if (l.uarchs.empty()) throw StageError(where_, "header", "no microarchitecture left to train on");
+    layout = std::move(l);
+    return;
   }
+  targetIndex_ = resolve(h.targetNames, layout.targets, "target", where_);
+  uarchIndex_ = resolve(h.uarchNames, layout.uarchs, "microarchitecture", where_);
+  if (h.featureColumns != layout.featureColumns)
+    throw StageError(where_, "header", "its feature columns differ from the first training stream's");
+}
 
-  LabelledProgram p;
-  p.name = name.empty() ? runtime::streamBaseName(spec) : name;
-  p.source = h.source;
-  const size_t columns = featureColumns_.size();
-  const size_t fullWidth = h.labelWidth();
-  const size_t nt = h.targetNames.size();
+LabelledStream::~LabelledStream() = default;
+LabelledStream::LabelledStream(LabelledStream&&) noexcept = default;
+
+bool LabelledStream::next(std::vector<float>& features, std::vector<float>& labels, int64_t& rows) {
+  features.clear();
+  labels.clear();
+  rows = 0;
   FeatureBatch batch;
-  while (reader->next(batch)) {
-    const size_t n = batch.rows();
+  while (!ended_) {
+    if (maxRows_ > 0 && rows_ >= maxRows_) {
+      ended_ = true;  // a prefix on purpose (--max-rows)
+      break;
+    }
+    if (!reader_->next(batch)) {
+      ended_ = true;
+      if (rows_ == 0) throw StageError(where_, "", "the stream holds no records");
+      break;
+    }
+    const size_t n = batch.rows(), columns = featureColumns_.size();
     if (batch.columns != columns)
-      throw StageError(spec, fmt::format("record {}", batch.firstIndex),
+      throw StageError(where_, fmt::format("record {}", batch.firstIndex),
                        fmt::format("batch of {} columns in a stream of {}", batch.columns, columns));
+    const size_t fullWidth = targetNames_.size() * uarchNames_.size(), nt = targetNames_.size();
     if (batch.labels.size() != n * fullWidth)
-      throw StageError(spec, fmt::format("record {}", batch.firstIndex), "labels missing or of the wrong size");
+      throw StageError(where_, fmt::format("record {}", batch.firstIndex), "labels missing or of the wrong size");
     size_t take = n;
-    if (maxRows > 0) take = std::min<size_t>(n, static_cast<size_t>(std::max<int64_t>(0, maxRows - p.rows)));
-    p.features.insert(p.features.end(), batch.values.begin(), batch.values.begin() + take * columns);
+    if (maxRows_ > 0) take = std::min<size_t>(n, static_cast<size_t>(maxRows_ - rows_));
+    if (take == 0) continue;
+    for (size_t i = 0; i < take * columns; ++i)
+      if (!std::isfinite(batch.values[i]))
+        throw StageError(where_, fmt::format("record {}", batch.firstIndex + i / columns),
+                         fmt::format("feature {} is not a finite number", featureColumns_[i % columns]));
+    features.assign(batch.values.begin(), batch.values.begin() + take * columns);
+    labels.reserve(take * uarchIndex_.size() * targetIndex_.size());
     for (size_t r = 0; r < take; ++r) {
       const float* row = batch.labels.data() + r * fullWidth;
-      for (size_t u : uarchIndex)
-        for (size_t t : targetIndex) {
+      for (size_t u : uarchIndex_)
+        for (size_t t : targetIndex_) {
           const float v = row[u * nt + t];
           if (!std::isfinite(v))
-            throw StageError(spec, fmt::format("record {}", batch.firstIndex + r),
-                             fmt::format("label {} on {} is not a finite number", h.targetNames[t], h.uarchNames[u]));
-          p.labels.push_back(v);
+            throw StageError(where_, fmt::format("record {}", batch.firstIndex + r),
+                             fmt::format("label {} on {} is not a finite number", targetNames_[t], uarchNames_[u]));
+          labels.push_back(v);
         }
     }
-    for (size_t i = 0; i < take * columns; ++i)
-      if (!std::isfinite(p.features[p.rows * columns + i]))
-        throw StageError(spec, fmt::format("record {}", batch.firstIndex + i / columns),
-                         fmt::format("feature {} is not a finite number", featureColumns_[i % columns]));
-    p.rows += static_cast<int64_t>(take);
-    if (maxRows > 0 && p.rows >= maxRows) break;  // a prefix on purpose (--max-rows)
+    rows = static_cast<int64_t>(take);
+    rows_ += rows;
+    return true;
   }
-  if (p.rows == 0) throw StageError(spec, "", "the stream holds no records");
-  programs_.push_back(std::move(p));
+  return false;
 }
 
-void TrainingSet::addProgram(LabelledProgram p, const std::vector<std::string>& featureColumns,
-                             const std::vector<std::string>& targets, const std::vector<std::string>& uarchs) {
-  if (programs_.empty()) {
-    featureColumns_ = featureColumns;
-    targets_ = targets;
-    uarchs_ = uarchs;
-  } else if (featureColumns != featureColumns_ || targets != targets_ || uarchs != uarchs_) {
-    throw std::invalid_argument("TrainingSet::addProgram: names differ from the first program's");
+// ---------------------------------------------------------------- ChunkCutter
+
+ChunkCutter::ChunkCutter(int32_t program, int64_t window, int64_t chunk, int features, int64_t labelWidth)
+    : program_(program), window_(window), chunk_(chunk), f_(features), w_(labelWidth) {}
+
+void ChunkCutter::add(const float* features, const float* labels, int64_t rows, std::deque<Chunk>& out) {
+  rows_ += rows;
+  while (rows > 0) {
+    const int64_t take = std::min(rows, chunk_ - pendingRows_);
+    pendingFeatures_.insert(pendingFeatures_.end(), features, features + take * f_);
+    pendingLabels_.insert(pendingLabels_.end(), labels, labels + take * w_);
+    pendingRows_ += take;
+    features += take * f_;
+    labels += take * w_;
+    rows -= take;
+    if (pendingRows_ == chunk_) emit(out);
   }
-  if (p.rows <= 0 || p.features.size() != static_cast<size_t>(p.rows) * featureColumns.size() ||
-      p.labels.size() != static_cast<size_t>(p.rows) * targets.size() * uarchs.size())
-    throw std::invalid_argument("TrainingSet::addProgram: sizes do not match the row count");
-  programs_.push_back(std::move(p));
 }
 
-int64_t TrainingSet::rows() const {
+void ChunkCutter::finish(std::deque<Chunk>& out) {
+  if (pendingRows_ > 0) emit(out);
+}
+
+void ChunkCutter::emit(std::deque<Chunk>& out) {
+  Chunk c;
+  c.program = program_;
+  c.index = next_++;
+  c.rows = pendingRows_;
+  c.contextRows = static_cast<int64_t>(history_.size()) / f_;
+  c.features.reserve(history_.size() + pendingFeatures_.size());
+  c.features = history_;
+  c.features.insert(c.features.end(), pendingFeatures_.begin(), pendingFeatures_.end());
+  c.labels = std::move(pendingLabels_);
+  // The next chunk's context: the last W-1 rows so far.
+  const int64_t keep = std::min<int64_t>(window_ - 1, c.contextRows + c.rows);
+  history_.assign(c.features.end() - keep * f_, c.features.end());
+  pendingFeatures_.clear();
+  pendingLabels_ = {};
+  pendingRows_ = 0;
+  out.push_back(std::move(c));
+}
+
+// ---------------------------------------------------------------- ChunkSource
+
+struct ChunkSource::Open {
+  size_t input;
+  LabelledStream stream;
+  ChunkCutter cutter;
+};
+
+ChunkSource::ChunkSource(std::vector<StreamInput> inputs, LabelSelection selection, int64_t window,
+                         int64_t chunk, int64_t maxRows, int openAtOnce)
+    : inputs_(std::move(inputs)),
+      selection_(std::move(selection)),
+      window_(window),
+      chunk_(chunk),
+      maxRows_(maxRows),
+      openAtOnce_(std::max(1, openAtOnce)) {
+  if (inputs_.empty()) throw std::invalid_argument("ChunkSource: no inputs");
+  if (window_ < 1 || chunk_ < 1) throw std::invalid_argument("ChunkSource: window and chunk must be >= 1");
+  for (const auto& in : inputs_) names_.push_back(programName(in));
+  programRows_.assign(inputs_.size(), 0);
+}
+
+ChunkSource::~ChunkSource() = default;
+
+const DataLayout& ChunkSource::layout() {
+  if (layout_.empty()) refill();
+  return layout_;
+}
+
+// Opens inputs up to openAtOnce, then reads one message from the stream
+// whose turn it is. False when nothing is left to read in this pass.
+bool ChunkSource::refill() {
+  while (static_cast<int>(open_.size()) < openAtOnce_ && nextInput_ < inputs_.size()) {
+    const size_t i = nextInput_++;
+    LabelledStream stream(inputs_[i], selection_, layout_, maxRows_);
+    open_.push_back(std::unique_ptr<Open>(new Open{
+        i, std::move(stream),
+        ChunkCutter(static_cast<int32_t>(i), window_, chunk_, layout_.features(), layout_.labelWidth())}));
+  }
+  if (open_.empty()) return false;
+  turn_ %= open_.size();
+  Open& o = *open_[turn_];
+  std::vector<float> features, labels;
+  int64_t rows = 0;
+  if (o.stream.next(features, labels, rows)) {
+    o.cutter.add(features.data(), labels.data(), rows, ready_);
+    programRows_[o.input] += rows;
+    ++turn_;
+  } else {
+    o.cutter.finish(ready_);
+    open_.erase(open_.begin() + static_cast<std::ptrdiff_t>(turn_));  // the next one takes its turn
+  }
+  return true;
+}
+
+bool ChunkSource::next(Chunk& out) {
+  while (ready_.empty())
+    if (!refill()) return false;
+  out = std::move(ready_.front());
+  ready_.pop_front();
+  return true;
+}
+
+void ChunkSource::nextPass() {
+  for (const auto& in : inputs_)
+    if (!isRereadable(in.spec))
+      throw StageError(in.spec, "",
+                       "a second pass (epoch) needs inputs that can be read again: files, not a pipe, stdin or "
+                       "a socket (give -e 1, or --max-steps)");
+  open_.clear();
+  ready_.clear();
+  nextInput_ = 0;
+  turn_ = 0;
+  programRows_.assign(inputs_.size(), 0);
+  ++pass_;
+}
+
+// ---------------------------------------------------------------- statistics
+
+StatisticsAccumulator::StatisticsAccumulator(int features, int64_t targets, int64_t uarchs)
+    : f_(features), nt_(targets), nu_(uarchs), sum_(features, 0), sumSq_(features, 0), targetSq_(targets, 0) {}
+
+void StatisticsAccumulator::add(const float* features, const float* labels, int64_t rows) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int c = 0; c < f_; ++c) {
+      const double x = features[r * f_ + c];
+      sum_[c] += x;
+      sumSq_[c] += x * x;
+    }
+  const int64_t n = rows * nu_ * nt_;
+  for (int64_t i = 0; i < n; ++i) targetSq_[i % nt_] += double(labels[i]) * labels[i];
+  rows_ += rows;
+}
+
+void StatisticsAccumulator::add(const Chunk& chunk) {
+  add(chunk.features.data() + chunk.contextRows * f_, chunk.labels.data(), chunk.rows);
+}
+
+DataStatistics StatisticsAccumulator::result() const {
+  DataStatistics s;
+  s.rows = rows_;
+  s.mean.assign(f_, 0);
+  s.stddev.assign(f_, 0);
+  s.targetScales.assign(nt_, 1.0);
+  if (rows_ == 0) return s;
+  const double n = static_cast<double>(rows_);
+  for (int c = 0; c < f_; ++c) {
+    s.mean[c] = sum_[c] / n;
+    s.stddev[c] = std::sqrt(std::max(0.0, sumSq_[c] / n - s.mean[c] * s.mean[c]));
+  }
+  for (int64_t t = 0; t < nt_; ++t)
+    if (targetSq_[t] > 0) s.targetScales[t] = std::sqrt(targetSq_[t] / (n * static_cast<double>(nu_)));
+  return s;
+}
+
+DataSurvey surveyInputs(const std::vector<StreamInput>& inputs, const LabelSelection& selection,
+                        DataLayout& layout, int64_t maxRows) {
+  DataSurvey survey;
+  std::optional<StatisticsAccumulator> stats;
+  std::vector<float> features, labels;
+  for (const auto& in : inputs) {
+    LabelledStream stream(in, selection, layout, maxRows);
+    if (!stats) stats.emplace(layout.features(), static_cast<int64_t>(layout.targets.size()),
+                              static_cast<int64_t>(layout.uarchs.size()));
+    int64_t rows = 0;
+    while (stream.next(features, labels, rows)) stats->add(features.data(), labels.data(), rows);
+    survey.programRows.push_back(stream.rowsRead());
+  }
+  if (stats) survey.statistics = stats->result();
+  return survey;
+}
+
+bool isValidationChunk(uint64_t seed, int32_t program, int64_t index, double fraction) {
+  if (fraction <= 0) return false;
+  const uint64_t threshold = static_cast<uint64_t>(std::min(fraction, 1.0) * 18446744073709551615.0);
+  const uint64_t p = static_cast<uint64_t>(program);
+  return mix(mix(seed ^ 0x76616c6964ull) ^ mix(p * 0x100000001b3ull + static_cast<uint64_t>(index))) < threshold;
+}
+
+int64_t trainingChunks(uint64_t seed, int32_t program, int64_t rows, int64_t chunk, double fraction) {
+  const int64_t chunks = (rows + chunk - 1) / chunk;
   int64_t n = 0;
-  for (const auto& p : programs_) n += p.rows;
+  for (int64_t j = 0; j < chunks; ++j) n += !isValidationChunk(seed, program, j, fraction);
   return n;
 }
 
-void TrainingSet::featureStatistics(std::vector<double>& mean, std::vector<double>& stddev) const {
-  const size_t f = featureColumns_.size();
-  std::vector<double> sum(f, 0), sumSq(f, 0);
-  double n = 0;
-  for (const auto& p : programs_) {
-    for (int64_t r = 0; r < p.rows; ++r)
-      for (size_t c = 0; c < f; ++c) {
-        const double x = p.features[r * f + c];
-        sum[c] += x;
-        sumSq[c] += x * x;
+// ---------------------------------------------------------------- BatchStream
+
+BatchStream::BatchStream(ChunkSource& source, const BatchStreamOptions& options)
+    : source_(source), o_(options), random_(mix(options.seed ^ 0x73687566666c65ull)) {
+  if (o_.batch < 1) throw std::invalid_argument("BatchStream: batch must be >= 1");
+  o_.shuffleChunks = std::max<size_t>(1, o_.shuffleChunks);
+  buffer_.reserve(o_.shuffleChunks);
+}
+
+void BatchStream::fill() {
+  Chunk c;
+  while (buffer_.size() < o_.shuffleChunks && !ended_) {
+    if (!source_.next(c)) {
+      if (!chunksPerPass_) chunksPerPass_ = readThisPass_;
+      readThisPass_ = 0;
+      if (o_.passes <= 0 || source_.pass() + 1 >= o_.passes) {
+        ended_ = true;
+        break;
       }
-    n += static_cast<double>(p.rows);
-  }
-  mean.assign(f, 0);
-  stddev.assign(f, 0);
-  if (n == 0) return;
-  for (size_t c = 0; c < f; ++c) {
-    mean[c] = sum[c] / n;
-    stddev[c] = std::sqrt(std::max(0.0, sumSq[c] / n - mean[c] * mean[c]));
-  }
-}
-
-std::vector<double> TrainingSet::targetScales() const {
-  const size_t nt = targets_.size(), nu = uarchs_.size();
-  std::vector<double> sumSq(nt, 0);
-  double n = 0;
-  for (const auto& p : programs_) {
-    for (size_t i = 0; i < p.labels.size(); ++i) sumSq[i % nt] += double(p.labels[i]) * p.labels[i];
-    n += static_cast<double>(p.rows) * static_cast<double>(nu);
-  }
-  std::vector<double> scale(nt, 1.0);
-  for (size_t t = 0; t < nt; ++t)
-    if (n > 0 && sumSq[t] > 0) scale[t] = std::sqrt(sumSq[t] / n);
-  return scale;
-}
-
-ChunkPlan planChunks(const TrainingSet& set, int64_t chunk, double validationFraction, uint64_t seed) {
-  ChunkPlan plan;
-  const uint64_t threshold =
-      static_cast<uint64_t>(std::clamp(validationFraction, 0.0, 1.0) * 18446744073709551615.0);
-  for (size_t p = 0; p < set.programs().size(); ++p) {
-    const int64_t chunks = (set.programs()[p].rows + chunk - 1) / chunk;
-    for (int64_t j = 0; j < chunks; ++j) {
-      const ChunkRef c{static_cast<int32_t>(p), j};
-      const uint64_t h = mix(mix(seed ^ 0x76616c6964ull) ^ mix(p * 0x100000001b3ull + static_cast<uint64_t>(j)));
-      (validationFraction > 0 && h < threshold ? plan.validation : plan.train).push_back(c);
+      source_.nextPass();
+      continue;
     }
+    if (isValidationChunk(o_.seed, c.program, c.index, o_.validationFraction)) {
+      // Held out in every pass; the first ones of the first pass are scored.
+      if (source_.pass() == 0 && validation_.size() < o_.validationChunks) validation_.push_back(std::move(c));
+      continue;
+    }
+    ++readThisPass_;
+    buffer_.push_back(std::move(c));
   }
-  return plan;
 }
 
-std::vector<ChunkRef> epochOrder(const std::vector<ChunkRef>& train, uint64_t seed, uint64_t epoch) {
-  std::vector<ChunkRef> order = train;
-  uint64_t state = mix(seed) ^ mix(epoch + 0x65706f6368ull);
-  for (size_t i = order.size(); i > 1; --i) {
-    state = mix(state);
-    // Multiply-shift maps the 64-bit draw onto [0, i) without modulo bias worth caring about.
-    const size_t j = static_cast<size_t>((static_cast<unsigned __int128>(state) * i) >> 64);
-    std::swap(order[i - 1], order[j]);
+bool BatchStream::next(std::vector<Chunk>& batch) {
+  batch.clear();
+  while (static_cast<int64_t>(batch.size()) < o_.batch) {
+    fill();
+    if (buffer_.empty()) break;
+    const size_t j = static_cast<size_t>(random_.below(buffer_.size()));
+    std::swap(buffer_[j], buffer_.back());
+    rowsDrawn_ += static_cast<uint64_t>(buffer_.back().rows);
+    batch.push_back(std::move(buffer_.back()));
+    buffer_.pop_back();
+    ++drawn_;
   }
-  return order;
+  return !batch.empty();
 }
+
+// ---------------------------------------------------------------- batches
 
 int64_t Batch::validRows() const {
   int64_t n = 0;
@@ -200,54 +402,50 @@ int64_t Batch::validRows() const {
   return n;
 }
 
-BatchAssembler::BatchAssembler(const TrainingSet& set, int64_t window, int64_t chunk, std::vector<double> mean,
-                               std::vector<double> stddev, std::vector<double> targetScales)
-    : set_(set), window_(window), chunk_(chunk) {
-  const size_t f = set.featureColumns().size();
-  if (mean.size() != f || stddev.size() != f)
-    throw std::invalid_argument("BatchAssembler: statistics do not match the feature count");
-  for (size_t c = 0; c < f; ++c) {
-    const double s = stddev[c] > 0 ? stddev[c] : 1.0;
+BatchAssembler::BatchAssembler(int64_t window, int64_t chunk, int features, int64_t targets, int64_t uarchs,
+                               const DataStatistics& statistics)
+    : window_(window), chunk_(chunk), f_(features), nt_(targets), w_(targets * uarchs) {
+  if (statistics.mean.size() != static_cast<size_t>(features) ||
+      statistics.stddev.size() != static_cast<size_t>(features) ||
+      statistics.targetScales.size() != static_cast<size_t>(targets))
+    throw std::invalid_argument("BatchAssembler: statistics do not match the data");
+  for (int c = 0; c < f_; ++c) {
+    const double s = statistics.stddev[c] > 0 ? statistics.stddev[c] : 1.0;
     scale_.push_back(static_cast<float>(1.0 / s));
-    shift_.push_back(static_cast<float>(-mean[c] / s));
+    shift_.push_back(static_cast<float>(-statistics.mean[c] / s));
   }
-  for (double s : targetScales) targetInverse_.push_back(static_cast<float>(1.0 / s));
+  for (double s : statistics.targetScales) targetInverse_.push_back(static_cast<float>(1.0 / s));
 }
 
-int64_t BatchAssembler::rowsOf(const ChunkRef& c) const {
-  const int64_t rows = set_.programs()[c.program].rows;
-  return std::min(chunk_, rows - c.chunk * chunk_);
-}
-
-Batch BatchAssembler::assemble(const ChunkRef* chunks, int64_t count) const {
+Batch BatchAssembler::assemble(const Chunk* chunks, int64_t count) const {
   Batch b;
   b.sequences = count;
   b.outputs = chunk_;
   b.steps = window_ - 1 + chunk_;
-  b.features = set_.features();
-  b.labelWidth = set_.labelWidth();
-  const int64_t f = b.features, w = b.labelWidth, nt = static_cast<int64_t>(set_.targetNames().size());
-  b.inputs.assign(count * b.steps * f, 0.0f);
-  b.labels.assign(count * chunk_ * w, 0.0f);
+  b.features = f_;
+  b.labelWidth = w_;
+  b.inputs.assign(count * b.steps * f_, 0.0f);
+  b.labels.assign(count * chunk_ * w_, 0.0f);
   b.mask.assign(count * chunk_, 0.0f);
   for (int64_t s = 0; s < count; ++s) {
-    const LabelledProgram& p = set_.programs()[chunks[s].program];
-    const int64_t first = chunks[s].chunk * chunk_;  // row at output step 0
-    const int64_t start = first - (window_ - 1);      // row at input step 0
-    for (int64_t t = 0; t < b.steps; ++t) {
-      const int64_t r = start + t;
-      if (r < 0 || r >= p.rows) continue;  // zero padding (zeros in normalised space)
-      const float* x = p.features.data() + r * f;
-      float* y = b.inputs.data() + (s * b.steps + t) * f;
-      for (int64_t c = 0; c < f; ++c) y[c] = x[c] * scale_[c] + shift_[c];
+    const Chunk& c = chunks[s];
+    if (c.rows > chunk_ || c.contextRows > window_ - 1 ||
+        c.features.size() != static_cast<size_t>((c.contextRows + c.rows) * f_) ||
+        c.labels.size() != static_cast<size_t>(c.rows * w_))
+      throw std::invalid_argument("BatchAssembler: a chunk of another shape");
+    // Rows before the program's first and after its last stay zero (in
+    // normalised space).
+    const int64_t firstStep = window_ - 1 - c.contextRows;
+    for (int64_t r = 0; r < c.contextRows + c.rows; ++r) {
+      const float* x = c.features.data() + r * f_;
+      float* y = b.inputs.data() + (s * b.steps + firstStep + r) * f_;
+      for (int64_t k = 0; k < f_; ++k) y[k] = x[k] * scale_[k] + shift_[k];
     }
-    for (int64_t k = 0; k < chunk_; ++k) {
-      const int64_t r = first + k;
-      if (r >= p.rows) break;
+    for (int64_t k = 0; k < c.rows; ++k) {
       b.mask[s * chunk_ + k] = 1.0f;
-      const float* l = p.labels.data() + r * w;
-      float* y = b.labels.data() + (s * chunk_ + k) * w;
-      for (int64_t i = 0; i < w; ++i) y[i] = l[i] * targetInverse_[i % nt];
+      const float* l = c.labels.data() + k * w_;
+      float* y = b.labels.data() + (s * chunk_ + k) * w_;
+      for (int64_t i = 0; i < w_; ++i) y[i] = l[i] * targetInverse_[i % nt_];
     }
   }
   return b;

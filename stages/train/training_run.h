@@ -1,8 +1,9 @@
-// One worker's training loop: epochs of shuffled chunks, its share of every
-// global batch, gradient reduction, the learning-rate schedule, validation,
-// checkpoints (rank 0 writes; every worker resumes from them), progress, and
-// the final model. Deterministic for a seed: a resumed run ends with the
-// weights of an uninterrupted one.
+// One worker's side of a training run: it reads work records from its pipe
+// (dealer.h), trains on its share of every global batch, sums gradients and
+// losses with the other workers, validates, and (rank 0) writes checkpoints
+// and prints progress. Resumes from the checkpoint when there is one of the
+// same run: with the batches replayed by the dealer, a resumed run ends with
+// the weights of an uninterrupted one.
 #pragma once
 
 #include <cstdint>
@@ -11,25 +12,19 @@
 #include <vector>
 
 #include "stages/model-lib/model_file.h"
+#include "stages/train/dealer.h"
 #include "stages/train/trainer.h"
 #include "stages/train/training_data.h"
 
 namespace pv::train {
 
-struct RunOptions {
+struct WorkerOptions {
   int64_t window = 64;             // W
   int64_t chunk = 192;             // K (1: exact mode)
-  int64_t batch = 64;              // chunks per global step (all workers)
-  double epochs = 10;              // may be fractional
-  int64_t maxSteps = 0;            // stop after this many steps in total (0: epochs decide)
-  double learningRate = 2e-3;
-  double finalLearningRate = 0.05; // cosine decay to this fraction of learningRate
-  int64_t warmupSteps = 50;
-  double validationFraction = 0.05;
-  uint64_t seed = 1;
+  DataStatistics statistics;       // normalisation (the same in every worker)
+  std::string runKey;              // see runKey()
   std::string checkpoint;          // "" = none
-  int64_t checkpointEvery = 200;   // steps
-  double checkpointSeconds = 300;  // also after this much time
+  uint64_t totalSteps = 0;         // for progress (0: unknown)
   bool progress = false;           // a progress line on stderr (rank 0)
   std::string stageName = "pv-train";
   // Called after every step with the global step and loss (tests, logs).
@@ -39,22 +34,39 @@ struct RunOptions {
 struct RunResult {
   uint64_t steps = 0;
   uint64_t resumedFrom = 0;        // 0: started fresh
-  double epochs = 0;
   double firstLoss = 0, lastLoss = 0;  // mean global training loss of the first / last 10 steps
   double validationLoss = 0;
   double samplesPerSecond = 0;     // training rows per second, all workers
   double seconds = 0;
   std::vector<float> uarchTable;   // uarchs x targets x hidden, in label units (scales applied)
   std::vector<NamedTensor> encoder;
+  RunRecord record;                // from the dealer's end record
 };
 
-// What identifies a run for resuming (see schema/checkpoint.capnp).
-std::string runKey(const TrainingSet& set, const TrainerConfig& config, const RunOptions& options, int world);
+// What identifies a run for resuming (see schema/checkpoint.capnp): the
+// model, the options that shape the batches and the schedule, the names,
+// and the data (programs, their sizes and the normalisation statistics).
+struct RunIdentity {
+  std::vector<std::string> programs;
+  std::vector<int64_t> programRows;  // empty for live streams
+  DataLayout layout;
+  DataStatistics statistics;
+  int64_t window = 0, chunk = 0, batch = 0;
+  uint64_t totalSteps = 0, dataSeed = 0;
+  double epochs = 0, validationFraction = 0;
+  size_t shuffleChunks = 0, validationChunks = 0;
+  Schedule schedule;
+  int world = 1;
+};
+std::string runKey(const RunIdentity& identity, const TrainerConfig& config);
 
-// Trains. `reducer` sums across workers (SingleWorker for one). Throws
-// StageError on a bad checkpoint; std::invalid_argument on bad options.
-RunResult runTraining(const TrainingSet& set, const TrainerConfig& config, const RunOptions& options,
-                      const std::vector<double>& featureMean, const std::vector<double>& featureStd,
-                      const std::vector<double>& targetScales, GradientReducer& reducer);
+// The steps a checkpoint holds when it is of this run; 0 when there is none;
+// throws StageError when it belongs to another run.
+uint64_t checkpointStep(const std::string& checkpoint, const std::string& runKey);
+
+// Trains until the end record. `reducer` sums across workers (SingleWorker
+// for one). Throws StageError on a bad checkpoint, std::runtime_error when
+// the pipe breaks.
+RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions& options, GradientReducer& reducer);
 
 }  // namespace pv::train

@@ -21,7 +21,7 @@ for w in matmul chase; do [ -s "$ds/$w.pvs.zst" ] || fail "no $w.pvs.zst"; done
 
 train=(--uarch-dir "$ds/uarchs" --holdout-uarchs 1 --targets commit,fetch --hidden 16 --layers 1 -W 8 -K 32
        --batch 16 --lr 1e-2 --warmup 5 --no-progress)
-"$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --max-steps 60 -o "$tmp/m.pvm" 2> "$tmp/train.log" \
+"$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --max-steps 100 -o "$tmp/m.pvm" 2> "$tmp/train.log" \
   || { cat "$tmp/train.log"; fail "pv-train"; }
 cat "$tmp/train.log"
 line=$(grep -o 'loss [0-9.]* -> [0-9.]*' "$tmp/train.log") || fail "no loss line"

@@ -1,0 +1,67 @@
+// What pv-train does with its command line: resolve the inputs (streams or
+// a dataset), find the normalisation statistics (a pass over files, or the
+// first fill of the shuffle buffer from a live stream), fork the workers,
+// deal them the batches, and have rank 0 write the model.
+//
+// Processes: this one reads and deals (dealer.h); each local worker is a
+// forked process that only computes (training_run.h) and reads its work
+// from a pipe. Workers on several machines (--rank/--world/--master, or
+// torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) each have their own
+// reading process, which reads the same inputs and deals only its worker's
+// share, so every rank sees the same global batches.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "stages/train/dealer.h"
+#include "stages/train/training_data.h"
+
+namespace pv::train {
+
+struct TrainOptions {
+  std::vector<std::string> inputs;  // stream endpoints
+  std::string dataset, split = "train", uarchDir, output, checkpoint, name, description;
+  std::vector<std::string> targets, uarchs, excludeUarchs, weights;
+  int holdoutUarchs = 0;
+  std::string arch = "lstm";
+  int hidden = 64, layers = 2;
+  int64_t maxRows = 0;
+  int workers = 1, threads = 1;
+  int rank = -1, world = 0;  // several machines (-1: local workers only)
+  std::string master;        // HOST:PORT
+  std::string device = "cpu";
+  bool exact = false, progress = false, quiet = false;
+  int64_t window = 64, chunk = 192, batch = 64;
+  double epochs = 10;
+  bool epochsGiven = false;
+  uint64_t maxSteps = 0, maxInstructions = 0;
+  Schedule schedule;
+  double validationFraction = 0.05;
+  size_t validationChunks = 256;
+  uint64_t validateEvery = 0;
+  std::string shuffleBuffer = "256MiB";  // chunks ("512") or bytes ("256MiB", "2GiB")
+  int openStreams = 8;
+  uint64_t seed = 1;
+  uint64_t checkpointEvery = 200;
+  double checkpointSeconds = 300;
+  double clipNorm = 1.0, weightDecay = 0;
+  std::string command;  // recorded in the model
+};
+
+// The shuffle buffer's capacity in chunks for a --shuffle-buffer value
+// ("512": chunks; "256MiB", "2GiB", "100MB": bytes, divided by the bytes of
+// one chunk). Throws StageError naming the option on a bad value.
+size_t shuffleChunks(const std::string& value, size_t chunkBytes);
+
+// Rank, world and master from torchrun's environment variables (RANK,
+// WORLD_SIZE, MASTER_ADDR, MASTER_PORT) where the flags leave them unset.
+void rendezvousFromEnvironment(TrainOptions& options);
+
+// Runs the whole training; returns the exit status (0; 1 on a failure, with
+// the message printed). Throws StageError / runtime::UsageError on bad
+// options (exit 2 by the driver).
+int runTrain(TrainOptions options);
+
+}  // namespace pv::train

@@ -1,0 +1,68 @@
+// pv-train's options: the shuffle buffer's size, torchrun's variables, the
+// device.
+
+#include "stages/train/train_command.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "stages/core/stage_error.h"
+#include "stages/runtime/tool.h"
+
+namespace pv::train {
+namespace {
+
+TEST(ShuffleBuffer, ChunksOrASize) {
+  EXPECT_EQ(shuffleChunks("512", 1000), 512u);
+  EXPECT_EQ(shuffleChunks("1MiB", 1024), 1024u);
+  EXPECT_EQ(shuffleChunks("2GiB", 1 << 20), 2048u);
+  EXPECT_EQ(shuffleChunks("1.5mb", 1000), 1500u);
+  EXPECT_THROW(shuffleChunks("0", 10), StageError);
+  EXPECT_THROW(shuffleChunks("12 chunks", 10), StageError);
+  EXPECT_THROW(shuffleChunks("MiB", 10), StageError);
+  try {
+    shuffleChunks("1KiB", 4096);
+    FAIL() << "a buffer smaller than one chunk was accepted";
+  } catch (const StageError& e) {
+    EXPECT_NE(std::string(e.what()).find("4096 bytes"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Rendezvous, TorchrunsVariablesFillWhatTheFlagsLeaveUnset) {
+  ::setenv("RANK", "1", 1);
+  ::setenv("WORLD_SIZE", "3", 1);
+  ::setenv("MASTER_ADDR", "10.0.0.5", 1);
+  ::setenv("MASTER_PORT", "29500", 1);
+  TrainOptions o;
+  rendezvousFromEnvironment(o);
+  EXPECT_EQ(o.rank, 1);
+  EXPECT_EQ(o.world, 3);
+  EXPECT_EQ(o.master, "10.0.0.5:29500");
+  TrainOptions flags;
+  flags.rank = 0;
+  flags.world = 2;
+  flags.master = "h:1";
+  rendezvousFromEnvironment(flags);
+  EXPECT_EQ(flags.rank, 0);
+  EXPECT_EQ(flags.master, "h:1");
+  for (const char* v : {"RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}) ::unsetenv(v);
+}
+
+TEST(Device, AnythingButTheCpuIsAUsageErrorThatNamesIt) {
+  TrainOptions o;
+  o.inputs = {"/nonexistent.pvs"};
+  o.output = "/nonexistent/m.pvm";
+  o.device = "cuda:1";
+  try {
+    runTrain(o);
+    FAIL() << "--device cuda:1 was accepted";
+  } catch (const runtime::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--device cuda:1"), std::string::npos) << e.what();
+  }
+  o.device = "tpu";
+  EXPECT_THROW(runTrain(o), runtime::UsageError);
+}
+
+}  // namespace
+}  // namespace pv::train

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# pv-train reads labelled streams as they come:
+#  - a live pipeline into stdin, a named pipe and an ipc:// endpoint each
+#    train a model; the three models predict the same times (the same
+#    stream, the same batches);
+#  - a second epoch over a pipe is a usage error; an unlabelled stream on
+#    stdin an error naming it;
+#  - -j 2 predicts what -j 1 predicts (the same global batches; gradients
+#    summed by Gloo: float summation order only);
+#  - memory: streaming 10x more instructions through a fixed shuffle buffer
+#    raises pv-train's peak resident memory by at most 20% (reading
+#    process and worker).
+#   tests/cli/train_stream.sh OUT
+set -uo pipefail
+OUT=$(cd "$1" && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$OUT/pv-synth-gem5" -n 6000 --seed 4 --out-dir "$tmp/run" >/dev/null || fail "synthetic trace"
+labelled() { "$OUT/pv-trace-tap" --labels "$tmp/run/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" "$@"; }
+shape=(--targets commit,fetch,l1_load --hidden 8 --layers 1 -W 8 -K 32 -b 8 --no-checkpoint --no-progress -t 1)
+train=("${shape[@]}" --max-steps 12)
+predict() {  # MODEL CSV: the model's predicted times on the labelled stream
+  "$OUT/pv-eval" -m "$1" "$tmp/file.pvs" --csv "$2" -q -t 1 >/dev/null || fail "pv-eval $1"
+}
+
+labelled -o "$tmp/file.pvs" || fail "labelled stream"
+
+# stdin
+labelled | "$OUT/pv-train" - "${train[@]}" -o "$tmp/stdin.pvm" 2> "$tmp/stdin.log" \
+  || { cat "$tmp/stdin.log"; fail "pv-train from stdin"; }
+grep -q "first fill" "$tmp/stdin.log" || { cat "$tmp/stdin.log"; fail "stdin: statistics not from the first fill"; }
+echo "stdin: trained"
+
+# a named pipe
+mkfifo "$tmp/fifo"
+labelled -o "$tmp/fifo" &
+writer=$!
+"$OUT/pv-train" "$tmp/fifo" "${train[@]}" -o "$tmp/fifo.pvm" 2> "$tmp/fifo.log" \
+  || { cat "$tmp/fifo.log"; fail "pv-train from a named pipe"; }
+wait "$writer" || fail "the writer of the named pipe"
+echo "named pipe: trained"
+
+# an ipc:// endpoint (pv-train's input binds; the producer connects)
+sock="ipc://$tmp/train.sock"
+"$OUT/pv-train" "$sock" "${train[@]}" -o "$tmp/ipc.pvm" 2> "$tmp/ipc.log" &
+trainer=$!
+labelled -o "$sock" || fail "the producer on $sock"
+wait "$trainer" || { cat "$tmp/ipc.log"; fail "pv-train from $sock"; }
+[ ! -e "$tmp/train.sock" ] || fail "ipc: the socket file was left behind"
+echo "ipc://: trained"
+
+for m in stdin fifo ipc; do predict "$tmp/$m.pvm" "$tmp/$m.csv"; done
+cut -d, -f1-4 "$tmp/stdin.csv" > "$tmp/a"
+for m in fifo ipc; do
+  cut -d, -f1-4 "$tmp/$m.csv" > "$tmp/b"
+  cmp -s "$tmp/a" "$tmp/b" || { paste -d'|' "$tmp/a" "$tmp/b" | head; fail "$m: other predictions than stdin's"; }
+done
+echo "stdin, named pipe and ipc:// give the same predictions"
+
+# A pipe is read once; an unlabelled stream is refused with its name.
+if labelled | "$OUT/pv-train" - "${train[@]}" -e 2 -o "$tmp/x.pvm" 2> "$tmp/err"; then fail "-e 2 on stdin accepted"; fi
+grep -q "read once" "$tmp/err" || { cat "$tmp/err"; fail "-e 2 on stdin: unclear message"; }
+if "$OUT/pv-trace-tap" "$tmp/run/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" \
+   | "$OUT/pv-train" - "${train[@]}" -o "$tmp/x.pvm" 2> "$tmp/err"; then fail "unlabelled stdin accepted"; fi
+grep -q "<stdin>.*no labels" "$tmp/err" || { cat "$tmp/err"; fail "unlabelled stdin: unclear message"; }
+[ ! -e "$tmp/x.pvm" ] || fail "a model was written after an error"
+echo "stdin: -e 2 and unlabelled streams refused"
+
+# -j 2 == -j 1 (the same global batches)
+for j in 1 2; do
+  "$OUT/pv-train" "$tmp/file.pvs" "${shape[@]}" -e 1 -j "$j" -o "$tmp/j$j.pvm" 2> "$tmp/j$j.log" \
+    || { cat "$tmp/j$j.log"; fail "-j $j"; }
+  predict "$tmp/j$j.pvm" "$tmp/j$j.csv"
+done
+grep -q "with 2 workers" "$tmp/j2.log" || { cat "$tmp/j2.log"; fail "-j 2: not two workers"; }
+python3 - "$tmp/j1.csv" "$tmp/j2.csv" <<'EOF' || fail "-j 2 predicts other times than -j 1"
+import csv, sys
+a = list(csv.DictReader(open(sys.argv[1])))
+b = list(csv.DictReader(open(sys.argv[2])))
+assert len(a) == len(b) and a, (a, b)
+worst = 0.0
+for x, y in zip(a, b):
+    p, q = float(x["predicted_ns"]), float(y["predicted_ns"])
+    worst = max(worst, abs(p - q) / max(abs(p), 1e-9))
+print(f"-j 2 vs -j 1: largest relative difference of the predicted times {worst:.2e}")
+assert worst < 1e-4, worst
+EOF
+
+# Memory: 10x the instructions, the same shuffle buffer (32 chunks). Not
+# under ASan: its allocator's quarantine and shadow memory grow with what is
+# allocated, however little of it is live.
+if [ -n "${PV_SANITIZED:-}" ]; then
+  echo "peak memory with 10x the instructions: measured in the release run only (ASan's quarantine)"
+  echo "train_stream: all checks passed"
+  exit 0
+fi
+"$OUT/pv-synth-gem5" -n 20000 --seed 5 --out-dir "$tmp/small" >/dev/null || fail "small synthetic trace"
+"$OUT/pv-synth-gem5" -n 200000 --seed 5 --out-dir "$tmp/big" >/dev/null || fail "large synthetic trace"
+peak() {  # TRACE: "READER WORKER" peak MiB
+  "$OUT/pv-trace-tap" --labels "$1" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" \
+    | "$OUT/pv-train" - --hidden 8 --layers 1 -W 8 -K 32 -b 8 --shuffle-buffer 32 --no-checkpoint --no-progress \
+        -t 1 -o "$tmp/mem.pvm" 2> "$tmp/mem.log" || { cat "$tmp/mem.log" >&2; return 1; }
+  sed -n 's/^pv-train: peak memory: reading process \([0-9.]*\) MiB, worker \([0-9.]*\) MiB$/\1 \2/p' "$tmp/mem.log"
+}
+small=$(peak "$tmp/small/trace.txt") || fail "training on 20,000 instructions"
+large=$(peak "$tmp/big/trace.txt") || fail "training on 200,000 instructions"
+read -r sr sw <<<"$small"
+read -r lr lw <<<"$large"
+[ -n "$sr" ] && [ -n "$lr" ] || fail "no peak memory line"
+echo "peak memory, 20,000 -> 200,000 instructions: reading process $sr -> $lr MiB, worker $sw -> $lw MiB"
+awk -v a="$sr" -v b="$lr" -v c="$sw" -v d="$lw" 'BEGIN { exit !(b <= 1.2 * a && d <= 1.2 * c) }' \
+  || fail "peak memory grew by more than 20% with 10x the instructions"
+echo "train_stream: all checks passed"
