@@ -53,7 +53,11 @@ DealResult deal(BatchStream& batches, const std::vector<std::string>& programNam
     for (size_t i = 0; i < pipes.size(); ++i) {
       const auto [a, b] = shareOf(static_cast<int64_t>(chunks.size()), o.localRanks[i], o.world);
       h.chunks = b - a;
-      writeWork(pipes[i], h, chunks.data() + a, text, o.check);
+      try {
+        writeWork(pipes[i], h, chunks.data() + a, text, o.check);
+      } catch (const PipeClosed& e) {
+        throw WorkerGone(i, e.what());
+      }
     }
   };
 

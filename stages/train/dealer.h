@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -58,10 +59,21 @@ struct DealResult {
   RunRecord record;
 };
 
+// A worker's pipe was closed: the worker ended. `pipe` is its index in the
+// pipes given to deal().
+class WorkerGone : public std::runtime_error {
+ public:
+  WorkerGone(size_t pipe, const std::string& what) : std::runtime_error(what), pipe_(pipe) {}
+  size_t pipe() const { return pipe_; }
+
+ private:
+  size_t pipe_;
+};
+
 // Deals until totalSteps or the end of the data, then sends kEnd to every
 // worker. `pipes[i]` is the write end for localRanks[i]. Throws what the
 // BatchStream throws (StageError naming an input) and std::runtime_error
-// when a pipe closes.
+// (WorkerGone) when a pipe closes.
 DealResult deal(BatchStream& batches, const std::vector<std::string>& programNames, const DealOptions& options,
                 const std::vector<int>& pipes);
 

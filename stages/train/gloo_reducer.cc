@@ -35,7 +35,11 @@ class GlooReducer : public GradientReducer {
     std::vector<at::Tensor> tensors{at::from_blob(data, {count}, at::kFloat)};
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
-    group_->allreduce(tensors, options)->wait();
+    try {
+      group_->allreduce(tensors, options)->wait();
+    } catch (const std::exception& e) {
+      throw PeerLost(std::string("a gradient sum failed (another worker is gone): ") + e.what());
+    }
   }
   int rank() const override { return rank_; }
   int world() const override { return world_; }

@@ -16,6 +16,8 @@
 #include <fmt/format.h>
 #include <memory>
 #include <optional>
+#include <thread>
+#include <chrono>
 
 #include "stages/core/stage_error.h"
 #include "stages/model-lib/dataset_manifest.h"
@@ -30,6 +32,9 @@
 
 namespace pv::train {
 namespace {
+
+// A worker's exit status when it stopped because another worker was gone.
+constexpr int kPeerLostExit = 3;
 
 struct Inputs {
   std::vector<StreamInput> streams;
@@ -333,6 +338,9 @@ int runTrain(TrainOptions o) {
   plan.worker.progress = o.progress;
   const uint64_t startStep = checkpointStep(o.checkpoint, plan.worker.runKey);
 
+  // A worker that dies closes its pipe: the next write must fail with EPIPE
+  // (and name the worker), not kill this process.
+  ::signal(SIGPIPE, SIG_IGN);
   // The workers: forked now, before this process has touched LibTorch.
   std::vector<int> ranks;
   if (multiHost) ranks.push_back(o.rank);
@@ -352,6 +360,8 @@ int runTrain(TrainOptions o) {
           }
           try {
             return workerMain(o, plan, fd, rank, world, masterHost, masterPort);
+          } catch (const PeerLost&) {
+            return kPeerLostExit;  // another worker's failure: the reading process reports that one
           } catch (const std::exception& e) {
             std::fprintf(stderr, "pv-train: worker %d: %s\n", rank, e.what());
             return 1;
@@ -371,7 +381,25 @@ int runTrain(TrainOptions o) {
   auto checkWorkers = [&] {
     for (size_t i = 0; i < workers.size(); ++i)
       if (workers[i].running() && workers[i].tryWait() && !workers[i].end()->ok())
-        throw std::runtime_error(describeWorker(i));
+        throw WorkerGone(i, describeWorker(i));
+  };
+  // The worker to blame once one is gone: the others follow within moments
+  // (their gradient sums fail: PeerLost); the first, in rank order, that
+  // ended otherwise is the cause.
+  auto culprit = [&](size_t gone) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    auto allEnded = [&] {
+      for (auto& w : workers)
+        if (w.running() && !w.tryWait()) return false;
+      return true;
+    };
+    while (!allEnded() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (size_t i = 0; i < workers.size(); ++i) {
+      const auto& end = workers[i].end();
+      if (end && !end->ok() && !(end->exited() && end->exitCode() == kPeerLostExit)) return i;
+    }
+    return gone;
   };
 
   DealOptions d;
@@ -389,8 +417,9 @@ int runTrain(TrainOptions o) {
   std::string failure;
   try {
     deal(batches, source.programNames(), d, writeEnds);
-  } catch (const StageError& e) {
-    failure = e.what();
+  } catch (const WorkerGone& e) {
+    if (workers[e.pipe()].running()) workers[e.pipe()].wait();  // it closed its pipe: it is ending
+    failure = describeWorker(culprit(e.pipe()));
   } catch (const std::exception& e) {
     failure = e.what();
   }
@@ -406,13 +435,11 @@ int runTrain(TrainOptions o) {
     if (workers[*ended].end()->ok()) continue;
     status = 1;
     if (firstFailed.empty() && failure.empty()) {
-      firstFailed = describeWorker(*ended);
+      firstFailed = describeWorker(culprit(*ended));
       for (const auto& w : workers)
         if (w.running()) w.kill(SIGTERM);
     }
   }
-  for (size_t i = 0; i < workers.size() && failure.empty() && firstFailed.empty(); ++i)
-    if (!workers[i].end()->ok()) firstFailed = describeWorker(i);
   if (!failure.empty())
     std::fprintf(stderr, "pv-train: %s%s\n", failure.c_str(),
                  d.checkpoints ? fmt::format(" (the last checkpoint, {}, is kept: run the same command to resume)",

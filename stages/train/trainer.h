@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,15 @@
 
 namespace pv::train {
 
+// A reduction failed because another worker is gone (its connection was
+// reset or closed): this worker's failure is a consequence, not a cause.
+class PeerLost : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Sums a float buffer over all workers, in place (every worker gets the sum).
+// Throws PeerLost when another worker is gone.
 class GradientReducer {
  public:
   virtual ~GradientReducer() = default;

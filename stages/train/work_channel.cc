@@ -39,7 +39,8 @@ void writeAll(int fd, const void* data, size_t n, const WaitCheck& check) {
       if (::poll(&pfd, 1, 200) == 0 && check) check();
       continue;
     }
-    throw std::runtime_error(std::string("the worker's pipe is closed (") + std::strerror(errno) + ")");
+    if (w < 0 && errno == EPIPE) throw PipeClosed("the worker's pipe is closed");
+    throw std::runtime_error(std::string("cannot write work: ") + std::strerror(errno));
   }
 }
 

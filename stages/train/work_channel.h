@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,13 @@ struct WorkHeader {
 // must not leave the other side blocked): it may throw to give up.
 using WaitCheck = std::function<void()>;
 
-// Writes one record. Throws std::runtime_error when the pipe is closed.
+// The reader of a pipe is gone (EPIPE).
+class PipeClosed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Writes one record. Throws PipeClosed when the reader is gone.
 void writeWork(int fd, const WorkHeader& header, const Chunk* chunks, const std::string& text,
                const WaitCheck& check = {});
 // Reads one record; false at the end of the pipe before a record. Throws

@@ -67,7 +67,7 @@ long=("$ds/matmul.pvs.zst" "${train[@]}" --max-steps 400 --checkpoint-every 5 -t
 (cd "$tmp/a" && "$OUT/pv-train" "${long[@]}" 2>/dev/null) || fail "uninterrupted run"
 (cd "$tmp/b" && exec "$OUT/pv-train" "${long[@]}" 2>/dev/null) &
 pid=$!
-for _ in $(seq 1 600); do [ -f "$tmp/b/m.pvm.ckpt" ] && break; sleep 0.05; done
+while kill -0 $pid 2>/dev/null && [ ! -f "$tmp/b/m.pvm.ckpt" ]; do sleep 0.05; done
 [ -f "$tmp/b/m.pvm.ckpt" ] || fail "no checkpoint appeared"
 sleep 0.3
 kill -9 $pid 2>/dev/null || fail "pv-train ended before it could be killed"
@@ -77,6 +77,31 @@ wait $pid 2>/dev/null
 grep "resuming from" "$tmp/resume.log" || fail "the restarted run did not resume"
 cmp "$tmp/a/m.pvm" "$tmp/b/m.pvm" || fail "the resumed run's model differs from the uninterrupted run's"
 echo "killed and resumed run == uninterrupted run (model bytes)"
+
+# A worker killed mid-run (-j 2): pv-train names it, keeps the checkpoint and
+# exits 1; the same command resumes and ends with an uninterrupted run's bytes.
+mkdir -p "$tmp/c" "$tmp/d"
+two=("$ds/matmul.pvs.zst" "${train[@]}" --max-steps 300 --checkpoint-every 5 -j 2 -t 1 -o m.pvm)
+(cd "$tmp/c" && "$OUT/pv-train" "${two[@]}" 2>/dev/null) || fail "uninterrupted -j 2 run"
+(cd "$tmp/d" && exec "$OUT/pv-train" "${two[@]}" 2> "$tmp/d/err") &
+pid=$!
+while kill -0 $pid 2>/dev/null && [ ! -f "$tmp/d/m.pvm.ckpt" ]; do sleep 0.05; done
+[ -f "$tmp/d/m.pvm.ckpt" ] || fail "-j 2: no checkpoint appeared"
+worker=$(pgrep -P $pid | tail -1)  # forked in rank order: the last is worker 1
+[ -n "$worker" ] || fail "-j 2: no worker process"
+kill -9 "$worker"
+wait $pid
+rc=$?
+[ "$rc" -eq 1 ] || { cat "$tmp/d/err"; fail "a killed worker: exit status $rc, expected 1"; }
+grep -q "^pv-train: worker 1 (pid $worker) killed by signal 9 (SIGKILL)" "$tmp/d/err" \
+  || { cat "$tmp/d/err"; fail "a killed worker: the message does not name it"; }
+grep -q "the last checkpoint, m.pvm.ckpt, is kept" "$tmp/d/err" || { cat "$tmp/d/err"; fail "a killed worker: no word on the checkpoint"; }
+[ -f "$tmp/d/m.pvm.ckpt" ] || fail "a killed worker: the checkpoint is gone"
+[ ! -f "$tmp/d/m.pvm" ] || fail "a killed worker: a model file was written"
+(cd "$tmp/d" && "$OUT/pv-train" "${two[@]}") 2> "$tmp/resume2.log" || { cat "$tmp/resume2.log"; fail "resumed -j 2 run"; }
+grep -q "resuming from" "$tmp/resume2.log" || fail "the -j 2 restart did not resume"
+cmp "$tmp/c/m.pvm" "$tmp/d/m.pvm" || fail "the resumed -j 2 run's model differs from the uninterrupted one's"
+echo "a killed worker: named, exit 1, checkpoint kept; resumed == uninterrupted (model bytes)"
 
 # Two local workers joined by Gloo.
 "$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --max-steps 6 -j 2 -t 1 --no-checkpoint -o "$tmp/two.pvm" \
