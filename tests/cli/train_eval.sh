@@ -81,7 +81,7 @@ echo "killed and resumed run == uninterrupted run (model bytes)"
 # A worker killed mid-run (-j 2): pv-train names it, keeps the checkpoint and
 # exits 1; the same command resumes and ends with an uninterrupted run's bytes.
 mkdir -p "$tmp/c" "$tmp/d"
-two=("$ds/matmul.pvs.zst" "${train[@]}" --max-steps 300 --checkpoint-every 5 -j 2 -t 1 -o m.pvm)
+two=("$ds/matmul.pvs.zst" "${train[@]}" --max-steps 120 --checkpoint-every 5 -j 2 -t 1 -o m.pvm)
 (cd "$tmp/c" && "$OUT/pv-train" "${two[@]}" 2>/dev/null) || fail "uninterrupted -j 2 run"
 (cd "$tmp/d" && exec "$OUT/pv-train" "${two[@]}" 2> "$tmp/d/err") &
 pid=$!
