@@ -2,6 +2,7 @@
 
 #include "stages/train/train_command.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -220,6 +221,11 @@ void rendezvousFromEnvironment(TrainOptions& o) {
 }
 
 int runTrain(TrainOptions o) {
+  // Messages and batches of megabytes are allocated and freed all the time;
+  // with glibc's defaults each is mmap'ed and returned, and the page faults
+  // cost more than the copies (as in the stages: runtime/stage.cc).
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   if (o.device != "cpu") {
     if (o.device != "cuda" && o.device.rfind("cuda:", 0) != 0)
       throw runtime::UsageError("--device " + o.device + ": expected cpu, cuda or cuda:N");

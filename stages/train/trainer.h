@@ -52,6 +52,9 @@ struct TrainerConfig {
   double weightDecay = 0;  // decoupled (AdamW)
   double clipNorm = 0;     // global gradient norm limit; 0 = none
   uint64_t seed = 1;       // initial weights
+  // An LSTM's gradients by autograd (at::lstm) instead of perfvec's own
+  // backward pass (the reference the tests compare it with).
+  bool autograd = false;
 };
 
 struct StepResult {
@@ -73,6 +76,9 @@ class Trainer {
   double loss(const Batch& batch);
   // Sum and count of the loss over a batch (to average over many batches).
   std::pair<double, int64_t> lossSum(const Batch& batch);
+
+  // The gradients of a batch's loss sum / globalRows, by parameter (no step).
+  std::vector<NamedTensor> gradients(const Batch& batch, int64_t globalRows);
 
   uint64_t steps() const;
   // Parameters and optimiser state for checkpoints ("param/...", "adam_m/...",

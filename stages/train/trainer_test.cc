@@ -157,6 +157,41 @@ TEST(Trainer, LossFalls) {
   EXPECT_EQ(r.record.programs, (std::vector<std::string>{"p0", "p1"}));
 }
 
+// perfvec's backward pass through time gives autograd's gradients (two
+// layers, a short last chunk, zero padding, unequal target weights).
+TEST(Trainer, OwnLstmBackwardPassEqualsAutograd) {
+  const ToyData data(2, 300, 3);
+  const BatchAssembler a = data.assembler(6, 16);
+  std::vector<Chunk> chunks = data.chunks(6, 16);
+  std::reverse(chunks.begin(), chunks.end());  // the short last chunks first
+  const Batch batch = a.assemble(chunks.data(), 12);
+  for (int layers : {1, 2}) {
+    TrainerConfig config = toyConfig(data.layout);
+    config.encoder.layers = layers;
+    config.encoder.window = 6;
+    config.targetWeights = {3.0f, 1.0f};
+    TrainerConfig reference = config;
+    reference.autograd = true;
+    Trainer own(config), autograd(reference);
+    const auto g = own.gradients(batch, 150), r = autograd.gradients(batch, 150);
+    ASSERT_EQ(g.size(), r.size());
+    double worst = 0, largest = 0;
+    for (size_t i = 0; i < g.size(); ++i) {
+      ASSERT_EQ(g[i].name, r[i].name);
+      ASSERT_EQ(g[i].values.size(), r[i].values.size()) << g[i].name;
+      for (size_t k = 0; k < g[i].values.size(); ++k) {
+        worst = std::max(worst, double(std::fabs(g[i].values[k] - r[i].values[k])));
+        largest = std::max(largest, double(std::fabs(r[i].values[k])));
+      }
+    }
+    std::printf("%d layer(s): own backward vs autograd: largest gradient difference %.3g (largest gradient %.3g)\n",
+                layers, worst, largest);
+    EXPECT_GT(largest, 1e-3);
+    EXPECT_LT(worst, 1e-5 * largest);
+    EXPECT_NEAR(own.lossSum(batch).first, autograd.lossSum(batch).first, 1e-5 * autograd.lossSum(batch).first);
+  }
+}
+
 TEST(Trainer, StateRoundTripContinuesBitForBit) {
   const ToyData data(1, 256, 1);
   const BatchAssembler a = data.assembler(4, 16);

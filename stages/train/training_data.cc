@@ -114,7 +114,7 @@ bool LabelledStream::next(std::vector<float>& features, std::vector<float>& labe
   features.clear();
   labels.clear();
   rows = 0;
-  FeatureBatch batch;
+  FeatureBatch& batch = batch_;
   while (!ended_) {
     if (maxRows_ > 0 && rows_ >= maxRows_) {
       ended_ = true;  // a prefix on purpose (--max-rows)
@@ -140,18 +140,25 @@ bool LabelledStream::next(std::vector<float>& features, std::vector<float>& labe
         throw StageError(where_, fmt::format("record {}", batch.firstIndex + i / columns),
                          fmt::format("feature {} is not a finite number", featureColumns_[i % columns]));
     features.assign(batch.values.begin(), batch.values.begin() + take * columns);
-    labels.reserve(take * uarchIndex_.size() * targetIndex_.size());
+    labels.resize(take * uarchIndex_.size() * targetIndex_.size());
+    float* out = labels.data();
+    bool finite = true;
     for (size_t r = 0; r < take; ++r) {
       const float* row = batch.labels.data() + r * fullWidth;
       for (size_t u : uarchIndex_)
         for (size_t t : targetIndex_) {
           const float v = row[u * nt + t];
-          if (!std::isfinite(v))
-            throw StageError(where_, fmt::format("record {}", batch.firstIndex + r),
-                             fmt::format("label {} on {} is not a finite number", targetNames_[t], uarchNames_[u]));
-          labels.push_back(v);
+          finite &= std::isfinite(v);
+          *out++ = v;
         }
     }
+    if (!finite)  // find the first for the message
+      for (size_t r = 0; r < take; ++r)
+        for (size_t u : uarchIndex_)
+          for (size_t t : targetIndex_)
+            if (!std::isfinite(batch.labels[r * fullWidth + u * nt + t]))
+              throw StageError(where_, fmt::format("record {}", batch.firstIndex + r),
+                               fmt::format("label {} on {} is not a finite number", targetNames_[t], uarchNames_[u]));
     rows = static_cast<int64_t>(take);
     rows_ += rows;
     return true;
@@ -243,10 +250,9 @@ bool ChunkSource::refill() {
   if (open_.empty()) return false;
   turn_ %= open_.size();
   Open& o = *open_[turn_];
-  std::vector<float> features, labels;
   int64_t rows = 0;
-  if (o.stream.next(features, labels, rows)) {
-    o.cutter.add(features.data(), labels.data(), rows, ready_);
+  if (o.stream.next(features_, labels_, rows)) {
+    o.cutter.add(features_.data(), labels_.data(), rows, ready_);
     programRows_[o.input] += rows;
     ++turn_;
   } else {

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "stages/core/feature_batch.h"
 #include "stages/core/splitmix64.h"
 #include "stages/core/stream_header.h"
 
@@ -88,6 +89,7 @@ class LabelledStream {
 
  private:
   std::unique_ptr<runtime::StreamReader> reader_;
+  FeatureBatch batch_;  // reused: its buffers keep their pages from message to message
   std::string spec_, name_, where_;  // where_: the input as messages name it ("<stdin>")
   std::vector<std::string> featureColumns_, targetNames_, uarchNames_;
   std::vector<size_t> targetIndex_, uarchIndex_;
@@ -159,6 +161,7 @@ class ChunkSource {
   size_t nextInput_ = 0, turn_ = 0;
   int64_t pass_ = 0;
   std::deque<Chunk> ready_;
+  std::vector<float> features_, labels_;  // one message's rows, reused
 };
 
 // Normalisation statistics: per-feature mean and standard deviation, and
