@@ -1,22 +1,50 @@
 #!/usr/bin/env bash
-# pv-train throughput (training instructions per second, all workers) with 1
-# and 2 local workers on the same data, in one run so the ratio is fair:
-# pv-dataset labels two kernels of the suite on 8 sampled configurations,
-# then pv-train runs a fixed number of steps of the foundation model's shape
-# (LSTM 1 x 64, W 32, K 96, 128 chunks per step, 6 targets).
+# pv-train throughput and memory, in one run so the ratios are fair.
+#
+# Throughput: training instructions per second (all workers; pv-train's own
+# figure, measured by rank 0 from its first step, so the statistics pass
+# over the files is not in it), for the foundation model's shape (LSTM
+# 1 x 64, W 32, K 96, 128 chunks per step) and for LSTM 2 x 256, with 1 and
+# 2 local workers (-t 1 each), on two kernels of the suite labelled by
+# pv-dataset on 64 sampled configurations x 6 targets.
+#
+# Memory: pv-train's peak resident memory (reading process and worker)
+# when a live stream of N and of 10 N instructions goes through the same
+# shuffle buffer.
 #   bench/train/run.sh [OUT] [STEPS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=$(cd "${1:-out}" && pwd)
 STEPS=${2:-40}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-"$OUT/pv-dataset" -o "$tmp/ds" --sample 8 --seed 11 -w matmul,qsort --scale 0.02 --bin "$OUT" --no-progress -q
-shape=(--targets commit,fetch,l1_load,l2_load,mem_load,mispredict --hidden 64 --layers 1 -W 32 -K 96 --batch 128
-       --max-steps "$STEPS" --no-checkpoint --no-progress)
-for j in 1 2; do
-  "$OUT/pv-train" --dataset "$tmp/ds" --split all "${shape[@]}" -j "$j" -t 1 -o "$tmp/m$j.pvm" 2> "$tmp/log$j"
-  rate=$(grep -o '[0-9]* samples/s' "$tmp/log$j" | tail -1 | cut -d' ' -f1)
-  echo "pv-train: $j worker(s): $rate training instructions/s ($STEPS steps of 128 x 96, 8 uarchs x 6 targets)"
-  eval "rate$j=$rate"
+"$OUT/pv-dataset" -o "$tmp/ds" --sample 64 --seed 11 -w matmul,qsort --scale 0.02 --bin "$OUT" --no-progress -q
+targets=commit,fetch,l1_load,l2_load,mem_load,mispredict
+rate() {  # NAME STEPS ARGS...: prints and returns pv-train's samples/s
+  local name=$1 steps=$2; shift 2
+  "$OUT/pv-train" --dataset "$tmp/ds" --split all --targets "$targets" -W 32 -K 96 --batch 128 --max-steps "$steps" \
+    --no-checkpoint --no-progress -t 1 -o "$tmp/m.pvm" "$@" 2> "$tmp/log"
+  grep -o '[0-9]* samples/s' "$tmp/log" | tail -1 | cut -d' ' -f1
+}
+for shape in "1x64:--hidden 64 --layers 1:$STEPS" "2x256:--hidden 256 --layers 2:$((STEPS / 4))"; do
+  IFS=: read -r name args steps <<<"$shape"
+  for j in 1 2; do
+    # shellcheck disable=SC2086
+    r=$(rate "$name" "$steps" $args -j "$j")
+    echo "pv-train: LSTM $name, $j worker(s): $r training instructions/s ($steps steps of 128 x 96, 64 uarchs x 6 targets)"
+  done
 done
-awk -v a="$rate1" -v b="$rate2" 'BEGIN { printf "pv-train: 2 workers / 1 worker = %.2fx (nproc %d)\n", b / a, '"$(nproc)"' }'
+echo "pv-train: nproc $(nproc)"
+
+peak() {  # INSTRUCTIONS: "READER WORKER" peak MiB
+  "$OUT/pv-synth-gem5" -n "$1" --seed 5 --out-dir "$tmp/trace$1" >/dev/null
+  "$OUT/pv-trace-tap" --labels "$tmp/trace$1/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" \
+    | "$OUT/pv-train" - --hidden 8 --layers 1 -W 8 -K 32 -b 8 --shuffle-buffer 32 --no-checkpoint --no-progress \
+        -t 1 -o "$tmp/mem.pvm" 2> "$tmp/mem.log"
+  sed -n 's/^pv-train: peak memory: reading process \([0-9.]*\) MiB, worker \([0-9.]*\) MiB$/\1 \2/p' "$tmp/mem.log"
+}
+read -r sr sw <<<"$(peak 50000)"
+read -r lr lw <<<"$(peak 500000)"
+echo "pv-train: peak memory, 50,000 -> 500,000 instructions through a 32-chunk shuffle buffer:" \
+     "reading process $sr -> $lr MiB, worker $sw -> $lw MiB"
+awk -v a="$sr" -v b="$lr" -v c="$sw" -v d="$lw" \
+  'BEGIN { printf "pv-train: peak memory ratio (10x instructions): reading process %.3f, worker %.3f\n", b / a, d / c }'

@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   app.add_option("inputs", o.inputs,
                  "Labelled feature streams: files, .zst, - (stdin), named pipes, ipc:// or tcp:// endpoints; "
                  "read as they come, several interleaved");
+  app.add_option("--program", o.programs,
+                 "Program names of the input streams, in order (default: a file's base name; name a live "
+                 "stream with it)");
   app.add_option("--dataset", o.dataset, "A pv-dataset folder: its finished workloads of --split");
   app.add_option("--split", o.split, "With --dataset: train, test or all")->capture_default_str()
       ->check(CLI::IsMember({"train", "test", "all"}));
@@ -65,6 +68,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.schedule.warmupSteps, "Linear warm-up steps")->capture_default_str();
   app.add_option("--clip-norm", o.clipNorm, "Gradient norm limit (0: none)")->capture_default_str();
   app.add_option("--weight-decay", o.weightDecay, "Decoupled weight decay")->capture_default_str();
+  app.add_option("--validation-stream", o.validationStreams,
+                 "A labelled stream of a validation program (repeatable): its first --validation-chunks chunks "
+                 "are scored instead of chunks held out of the training streams (unless --validation is given)");
   app.add_option("--validation-chunks", o.validationChunks,
                  "Held-out chunks scored (the first ones of the first pass)")->capture_default_str();
   app.add_option("--validate-every", o.validateEvery, "Steps between validations (0: at the end only)")
@@ -96,6 +102,7 @@ int main(int argc, char** argv) {
   if (auto rc = tool.parse(argc, argv)) return *rc;
   for (int i = 0; i < argc; ++i) o.command += (i ? " " : "") + std::string(argv[i]);
   o.epochsGiven = tool.cli().count("--epochs") > 0;
+  o.validationFractionGiven = tool.cli().count("--validation") > 0;
   if (o.checkpoint.empty() && !noCheckpoint) o.checkpoint = o.output + ".ckpt";
   if (noCheckpoint) o.checkpoint.clear();
   o.progress = !o.quiet && (o.progress || (!noProgress && ::isatty(2)));

@@ -58,9 +58,12 @@ Inputs resolveInputs(TrainOptions& o) {
     if (o.uarchDir.empty()) o.uarchDir = o.dataset + "/uarchs";
   }
   int stdinCount = 0;
-  for (const auto& s : o.inputs) {
-    stdinCount += s == "-";
-    in.streams.push_back({s, ""});
+  if (o.programs.size() > o.inputs.size())
+    throw runtime::UsageError(fmt::format("--program: {} names for {} input streams", o.programs.size(),
+                                          o.inputs.size()));
+  for (size_t i = 0; i < o.inputs.size(); ++i) {
+    stdinCount += o.inputs[i] == "-";
+    in.streams.push_back({o.inputs[i], i < o.programs.size() ? o.programs[i] : ""});
   }
   if (stdinCount > 1) throw runtime::UsageError("'-' (stdin) can be given once");
   if (in.streams.empty()) throw runtime::UsageError("no inputs: give labelled feature streams or --dataset DIR");
@@ -276,21 +279,45 @@ int runTrain(TrainOptions o) {
   if (plan.layout.empty()) plan.layout = layout;
   const size_t chunkBytes = static_cast<size_t>(((o.window - 1 + o.chunk) * layout.features() +
                                                  o.chunk * layout.labelWidth()) * static_cast<int64_t>(sizeof(float)));
+  // Separate validation programs replace the held-out chunks unless
+  // --validation asks for both.
+  const double validationFraction =
+      o.validationStreams.empty() || o.validationFractionGiven ? o.validationFraction : 0.0;
   BatchStreamOptions bo;
   bo.batch = o.batch;
   bo.shuffleChunks = shuffleChunks(o.shuffleBuffer, chunkBytes);
-  bo.validationFraction = o.validationFraction;
+  bo.validationFraction = validationFraction;
   bo.validationChunks = o.validationChunks;
   bo.seed = o.seed;
   bo.passes = o.maxSteps > 0 || o.maxInstructions > 0 ? (rereadable ? INT64_MAX : 1)
                                                        : static_cast<int64_t>(std::ceil(epochs));
   BatchStream batches(source, bo);
+  if (!o.validationStreams.empty()) {
+    // The first --validation-chunks chunks of the validation programs, read
+    // now (they must have the training streams' layout).
+    std::vector<StreamInput> vin;
+    for (const auto& v : o.validationStreams) vin.push_back({v, ""});
+    LabelSelection same{plan.layout.targets, plan.layout.uarchs, {}, 0};
+    ChunkSource vsource(vin, same, o.window, o.chunk, o.maxRows, o.openStreams);
+    const DataLayout& vl = vsource.layout();
+    if (vl.featureColumns != plan.layout.featureColumns)
+      throw StageError(o.validationStreams[0], "header", "its feature columns differ from the training streams'");
+    std::vector<Chunk> chunks;
+    Chunk c;
+    while (chunks.size() < o.validationChunks && vsource.next(c)) chunks.push_back(std::move(c));
+    if (chunks.empty()) throw StageError(o.validationStreams[0], "", "no validation chunks");
+    if (!o.quiet)
+      std::fprintf(stderr, "pv-train: validation: %zu chunks of %zu program%s\n", chunks.size(), vin.size(),
+                   vin.size() == 1 ? "" : "s");
+    batches.addValidation(std::move(chunks));
+  }
   if (!rereadable) {
     batches.fill();
     StatisticsAccumulator acc(layout.features(), static_cast<int64_t>(layout.targets.size()),
                               static_cast<int64_t>(layout.uarchs.size()));
     for (const auto& c : batches.buffered()) acc.add(c);
-    for (const auto& c : batches.validation()) acc.add(c);
+    if (o.validationStreams.empty())
+      for (const auto& c : batches.validation()) acc.add(c);
     plan.statistics = acc.result();
     if (!o.quiet)
       std::fprintf(stderr, "pv-train: normalisation statistics from the first %lld rows (the shuffle buffer's first fill)\n",
@@ -306,7 +333,7 @@ int runTrain(TrainOptions o) {
   } else if (rereadable) {
     int64_t chunks = 0;
     for (size_t p = 0; p < programRows.size(); ++p)
-      chunks += trainingChunks(o.seed, static_cast<int32_t>(p), programRows[p], o.chunk, o.validationFraction);
+      chunks += trainingChunks(o.seed, static_cast<int32_t>(p), programRows[p], o.chunk, validationFraction);
     plan.totalSteps = static_cast<uint64_t>(std::max(1.0, std::ceil(epochs * double(chunks) / double(o.batch))));
   }
   if (!o.quiet)
@@ -330,7 +357,8 @@ int runTrain(TrainOptions o) {
   id.totalSteps = plan.totalSteps;
   id.dataSeed = o.seed;
   id.epochs = epochs;
-  id.validationFraction = o.validationFraction;
+  id.validationFraction = validationFraction;
+  id.validationPrograms = o.validationStreams;
   id.shuffleChunks = bo.shuffleChunks;
   id.validationChunks = bo.validationChunks;
   id.schedule = o.schedule;

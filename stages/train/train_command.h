@@ -22,6 +22,7 @@ namespace pv::train {
 
 struct TrainOptions {
   std::vector<std::string> inputs;  // stream endpoints
+  std::vector<std::string> programs;  // their program names, in order ("" or missing: the file's base name)
   std::string dataset, split = "train", uarchDir, output, checkpoint, name, description;
   std::vector<std::string> targets, uarchs, excludeUarchs, weights;
   int holdoutUarchs = 0;
@@ -39,6 +40,8 @@ struct TrainOptions {
   uint64_t maxSteps = 0, maxInstructions = 0;
   Schedule schedule;
   double validationFraction = 0.05;
+  bool validationFractionGiven = false;
+  std::vector<std::string> validationStreams;  // a validation split of programs
   size_t validationChunks = 256;
   uint64_t validateEvery = 0;
   std::string shuffleBuffer = "256MiB";  // chunks ("512") or bytes ("256MiB", "2GiB")

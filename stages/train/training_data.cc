@@ -385,6 +385,10 @@ void BatchStream::fill() {
   }
 }
 
+void BatchStream::addValidation(std::vector<Chunk> chunks) {
+  for (auto& c : chunks) validation_.push_back(std::move(c));
+}
+
 bool BatchStream::next(std::vector<Chunk>& batch) {
   batch.clear();
   while (static_cast<int64_t>(batch.size()) < o_.batch) {

@@ -227,6 +227,9 @@ class BatchStream {
   // The next global batch (up to `batch` chunks); false when no chunk is left.
   bool next(std::vector<Chunk>& batch);
   const std::vector<Chunk>& validation() const { return validation_; }
+  // Validation chunks from elsewhere (a validation split of programs), kept
+  // besides those held out of the training streams.
+  void addValidation(std::vector<Chunk> chunks);
   const std::vector<Chunk>& buffered() const { return buffer_; }
   // The pass the source is reading (0-based); epochs completed: passes whose
   // chunks were all drawn.

@@ -50,6 +50,7 @@ std::string runKey(const RunIdentity& r, const TrainerConfig& config) {
       r.window, r.chunk, r.batch, r.epochs, r.totalSteps, r.schedule.learningRate, r.schedule.finalLearningRate,
       r.schedule.warmupSteps, r.validationFraction, r.validationChunks, r.shuffleChunks, r.dataSeed, config.seed,
       config.weightDecay, config.clipNorm, r.world);
+  for (const auto& v : r.validationPrograms) s += " v:" + v;
   for (const auto& t : r.layout.targets) s += " t:" + t;
   for (float w : config.targetWeights) s += fmt::format(" w:{}", w);
   for (const auto& u : r.layout.uarchs) s += " u:" + u;

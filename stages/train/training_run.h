@@ -49,6 +49,7 @@ struct RunResult {
 struct RunIdentity {
   std::vector<std::string> programs;
   std::vector<int64_t> programRows;  // empty for live streams
+  std::vector<std::string> validationPrograms;
   DataLayout layout;
   DataStatistics statistics;
   int64_t window = 0, chunk = 0, batch = 0;

@@ -67,6 +67,34 @@ grep -q "<stdin>.*no labels" "$tmp/err" || { cat "$tmp/err"; fail "unlabelled st
 [ ! -e "$tmp/x.pvm" ] || fail "a model was written after an error"
 echo "stdin: -e 2 and unlabelled streams refused"
 
+# Labels made while training: pipelines/train-live.toml runs pv-uarch on two
+# sampled configurations in front of pv-train; no labelled file is written.
+"$OUT/pv-uarch" sample --seed 3 --count 2 --out "$tmp/uarchs" >/dev/null || fail "pv-uarch sample"
+"$OUT/pv-launch" pipelines/train-live.toml source="$tmp/run/trace.txt" \
+  uarch_options="-c $tmp/uarchs/s3-0000.toml -c $tmp/uarchs/s3-0001.toml" model="$tmp/live.pvm" program=synth \
+  train_options="${shape[*]} --max-steps 6 --uarch-dir $tmp/uarchs" --no-progress 2> "$tmp/live.log" \
+  || { cat "$tmp/live.log"; fail "pipelines/train-live.toml"; }
+"$OUT/pv-model" info "$tmp/live.pvm" > "$tmp/live.info" || fail "pv-model info (live)"
+grep -q "^trained      6 steps .* of 1 programs: synth$" "$tmp/live.info" || { cat "$tmp/live.info"; fail "live: training record"; }
+grep -q "s3-0001 \[trained\] @" "$tmp/live.info" || { cat "$tmp/live.info"; fail "live: the sampled configurations"; }
+echo "pipelines/train-live.toml: pv-uarch's labels straight into pv-train"
+
+# A validation split of programs: the loss on another program's stream (its
+# trace in a folder named like the training one's: the microarchitecture name).
+"$OUT/pv-synth-gem5" -n 3000 --seed 9 --out-dir "$tmp/val/run" >/dev/null || fail "validation trace"
+"$OUT/pv-trace-tap" --labels "$tmp/val/run/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" -o "$tmp/val.pvs" \
+  || fail "validation stream"
+valloss() {  # VALIDATION-STREAM: the model's validation loss
+  "$OUT/pv-train" "$tmp/file.pvs" "${train[@]}" --validation-stream "$1" --validate-every 4 -o "$tmp/v.pvm" \
+    2> "$tmp/v.log" || { cat "$tmp/v.log" >&2; return 1; }
+  grep -q "validation: [0-9]* chunks of 1 program" "$tmp/v.log" || { cat "$tmp/v.log" >&2; return 1; }
+  "$OUT/pv-model" info "$tmp/v.pvm" | sed -n 's/^validation   loss //p'
+}
+other=$(valloss "$tmp/val.pvs") || fail "--validation-stream"
+self=$(valloss "$tmp/file.pvs") || fail "--validation-stream (the training program)"
+echo "validation loss on another program $other, on the training program itself $self"
+awk -v a="$other" -v b="$self" 'BEGIN { exit !(a > 0 && b > 0 && a != b) }' || fail "--validation-stream: losses $other, $self"
+
 # -j 2 == -j 1 (the same global batches)
 for j in 1 2; do
   "$OUT/pv-train" "$tmp/file.pvs" "${shape[@]}" -e 1 -j "$j" -o "$tmp/j$j.pvm" 2> "$tmp/j$j.log" \
