@@ -105,7 +105,10 @@ RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions
     }
   }
 
-  const auto started = Clock::now();
+  // The clock starts with the first batch: the rate is the training's, not
+  // that of the reading process's first fill of its shuffle buffer.
+  auto started = Clock::now();
+  bool first = true;
   auto lastPrint = started;
   uint64_t rowsDone = 0;
   std::vector<double> losses;
@@ -126,6 +129,10 @@ RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions
   while (readWork(workFd, h, chunks, text)) {
     const int64_t count = static_cast<int64_t>(chunks.size());
     if (h.kind == WorkKind::kStep) {
+      if (first) {
+        started = lastPrint = Clock::now();
+        first = false;
+      }
       if (h.step != trainer.steps())
         throw std::runtime_error(fmt::format("work for step {} reached a worker at step {}", h.step, trainer.steps()));
       lr = h.learningRate;
