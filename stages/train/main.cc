@@ -25,8 +25,9 @@ int main(int argc, char** argv) {
                  "Labelled feature streams: files, .zst, - (stdin), named pipes, ipc:// or tcp:// endpoints; "
                  "read as they come, several interleaved");
   app.add_option("--program", o.programs,
-                 "Program names of the input streams, in order (default: a file's base name; name a live "
-                 "stream with it)");
+                 "Program name of an input stream, one per --program, in the inputs' order (default: a file's "
+                 "base name; name a live stream with it)")
+      ->allow_extra_args(false);
   app.add_option("--dataset", o.dataset, "A pv-dataset folder: its finished workloads of --split");
   app.add_option("--split", o.split, "With --dataset: train, test or all")->capture_default_str()
       ->check(CLI::IsMember({"train", "test", "all"}));
@@ -70,7 +71,8 @@ int main(int argc, char** argv) {
   app.add_option("--weight-decay", o.weightDecay, "Decoupled weight decay")->capture_default_str();
   app.add_option("--validation-stream", o.validationStreams,
                  "A labelled stream of a validation program (repeatable): its first --validation-chunks chunks "
-                 "are scored instead of chunks held out of the training streams (unless --validation is given)");
+                 "are scored instead of chunks held out of the training streams (unless --validation is given)")
+      ->allow_extra_args(false);
   app.add_option("--validation-chunks", o.validationChunks,
                  "Held-out chunks scored (the first ones of the first pass)")->capture_default_str();
   app.add_option("--validate-every", o.validateEvery, "Steps between validations (0: at the end only)")
