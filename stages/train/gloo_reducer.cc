@@ -31,8 +31,14 @@ class GlooReducer : public GradientReducer {
     group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store_, o.rank, o.world, options);
   }
 
-  void sum(float* data, int64_t count) override {
-    std::vector<at::Tensor> tensors{at::from_blob(data, {count}, at::kFloat)};
+  void sum(float* data, int64_t count) override { allreduce(at::from_blob(data, {count}, at::kFloat)); }
+  void sumDoubles(double* data, int64_t count) override { allreduce(at::from_blob(data, {count}, at::kDouble)); }
+  int rank() const override { return rank_; }
+  int world() const override { return world_; }
+
+ private:
+  void allreduce(at::Tensor t) {
+    std::vector<at::Tensor> tensors{t};
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
     try {
@@ -41,10 +47,7 @@ class GlooReducer : public GradientReducer {
       throw PeerLost(std::string("a gradient sum failed (another worker is gone): ") + e.what());
     }
   }
-  int rank() const override { return rank_; }
-  int world() const override { return world_; }
 
- private:
   int rank_, world_;
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;

@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "Seed of the weights, the split and the shuffling")->capture_default_str();
   app.add_option("-j,--workers", o.workers, "Worker processes on this machine")->capture_default_str()
       ->check(CLI::Range(1, 256));
-  app.add_option("--device", o.device, "cpu (cuda and cuda:N are refused: the trainer runs on the CPU so far)")
+  app.add_option("--device", o.device, "cpu, cuda (local worker r on cuda:r; under torchrun cuda:LOCAL_RANK) or cuda:N (worker r on "
+                 "cuda:N+r); CUDA needs a LibTorch built with it (Debian's is CPU-only: exit 2)")
       ->capture_default_str();
   app.add_option("-t,--threads", o.threads, "LibTorch threads per worker")->capture_default_str()
       ->check(CLI::Range(1, 1024));

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <iterator>
 #include <filesystem>
 #include <fmt/format.h>
 #include <memory>
@@ -102,6 +105,14 @@ struct Plan {
   TrainerConfig config;
   WorkerOptions worker;
   uint64_t totalSteps = 0;
+  RunIdentity identity;
+  double epochs = 1;
+  int64_t batch = 64;  // chunks per global step
+  // Ranks on several machines that read their own streams: what they add up
+  // before training (see agreeAcrossRanks): the statistics' sums, each
+  // program's rows in the order of all streams, this rank's training chunks.
+  bool sharded = false;
+  std::vector<double> shardSums;
 };
 
 // Rank 0's last act: the model file.
@@ -153,9 +164,63 @@ void writeModel(const TrainOptions& o, const Plan& plan, const RunResult& result
 }
 
 // One worker process's body.
-int workerMain(const TrainOptions& o, const Plan& plan, int fd, int rank, int world, const std::string& host,
+// The first CUDA device of local worker 0: --device cuda:N gives N; cuda
+// gives 0, or torchrun's LOCAL_RANK for a rank of a run on several machines.
+int firstCudaDevice(const TrainOptions& o) {
+  if (o.device.rfind("cuda:", 0) == 0) return std::stoi(o.device.substr(5));
+  const char* local = std::getenv("LOCAL_RANK");
+  return o.rank >= 0 && local && *local ? std::atoi(local) : 0;
+}
+
+// --device: cpu, or CUDA devices that exist (local worker i on the first
+// device + i). The devices are counted in a child process: CUDA must not be
+// initialised in this one before it forks the workers.
+void checkDevice(const TrainOptions& o) {
+  if (o.device == "cpu") return;
+  const bool digits = o.device.size() > 5 && o.device.find_first_not_of("0123456789", 5) == std::string::npos;
+  if (o.device != "cuda" && !(o.device.rfind("cuda:", 0) == 0 && digits && o.device.size() < 9))
+    throw runtime::UsageError("--device " + o.device + ": expected cpu, cuda or cuda:N");
+  runtime::Child probe = runtime::forkChild([] { return std::min(cudaDeviceCount(), 100); });
+  const runtime::ProcessEnd end = probe.wait();
+  const int count = end.exited() ? end.exitCode() : 0;
+  if (count == 0)
+    throw runtime::UsageError("--device " + o.device +
+                              ": this LibTorch has no CUDA device (Debian's libtorch is CPU-only); use --device cpu");
+  const int first = firstCudaDevice(o), local = o.rank >= 0 ? 1 : o.workers;
+  if (first + local > count)
+    throw runtime::UsageError(fmt::format("--device {}: {} worker{} from cuda:{} need {} CUDA devices; there are {}",
+                                          o.device, local, local == 1 ? "" : "s", first, first + local, count));
+}
+
+// Ranks that read their own streams add up what they read: the statistics
+// (so that every rank normalises alike), each program's rows (the run's
+// identity) and the training chunks (the steps of the epochs asked for).
+void agreeAcrossRanks(Plan& plan, GradientReducer& reducer) {
+  std::vector<double> sums = plan.shardSums;
+  reducer.sumDoubles(sums.data(), static_cast<int64_t>(sums.size()));
+  const size_t programs = plan.identity.programs.size(), statistics = sums.size() - programs - 1;
+  StatisticsAccumulator acc(plan.layout.features(), static_cast<int64_t>(plan.layout.targets.size()),
+                            static_cast<int64_t>(plan.layout.uarchs.size()));
+  acc.setSums(std::vector<double>(sums.begin(), sums.begin() + static_cast<ptrdiff_t>(statistics)));
+  plan.statistics = acc.result();
+  if (!plan.identity.programRows.empty())
+    for (size_t p = 0; p < programs; ++p) plan.identity.programRows[p] = static_cast<int64_t>(sums[statistics + p]);
+  if (plan.totalSteps == 0)
+    plan.totalSteps = static_cast<uint64_t>(std::max(1.0, std::ceil(plan.epochs * sums.back() / double(plan.batch))));
+  plan.identity.statistics = plan.statistics;
+  plan.identity.totalSteps = plan.totalSteps;
+  plan.worker.statistics = plan.statistics;
+  plan.worker.totalSteps = plan.totalSteps;
+  plan.worker.runKey = runKey(plan.identity, plan.config);
+}
+
+// One worker process's body. The first local worker answers on `readyFd`
+// where the run starts and ends (-1: not this one).
+int workerMain(const TrainOptions& o, Plan plan, int fd, int readyFd, int rank, int world, const std::string& host,
                int port) {
   encode::setCpuThreads(o.threads);
+  if (o.device != "cpu")
+    plan.config.device = fmt::format("cuda:{}", firstCudaDevice(o) + (o.rank >= 0 ? 0 : rank));
   std::unique_ptr<GradientReducer> reducer;
   if (world > 1) {
     GlooOptions g;
@@ -168,6 +233,15 @@ int workerMain(const TrainOptions& o, const Plan& plan, int fd, int rank, int wo
   } else {
     reducer = std::make_unique<SingleWorker>();
   }
+  if (plan.sharded) agreeAcrossRanks(plan, *reducer);
+  plan.worker.onStart = [&](uint64_t start) {
+    if (readyFd < 0) return;
+    WorkerReady ready;
+    ready.startStep = start;
+    ready.totalSteps = plan.totalSteps;
+    writeReady(readyFd, ready);
+    ::close(readyFd);
+  };
   const RunResult result = runWorker(fd, plan.config, plan.worker, *reducer);
   if (rank == 0) writeModel(o, plan, result, world);
   return 0;
@@ -229,17 +303,9 @@ int runTrain(TrainOptions o) {
   // cost more than the copies (as in the stages: runtime/stage.cc).
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  if (o.device != "cpu") {
-    if (o.device != "cuda" && o.device.rfind("cuda:", 0) != 0)
-      throw runtime::UsageError("--device " + o.device + ": expected cpu, cuda or cuda:N");
-    if (!encode::cudaAvailable())
-      throw runtime::UsageError("--device " + o.device +
-                                ": this LibTorch has no CUDA device (Debian's libtorch is CPU-only); use --device cpu");
-    throw runtime::UsageError("--device " + o.device +
-                              ": pv-train's trainer runs on the CPU only so far; use --device cpu");
-  }
   if (o.exact) o.chunk = 1;
   rendezvousFromEnvironment(o);
+  checkDevice(o);
   const bool multiHost = o.rank >= 0;
   std::string masterHost = "127.0.0.1";
   int masterPort = 0;
@@ -256,25 +322,64 @@ int runTrain(TrainOptions o) {
 
   Plan plan;
   plan.inputs = resolveInputs(o);
+  const std::vector<StreamInput>& all = plan.inputs.streams;
+  // Ranks on several machines with at least one stream each read their own
+  // (streams i with i mod world = rank) and deal their whole batches to
+  // their worker; with fewer streams than ranks every rank reads them all
+  // and deals its worker its share of each global batch.
+  plan.sharded = multiHost && world > 1 && all.size() >= static_cast<size_t>(world);
+  std::vector<StreamInput> readHere;
+  std::vector<size_t> readIndex;  // readHere[i] is all[readIndex[i]]
+  for (size_t i = 0; i < all.size(); ++i)
+    if (!plan.sharded || static_cast<int>(i % static_cast<size_t>(world)) == o.rank) {
+      readHere.push_back(all[i]);
+      readIndex.push_back(i);
+    }
+  if (multiHost && world > 1 && !o.quiet) {
+    if (plan.sharded) {
+      std::string names;
+      for (const auto& s : readHere) names += (names.empty() ? "" : ", ") + programName(s);
+      std::fprintf(stderr, "pv-train: rank %d of %d reads %zu of the %zu streams: %s\n", o.rank, world,
+                   readHere.size(), all.size(), names.c_str());
+    } else {
+      std::fprintf(stderr,
+                   "pv-train: rank %d of %d: %zu stream%s for %d ranks: every rank reads all and trains on its "
+                   "share of each batch (give at least %d streams to have each rank read its own)\n",
+                   o.rank, world, all.size(), all.size() == 1 ? "" : "s", world, world);
+    }
+  }
   LabelSelection selection{o.targets, o.uarchs, o.excludeUarchs, o.holdoutUarchs};
   bool rereadable = true;
-  for (const auto& s : plan.inputs.streams) rereadable = rereadable && isRereadable(s.spec);
+  for (const auto& s : readHere) rereadable = rereadable && isRereadable(s.spec);
   if (!rereadable && o.epochsGiven && o.epochs != 1)
     throw runtime::UsageError("-e/--epochs: a pipe, stdin or a socket is read once; give -e 1 (or leave it out)");
+  if (plan.sharded && !rereadable && o.maxSteps == 0 && o.maxInstructions == 0)
+    throw runtime::UsageError(
+        "ranks that read their own live streams must take the same number of steps: give --max-steps or "
+        "--max-instructions");
   const double epochs = rereadable ? o.epochs : 1.0;
+  // Chunks of a global batch this process deals: all of them, or this
+  // rank's share when it reads its own streams.
+  int64_t localBatch = o.batch;
+  if (plan.sharded) {
+    const auto [first, last] = shareOf(o.batch, o.rank, world);
+    localBatch = last - first;
+  }
 
   // Statistics: exact, from a pass over files; from the first fill of the
   // shuffle buffer for a live stream.
   std::vector<int64_t> programRows;
+  std::vector<double> statisticSums;
   if (rereadable) {
     if (!o.quiet)
-      std::fprintf(stderr, "pv-train: reading %zu stream%s for the normalisation statistics\n",
-                   plan.inputs.streams.size(), plan.inputs.streams.size() == 1 ? "" : "s");
-    DataSurvey survey = surveyInputs(plan.inputs.streams, selection, plan.layout, o.maxRows);
+      std::fprintf(stderr, "pv-train: reading %zu stream%s for the normalisation statistics\n", readHere.size(),
+                   readHere.size() == 1 ? "" : "s");
+    DataSurvey survey = surveyInputs(readHere, selection, plan.layout, o.maxRows);
     plan.statistics = survey.statistics;
     programRows = survey.programRows;
+    statisticSums = survey.statisticSums;
   }
-  ChunkSource source(plan.inputs.streams, selection, o.window, o.chunk, o.maxRows, o.openStreams);
+  ChunkSource source(readHere, selection, o.window, o.chunk, o.maxRows, o.openStreams);
   const DataLayout& layout = source.layout();  // opens the first stream
   if (plan.layout.empty()) plan.layout = layout;
   const size_t chunkBytes = static_cast<size_t>(((o.window - 1 + o.chunk) * layout.features() +
@@ -284,13 +389,16 @@ int runTrain(TrainOptions o) {
   const double validationFraction =
       o.validationStreams.empty() || o.validationFractionGiven ? o.validationFraction : 0.0;
   BatchStreamOptions bo;
-  bo.batch = o.batch;
+  bo.batch = localBatch;
   bo.shuffleChunks = shuffleChunks(o.shuffleBuffer, chunkBytes);
   bo.validationFraction = validationFraction;
   bo.validationChunks = o.validationChunks;
   bo.seed = o.seed;
-  bo.passes = o.maxSteps > 0 || o.maxInstructions > 0 ? (rereadable ? INT64_MAX : 1)
-                                                       : static_cast<int64_t>(std::ceil(epochs));
+  // Ranks that read their own streams of different sizes all take the
+  // agreed steps: their files are read as often as that needs.
+  bo.passes = o.maxSteps > 0 || o.maxInstructions > 0 || (plan.sharded && rereadable)
+                  ? (rereadable ? INT64_MAX : 1)
+                  : static_cast<int64_t>(std::ceil(epochs));
   BatchStream batches(source, bo);
   if (!o.validationStreams.empty()) {
     // The first --validation-chunks chunks of the validation programs, read
@@ -309,6 +417,11 @@ int runTrain(TrainOptions o) {
     if (!o.quiet)
       std::fprintf(stderr, "pv-train: validation: %zu chunks of %zu program%s\n", chunks.size(), vin.size(),
                    vin.size() == 1 ? "" : "s");
+    if (plan.sharded) {  // every rank reads them; each scores its share
+      const auto [first, last] = shareOf(static_cast<int64_t>(chunks.size()), o.rank, world);
+      chunks = std::vector<Chunk>(std::make_move_iterator(chunks.begin() + first),
+                                  std::make_move_iterator(chunks.begin() + last));
+    }
     batches.addValidation(std::move(chunks));
   }
   if (!rereadable) {
@@ -319,35 +432,41 @@ int runTrain(TrainOptions o) {
     if (o.validationStreams.empty())
       for (const auto& c : batches.validation()) acc.add(c);
     plan.statistics = acc.result();
+    statisticSums = acc.sums();
     if (!o.quiet)
       std::fprintf(stderr, "pv-train: normalisation statistics from the first %lld rows (the shuffle buffer's first fill)\n",
                    static_cast<long long>(plan.statistics.rows));
   }
-  if (plan.statistics.rows == 0) throw StageError(plan.inputs.streams[0].spec, "", "no rows to train on");
+  if (plan.statistics.rows == 0) throw StageError(readHere[0].spec, "", "no rows to train on");
 
-  // Steps: --max-steps, else --max-instructions, else the epochs over files.
+  // Steps: --max-steps, else --max-instructions, else the epochs over files
+  // (ranks that read their own streams add up their chunks first).
+  int64_t trainingChunkCount = 0;
+  if (rereadable)
+    for (size_t p = 0; p < programRows.size(); ++p)
+      trainingChunkCount += trainingChunks(o.seed, static_cast<int32_t>(p), programRows[p], o.chunk,
+                                           validationFraction);
   if (o.maxSteps > 0) {
     plan.totalSteps = o.maxSteps;
   } else if (o.maxInstructions > 0) {
     plan.totalSteps = (o.maxInstructions + o.batch * o.chunk - 1) / static_cast<uint64_t>(o.batch * o.chunk);
-  } else if (rereadable) {
-    int64_t chunks = 0;
-    for (size_t p = 0; p < programRows.size(); ++p)
-      chunks += trainingChunks(o.seed, static_cast<int32_t>(p), programRows[p], o.chunk, validationFraction);
-    plan.totalSteps = static_cast<uint64_t>(std::max(1.0, std::ceil(epochs * double(chunks) / double(o.batch))));
+  } else if (rereadable && !plan.sharded) {
+    plan.totalSteps =
+        static_cast<uint64_t>(std::max(1.0, std::ceil(epochs * double(trainingChunkCount) / double(o.batch))));
   }
   if (!o.quiet)
     std::fprintf(stderr, "pv-train: %zu program%s, %zu microarchitectures x %zu targets, %s steps of %lld chunks, "
                  "a shuffle buffer of %zu chunks (%.0f MiB)\n",
-                 plan.inputs.streams.size(), plan.inputs.streams.size() == 1 ? "" : "s", layout.uarchs.size(),
-                 layout.targets.size(),
-                 plan.totalSteps ? std::to_string(plan.totalSteps).c_str() : "until the stream ends:",
+                 all.size(), all.size() == 1 ? "" : "s", layout.uarchs.size(), layout.targets.size(),
+                 plan.totalSteps ? std::to_string(plan.totalSteps).c_str()
+                 : plan.sharded  ? "the ranks' agreed"
+                                 : "until the stream ends:",
                  static_cast<long long>(o.batch), bo.shuffleChunks,
                  double(bo.shuffleChunks) * double(chunkBytes) / 1048576.0);
 
   plan.config = trainerConfig(o, plan.layout);
-  RunIdentity id;
-  for (const auto& s : plan.inputs.streams) id.programs.push_back(s.name.empty() ? s.spec : s.name);
+  RunIdentity& id = plan.identity;
+  for (const auto& s : all) id.programs.push_back(s.name.empty() ? s.spec : s.name);
   id.programRows = programRows;
   id.layout = plan.layout;
   id.statistics = plan.statistics;
@@ -363,6 +482,19 @@ int runTrain(TrainOptions o) {
   id.validationChunks = bo.validationChunks;
   id.schedule = o.schedule;
   id.world = world;
+  plan.epochs = epochs;
+  plan.batch = o.batch;
+  if (plan.sharded) {
+    // What the ranks add up: the statistics' sums, each program's rows (in
+    // the order of all streams; 0 where another rank reads it), this rank's
+    // training chunks.
+    plan.shardSums = statisticSums;
+    std::vector<double> rows(all.size(), 0.0);
+    for (size_t i = 0; i < programRows.size(); ++i) rows[readIndex[i]] = static_cast<double>(programRows[i]);
+    plan.shardSums.insert(plan.shardSums.end(), rows.begin(), rows.end());
+    plan.shardSums.push_back(static_cast<double>(trainingChunkCount));
+    if (rereadable) id.programRows.assign(all.size(), 0);
+  }
   plan.worker.window = o.window;
   plan.worker.chunk = o.chunk;
   plan.worker.statistics = plan.statistics;
@@ -370,7 +502,10 @@ int runTrain(TrainOptions o) {
   plan.worker.checkpoint = o.checkpoint;
   plan.worker.totalSteps = plan.totalSteps;
   plan.worker.progress = o.progress;
-  const uint64_t startStep = checkpointStep(o.checkpoint, plan.worker.runKey);
+  plan.worker.rowsPerRank = plan.sharded;
+  // A checkpoint of another run is refused now, before the workers start
+  // (a sharded run's key needs the other ranks' sums: its worker checks).
+  if (!plan.sharded) checkpointStep(o.checkpoint, plan.worker.runKey);
 
   // A worker that dies closes its pipe: the next write must fail with EPIPE
   // (and name the worker), not kill this process.
@@ -383,17 +518,23 @@ int runTrain(TrainOptions o) {
   if (!multiHost && world > 1) masterPort = freeLocalPort();
   std::vector<std::pair<int, int>> pipes;
   for (size_t i = 0; i < ranks.size(); ++i) pipes.push_back(workPipe());
+  // The first local worker's answer: where the run starts and ends.
+  int readyFds[2];
+  if (::pipe2(readyFds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   std::vector<runtime::Child> workers;
   for (size_t i = 0; i < ranks.size(); ++i) {
     const int rank = ranks[i], fd = pipes[i].first;
+    const int readyFd = i == 0 ? readyFds[1] : -1;
     workers.push_back(runtime::forkChild(
-        [&, rank, fd] {
+        [&, rank, fd, readyFd] {
           for (const auto& p : pipes) {  // only its own read end stays open
             ::close(p.second);
             if (p.first != fd) ::close(p.first);
           }
+          ::close(readyFds[0]);
+          if (readyFd < 0) ::close(readyFds[1]);
           try {
-            return workerMain(o, plan, fd, rank, world, masterHost, masterPort);
+            return workerMain(o, plan, fd, readyFd, rank, world, masterHost, masterPort);
           } catch (const PeerLost&) {
             return kPeerLostExit;  // another worker's failure: the reading process reports that one
           } catch (const std::exception& e) {
@@ -408,6 +549,7 @@ int runTrain(TrainOptions o) {
     ::close(p.first);
     writeEnds.push_back(p.second);
   }
+  ::close(readyFds[1]);
   auto describeWorker = [&](size_t i) {
     return fmt::format("worker {} (pid {}) {}", ranks[i], workers[i].pid(), workers[i].end()->describe());
   };
@@ -437,10 +579,9 @@ int runTrain(TrainOptions o) {
   };
 
   DealOptions d;
-  d.world = world;
-  d.localRanks = ranks;
-  d.totalSteps = plan.totalSteps;
-  d.startStep = startStep;
+  // A rank that reads its own streams deals its worker whole (local) batches.
+  d.world = plan.sharded ? 1 : world;
+  d.localRanks = plan.sharded ? std::vector<int>{0} : ranks;
   d.schedule = o.schedule;
   d.validateEvery = o.validateEvery;
   d.checkpoints = !o.checkpoint.empty();
@@ -449,8 +590,19 @@ int runTrain(TrainOptions o) {
   d.check = checkWorkers;
   int status = 0;
   std::string failure;
+  std::vector<std::string> programNames;
+  for (const auto& s : all) programNames.push_back(programName(s));
   try {
-    deal(batches, source.programNames(), d, writeEnds);
+    WorkerReady ready;
+    const bool answered = readReady(readyFds[0], ready, checkWorkers);
+    ::close(readyFds[0]);
+    if (!answered) {
+      workers[0].wait();
+      throw WorkerGone(0, describeWorker(0));
+    }
+    d.startStep = ready.startStep;
+    d.totalSteps = ready.totalSteps;
+    deal(batches, programNames, d, writeEnds);
   } catch (const WorkerGone& e) {
     if (workers[e.pipe()].running()) workers[e.pipe()].wait();  // it closed its pipe: it is ending
     failure = describeWorker(culprit(e.pipe()));

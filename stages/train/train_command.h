@@ -7,7 +7,9 @@
 // forked process that only computes (training_run.h) and reads its work
 // from a pipe. Workers on several machines (--rank/--world/--master, or
 // torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) each have their own
-// reading process, which reads the same inputs and deals only its worker's
+// reading process: with at least as many streams as ranks it reads only its
+// own (i mod world = rank) and the workers sum what the ranks read before
+// the first step; with fewer, it reads them all and deals only its worker's
 // share, so every rank sees the same global batches.
 #pragma once
 

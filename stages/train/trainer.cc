@@ -5,6 +5,7 @@
 
 #include "stages/train/trainer.h"
 
+#include <ATen/Context.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/cat.h>
@@ -19,6 +20,8 @@
 #include <ATen/ops/relu.h>
 #include <ATen/ops/zeros.h>
 #include <ATen/ops/zeros_like.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/Device.h>
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
@@ -36,13 +39,21 @@ struct Trainer::Impl {
   std::vector<at::Tensor> m, v;    // Adam moments
   at::Tensor columnWeight;         // [U * T]: target weight / sum of weights
   uint64_t steps = 0;
+  c10::Device device{c10::kCPU};
+
+  bool onCpu() const { return device.is_cpu(); }
+  // A host buffer as a tensor on the device (a copy unless on the CPU).
+  at::Tensor onDevice(const float* data, at::IntArrayRef shape) const {
+    at::Tensor t = at::from_blob(const_cast<float*>(data), shape, at::kFloat);
+    return onCpu() ? t : t.to(device);
+  }
 
   int64_t hidden() const { return config.encoder.hidden; }
 
   at::Tensor forwardLossSum(const Batch& b) {
     const auto& e = config.encoder;
-    auto opts = at::TensorOptions().dtype(at::kFloat);
-    at::Tensor x = at::from_blob(const_cast<float*>(b.inputs.data()), {b.sequences, b.steps, b.features}, opts);
+    auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
+    at::Tensor x = onDevice(b.inputs.data(), {b.sequences, b.steps, b.features});
     std::vector<at::Tensor> weights(params.begin(), params.end() - 1);
     at::Tensor h0 = at::zeros({e.layers, b.sequences, e.hidden}, opts);
     at::Tensor out;
@@ -55,8 +66,8 @@ struct Trainer::Impl {
     at::Tensor r = at::relu(out.narrow(1, b.steps - b.outputs, b.outputs)).reshape({b.sequences * b.outputs, e.hidden});
     const at::Tensor& table = params.back();  // [U, T, H]
     at::Tensor pred = at::matmul(r, table.reshape({config.uarchs * config.targets, e.hidden}).t());
-    at::Tensor y = at::from_blob(const_cast<float*>(b.labels.data()), {b.sequences * b.outputs, b.labelWidth}, opts);
-    at::Tensor mask = at::from_blob(const_cast<float*>(b.mask.data()), {b.sequences * b.outputs, 1}, opts);
+    at::Tensor y = onDevice(b.labels.data(), {b.sequences * b.outputs, b.labelWidth});
+    at::Tensor mask = onDevice(b.mask.data(), {b.sequences * b.outputs, 1});
     at::Tensor diff = (pred - y) * mask;
     // sum over rows of sum_u,t w_t (diff)^2, divided by U: the mean over
     // microarchitectures of the weighted target mean.
@@ -188,7 +199,7 @@ struct Trainer::Impl {
     return total / U;
   }
 
-  bool fused() const { return config.encoder.arch == encode::Arch::kLstm && !config.autograd; }
+  bool fused() const { return config.encoder.arch == encode::Arch::kLstm && !config.autograd && onCpu(); }
 };
 
 namespace {
@@ -196,7 +207,7 @@ NamedTensor toNamed(const std::string& name, const at::Tensor& t) {
   NamedTensor n;
   n.name = name;
   for (int64_t s : t.sizes()) n.shape.push_back(static_cast<uint32_t>(s));
-  at::Tensor c = t.detach().contiguous();
+  at::Tensor c = t.detach().to(at::kCPU).contiguous();
   n.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
   return n;
 }
@@ -206,6 +217,16 @@ Trainer::Trainer(const TrainerConfig& config) : impl_(std::make_unique<Impl>()) 
   Impl& d = *impl_;
   d.config = config;
   config.encoder.validate();
+  try {
+    d.device = c10::Device(config.device);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("Trainer: unknown device '" + config.device + "'");
+  }
+  if (!d.device.is_cpu() && !d.device.is_cuda())
+    throw std::invalid_argument("Trainer: device '" + config.device + "': expected cpu or cuda:N");
+  if (d.device.is_cuda() && (cudaDeviceCount() == 0 || d.device.index() >= cudaDeviceCount()))
+    throw std::invalid_argument("Trainer: device '" + config.device + "': this LibTorch has " +
+                                std::to_string(cudaDeviceCount()) + " CUDA devices");
   if (config.uarchs < 1 || config.targets < 1) throw std::invalid_argument("Trainer: no uarchs or targets");
   if (d.config.targetWeights.empty()) d.config.targetWeights.assign(config.targets, 1.0f);
   if (static_cast<int64_t>(d.config.targetWeights.size()) != config.targets)
@@ -219,7 +240,8 @@ Trainer::Trainer(const TrainerConfig& config) : impl_(std::make_unique<Impl>()) 
   std::vector<float> columns(config.uarchs * config.targets);
   for (size_t i = 0; i < columns.size(); ++i)
     columns[i] = static_cast<float>(d.config.targetWeights[i % config.targets] / total);
-  d.columnWeight = at::from_blob(columns.data(), {1, static_cast<int64_t>(columns.size())}, at::kFloat).clone();
+  d.columnWeight =
+      at::from_blob(columns.data(), {1, static_cast<int64_t>(columns.size())}, at::kFloat).clone().to(d.device);
 
   // The encoder's own deterministic initialisation (PyTorch's RNN default).
   encode::InstructionEncoder init(config.encoder);
@@ -227,7 +249,7 @@ Trainer::Trainer(const TrainerConfig& config) : impl_(std::make_unique<Impl>()) 
   for (const auto& p : init.parameters()) {
     std::vector<float> values = init.parameter(p.name);
     d.names.push_back(p.name);
-    d.params.push_back(at::from_blob(values.data(), p.shape, at::kFloat).clone());
+    d.params.push_back(at::from_blob(values.data(), p.shape, at::kFloat).clone().to(d.device));
   }
   // M: uniform in [-1/sqrt(H), 1/sqrt(H)), like nn.Linear's default.
   const int64_t h = config.encoder.hidden;
@@ -236,7 +258,7 @@ Trainer::Trainer(const TrainerConfig& config) : impl_(std::make_unique<Impl>()) 
   const double bound = 1.0 / std::sqrt(static_cast<double>(h));
   for (float& x : table) x = static_cast<float>((random.uniform() * 2.0 - 1.0) * bound);
   d.names.push_back("uarch_table");
-  d.params.push_back(at::from_blob(table.data(), {config.uarchs, config.targets, h}, at::kFloat).clone());
+  d.params.push_back(at::from_blob(table.data(), {config.uarchs, config.targets, h}, at::kFloat).clone().to(d.device));
   for (auto& p : d.params) {
     p.set_requires_grad(true);
     d.m.push_back(at::zeros_like(p));
@@ -268,10 +290,16 @@ StepResult Trainer::step(const Batch& batch, int64_t globalRows, double lr, Grad
   std::vector<at::Tensor> flat;
   for (size_t i = 0; i < d.params.size(); ++i) {
     const at::Tensor& g = grads[i];
-    flat.push_back(g.defined() ? g.reshape({-1}) : at::zeros({d.params[i].numel()}, at::kFloat));
+    flat.push_back(g.defined() ? g.reshape({-1}) : at::zeros({d.params[i].numel()}, d.params[i].options()));
   }
   at::Tensor all = at::cat(flat).contiguous();
-  if (reducer) reducer->sum(all.data_ptr<float>(), all.numel());
+  if (reducer && d.onCpu()) {
+    reducer->sum(all.data_ptr<float>(), all.numel());
+  } else if (reducer) {  // Gloo sums host memory
+    at::Tensor host = all.to(at::kCPU).contiguous();
+    reducer->sum(host.data_ptr<float>(), host.numel());
+    all.copy_(host);
+  }
   c10::NoGradGuard noGrad;
   result.gradientNorm = std::sqrt(all.pow(2).sum().item<double>());
   if (d.config.clipNorm > 0 && result.gradientNorm > d.config.clipNorm)
@@ -324,6 +352,8 @@ double Trainer::loss(const Batch& batch) {
 
 uint64_t Trainer::steps() const { return impl_->steps; }
 
+int cudaDeviceCount() { return at::hasCUDA() ? static_cast<int>(at::detail::getCUDAHooks().getNumGPUs()) : 0; }
+
 
 std::vector<NamedTensor> Trainer::state() const {
   const Impl& d = *impl_;
@@ -353,9 +383,9 @@ void Trainer::loadState(const std::vector<NamedTensor>& state, uint64_t steps) {
     const NamedTensor& p = find("param/" + d.names[i], d.params[i]);
     const NamedTensor& m = find("adam_m/" + d.names[i], d.m[i]);
     const NamedTensor& v = find("adam_v/" + d.names[i], d.v[i]);
-    std::memcpy(d.params[i].data_ptr<float>(), p.values.data(), p.values.size() * sizeof(float));
-    std::memcpy(d.m[i].data_ptr<float>(), m.values.data(), m.values.size() * sizeof(float));
-    std::memcpy(d.v[i].data_ptr<float>(), v.values.data(), v.values.size() * sizeof(float));
+    d.params[i].copy_(at::from_blob(const_cast<float*>(p.values.data()), d.params[i].sizes(), at::kFloat));
+    d.m[i].copy_(at::from_blob(const_cast<float*>(m.values.data()), d.m[i].sizes(), at::kFloat));
+    d.v[i].copy_(at::from_blob(const_cast<float*>(v.values.data()), d.v[i].sizes(), at::kFloat));
   }
   d.steps = steps;
 }

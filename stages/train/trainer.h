@@ -39,6 +39,8 @@ class GradientReducer {
  public:
   virtual ~GradientReducer() = default;
   virtual void sum(float* data, int64_t count) = 0;
+  // Exact sums of counts and statistics across workers (doubles).
+  virtual void sumDoubles(double* data, int64_t count) = 0;
   virtual int rank() const = 0;
   virtual int world() const = 0;
 };
@@ -55,7 +57,16 @@ struct TrainerConfig {
   // An LSTM's gradients by autograd (at::lstm) instead of perfvec's own
   // backward pass (the reference the tests compare it with).
   bool autograd = false;
+  // Where the tensors live: "cpu", or "cuda:N" where LibTorch has CUDA
+  // (there the LSTM trains by autograd; perfvec's own backward pass is a
+  // CPU kernel). Gradients are summed across workers through host memory.
+  std::string device = "cpu";
 };
+
+// CUDA devices this LibTorch can use (0 where it has no CUDA, as Debian's).
+// It initialises CUDA where there is one: call it in a worker, never in a
+// process that forks workers afterwards.
+int cudaDeviceCount();
 
 struct StepResult {
   double loss = 0;          // this worker's share: its loss sum / global rows
@@ -101,6 +112,7 @@ class Trainer {
 class SingleWorker : public GradientReducer {
  public:
   void sum(float*, int64_t) override {}
+  void sumDoubles(double*, int64_t) override {}
   int rank() const override { return 0; }
   int world() const override { return 1; }
 };

@@ -210,6 +210,46 @@ TEST(Trainer, StateRoundTripContinuesBitForBit) {
 // Two workers joined by c10d Gloo (real TCPStore and ProcessGroupGloo, one
 // thread each) end one synchronous step with the weights of one worker that
 // took the step on the concatenated batch.
+// Device-neutral code: a step on CUDA (by autograd there) is the CPU step.
+// It runs only where LibTorch has CUDA (Debian's has not): elsewhere a CUDA
+// device is refused with the count.
+TEST(Trainer, CudaStepMatchesTheCpuStep) {
+  const ToyData data(2, 300, 3);
+  TrainerConfig onCuda = toyConfig(data.layout);
+  onCuda.device = "cuda:0";
+  if (cudaDeviceCount() == 0) {
+    try {
+      Trainer refused(onCuda);
+      FAIL() << "a CUDA device was accepted without CUDA";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("has 0 CUDA devices"), std::string::npos) << e.what();
+    }
+    TrainerConfig odd = toyConfig(data.layout);
+    odd.device = "tpu";
+    EXPECT_THROW(Trainer t(odd), std::invalid_argument);
+    GTEST_SKIP() << "no CUDA device: this LibTorch is CPU-only";
+  }
+  const BatchAssembler a = data.assembler(4, 16);
+  const std::vector<Chunk> chunks = data.chunks(4, 16);
+  const int64_t n = std::min<int64_t>(8, static_cast<int64_t>(chunks.size()));
+  int64_t rows = 0;
+  for (int64_t i = 0; i < n; ++i) rows += chunks[i].rows;
+  const Batch batch = a.assemble(chunks.data(), n);
+  Trainer cpu(toyConfig(data.layout)), cuda(onCuda);
+  for (int s = 0; s < 3; ++s) {
+    const StepResult x = cpu.step(batch, rows, 5e-2, nullptr), y = cuda.step(batch, rows, 5e-2, nullptr);
+    EXPECT_NEAR(x.loss, y.loss, 1e-5 * std::max(1.0, std::fabs(x.loss))) << "step " << s;
+  }
+  const auto expected = cpu.state(), got = cuda.state();
+  ASSERT_EQ(expected.size(), got.size());
+  double worst = 0;
+  for (size_t i = 0; i < expected.size(); ++i)
+    for (size_t k = 0; k < expected[i].values.size(); ++k)
+      worst = std::max(worst, double(std::fabs(expected[i].values[k] - got[i].values[k])));
+  std::printf("3 steps on cuda:0 vs the CPU: largest state difference %.3g\n", worst);
+  EXPECT_LT(worst, 1e-4);
+}
+
 TEST(Trainer, TwoGlooWorkersEqualOneWorkerOnTheConcatenatedBatch) {
   const ToyData data(2, 300, 3);
   const BatchAssembler a = data.assembler(4, 16);
@@ -269,6 +309,104 @@ TEST(Trainer, TwoGlooWorkersEqualOneWorkerOnTheConcatenatedBatch) {
     for (size_t k = 0; k < before[i].values.size(); ++k)
       moved = std::max(moved, double(std::fabs(before[i].values[k] - expected[i].values[k])));
   EXPECT_GT(moved, 1e-3);
+}
+
+// Ranks that read their own streams deal their workers whole local batches
+// with local row counts (WorkerOptions::rowsPerRank): summed across the
+// ranks, the steps are those of one worker given the concatenated batches,
+// and the end record's instructions are the ranks' total.
+TEST(TrainingRun, RanksCountingTheirOwnRowsTakeTheStepsOfOneWorker) {
+  const ToyData data(2, 300, 3);
+  const TrainerConfig config = toyConfig(data.layout);
+  const std::vector<Chunk> order = data.chunks(4, 16);
+  const int64_t n = 8, steps = static_cast<int64_t>(order.size()) / n;
+  ASSERT_GE(steps, 3);
+  WorkerOptions w;
+  w.window = 4;
+  w.chunk = 16;
+  w.statistics = data.survey.statistics;
+  w.totalSteps = static_cast<uint64_t>(steps);
+  // Writes the records of chunks [from, to) of every step, with their rows,
+  // and an end record of `instructions`.
+  auto dealRange = [&](int fd, int64_t from, int64_t to, uint64_t instructions, double epochs) {
+    for (int64_t s = 0; s < steps; ++s) {
+      WorkHeader h;
+      h.kind = WorkKind::kStep;
+      h.step = static_cast<uint64_t>(s);
+      h.learningRate = 2e-2;
+      h.chunks = to - from;
+      h.globalRows = 0;
+      for (int64_t i = from; i < to; ++i) h.globalRows += order[s * n + i].rows;
+      writeWork(fd, h, order.data() + s * n + from, "");
+    }
+    RunRecord record;
+    record.instructions = instructions;
+    record.epochs = epochs;
+    WorkHeader end;
+    end.kind = WorkKind::kEnd;
+    end.step = static_cast<uint64_t>(steps);
+    writeWork(fd, end, nullptr, record.text());
+  };
+  auto runOn = [&](int64_t from, int64_t to, uint64_t instructions, double epochs, const WorkerOptions& options,
+                   GradientReducer& reducer) {
+    auto [readEnd, writeEnd] = workPipe();
+    std::thread writer([&, fd = writeEnd] {
+      dealRange(fd, from, to, instructions, epochs);
+      ::close(fd);
+    });
+    RunResult r = runWorker(readEnd, config, options, reducer);
+    ::close(readEnd);
+    writer.join();
+    return r;
+  };
+
+  SingleWorker one;
+  const RunResult single = runOn(0, n, 1000, 1.0, w, one);
+
+  const int port = freeLocalPort();
+  std::vector<RunResult> ranks(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r)
+    threads.emplace_back([&, r] {
+      try {
+        GlooOptions g;
+        g.rank = r;
+        g.world = 2;
+        g.masterPort = port;
+        g.timeout = std::chrono::seconds(60);
+        auto reducer = connectGloo(g);
+        WorkerOptions mine = w;
+        mine.rowsPerRank = true;
+        mine.stageName = "rank" + std::to_string(r);
+        // Unequal shares (2 and 6 chunks): a rank that divided by its own
+        // rows would weigh rank 0's rows three times as much.
+        const int64_t from = r == 0 ? 0 : 2, to = r == 0 ? 2 : n;
+        ranks[r] = runOn(from, to, r == 0 ? 300 : 700, r == 0 ? 0.5 : 1.5, mine, *reducer);
+      } catch (const std::exception& e) {
+        errors[r] = e.what();
+      }
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(errors[0], "");
+  ASSERT_EQ(errors[1], "");
+  double worst = 0;
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(ranks[r].steps, static_cast<uint64_t>(steps));
+    EXPECT_EQ(ranks[r].record.instructions, 1000u);
+    EXPECT_DOUBLE_EQ(ranks[r].record.epochs, 1.0);
+    ASSERT_EQ(ranks[r].uarchTable.size(), single.uarchTable.size());
+    for (size_t i = 0; i < single.uarchTable.size(); ++i)
+      worst = std::max(worst, double(std::fabs(ranks[r].uarchTable[i] - single.uarchTable[i]) /
+                                     std::max(1e-3f, std::fabs(single.uarchTable[i]))));
+    ASSERT_EQ(ranks[r].encoder.size(), single.encoder.size());
+    for (size_t t = 0; t < single.encoder.size(); ++t)
+      for (size_t k = 0; k < single.encoder[t].values.size(); ++k)
+        worst = std::max(worst, double(std::fabs(ranks[r].encoder[t].values[k] - single.encoder[t].values[k])));
+  }
+  std::printf("two ranks counting their own rows vs one worker: largest difference %.3g (%lld steps)\n", worst,
+              static_cast<long long>(steps));
+  EXPECT_LT(worst, 1e-4);
 }
 
 TEST(TrainingRun, ResumedRunEndsWithTheUninterruptedWeights) {

@@ -39,11 +39,11 @@ std::vector<size_t> resolve(const std::vector<std::string>& have, const std::vec
 // A stateless, platform-independent hash of one word.
 constexpr uint64_t mix(uint64_t x) { return SplitMix64::hash(x); }
 
+}  // namespace
+
 std::string programName(const StreamInput& input) {
   return input.name.empty() ? runtime::streamBaseName(input.spec) : input.name;
 }
-
-}  // namespace
 
 bool isRereadable(const std::string& spec) {
   struct stat st{};
@@ -322,6 +322,24 @@ DataStatistics StatisticsAccumulator::result() const {
   return s;
 }
 
+std::vector<double> StatisticsAccumulator::sums() const {
+  std::vector<double> out(sum_);
+  out.insert(out.end(), sumSq_.begin(), sumSq_.end());
+  out.insert(out.end(), targetSq_.begin(), targetSq_.end());
+  out.push_back(static_cast<double>(rows_));
+  return out;
+}
+
+void StatisticsAccumulator::setSums(const std::vector<double>& sums) {
+  if (sums.size() != 2 * static_cast<size_t>(f_) + static_cast<size_t>(nt_) + 1)
+    throw std::invalid_argument("StatisticsAccumulator::setSums: wrong length");
+  auto at = sums.begin();
+  sum_.assign(at, at + f_);
+  sumSq_.assign(at + f_, at + 2 * f_);
+  targetSq_.assign(at + 2 * f_, at + 2 * f_ + nt_);
+  rows_ = static_cast<int64_t>(sums.back());
+}
+
 DataSurvey surveyInputs(const std::vector<StreamInput>& inputs, const LabelSelection& selection,
                         DataLayout& layout, int64_t maxRows) {
   DataSurvey survey;
@@ -335,7 +353,10 @@ DataSurvey surveyInputs(const std::vector<StreamInput>& inputs, const LabelSelec
     while (stream.next(features, labels, rows)) stats->add(features.data(), labels.data(), rows);
     survey.programRows.push_back(stream.rowsRead());
   }
-  if (stats) survey.statistics = stats->result();
+  if (stats) {
+    survey.statistics = stats->result();
+    survey.statisticSums = stats->sums();
+  }
   return survey;
 }
 

@@ -53,6 +53,8 @@ struct StreamInput {
   std::string spec;
   std::string name;
 };
+// Its name, or the stream's base name ("x" for "dir/x.pvs.zst").
+std::string programName(const StreamInput& input);
 
 // True when `spec` can be read again from its start: a regular file (not
 // stdin, a pipe or a socket). Several epochs and resuming need it.
@@ -181,6 +183,10 @@ class StatisticsAccumulator {
   // A chunk's own rows (not its context).
   void add(const Chunk& chunk);
   DataStatistics result() const;
+  // The raw sums (what ranks that read different streams add up) and the
+  // accumulator with sums added from elsewhere.
+  std::vector<double> sums() const;
+  void setSums(const std::vector<double>& sums);  // throws std::invalid_argument on a wrong length
 
  private:
   int f_;
@@ -194,6 +200,7 @@ class StatisticsAccumulator {
 // `layout` from the first input when it is empty.
 struct DataSurvey {
   DataStatistics statistics;
+  std::vector<double> statisticSums;  // StatisticsAccumulator::sums()
   std::vector<int64_t> programRows;
 };
 DataSurvey surveyInputs(const std::vector<StreamInput>& inputs, const LabelSelection& selection,

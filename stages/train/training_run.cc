@@ -84,13 +84,14 @@ RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions
   RunResult result;
   double elapsedBefore = 0, validation = std::numeric_limits<double>::quiet_NaN();
   // Resume: rank 0 reads the checkpoint and hands it to the others.
+  uint64_t start = 0;
   {
     std::optional<Checkpoint> c;
     if (lead && !o.checkpoint.empty()) {
       c = loadCheckpoint(o.checkpoint);
       if (c && c->runKey != o.runKey) checkpointStep(o.checkpoint, o.runKey);  // throws the message
     }
-    const uint64_t start = broadcastCount(c ? c->step : 0, lead, reducer);  // steps done
+    start = broadcastCount(c ? c->step : 0, lead, reducer);  // steps done
     if (start > 0) {
       std::vector<NamedTensor> state = lead ? c->tensors : trainer.state();
       broadcastState(state, lead, reducer);
@@ -104,6 +105,8 @@ RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions
       }
     }
   }
+
+  if (o.onStart) o.onStart(start);
 
   // The clock starts with the first batch: the rate is the training's, not
   // that of the reading process's first fill of its shuffle buffer.
@@ -136,6 +139,11 @@ RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions
       if (h.step != trainer.steps())
         throw std::runtime_error(fmt::format("work for step {} reached a worker at step {}", h.step, trainer.steps()));
       lr = h.learningRate;
+      if (o.rowsPerRank) {
+        double rows = static_cast<double>(h.globalRows);
+        reducer.sumDoubles(&rows, 1);
+        h.globalRows = static_cast<int64_t>(rows);
+      }
       const StepResult r = trainer.step(assembler.assemble(chunks.data(), count), h.globalRows, lr, &reducer);
       float loss = static_cast<float>(r.loss);
       reducer.sum(&loss, 1);
@@ -171,6 +179,12 @@ RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions
       }
     } else if (h.kind == WorkKind::kEnd) {
       result.record = RunRecord::parse(text);
+      if (o.rowsPerRank) {
+        double totals[2] = {static_cast<double>(result.record.instructions), result.record.epochs};
+        reducer.sumDoubles(totals, 2);
+        result.record.instructions = static_cast<uint64_t>(totals[0]);
+        result.record.epochs = totals[1] / world;  // each rank's passes over its own streams, averaged
+      }
       ended = true;
       break;
     } else {
@@ -197,7 +211,6 @@ RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions
   const size_t nt = static_cast<size_t>(config.targets), hidden = static_cast<size_t>(config.encoder.hidden);
   for (size_t i = 0; i < result.uarchTable.size(); ++i)
     result.uarchTable[i] = static_cast<float>(result.uarchTable[i] * o.statistics.targetScales[(i / hidden) % nt]);
-  (void)world;
   return result;
 }
 

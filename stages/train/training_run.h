@@ -27,6 +27,13 @@ struct WorkerOptions {
   uint64_t totalSteps = 0;         // for progress (0: unknown)
   bool progress = false;           // a progress line on stderr (rank 0)
   std::string stageName = "pv-train";
+  // Ranks that read their own streams: a step record's row count and the
+  // end record's instructions and epochs are this rank's, summed here
+  // across the ranks (without it they are the global batch's already).
+  bool rowsPerRank = false;
+  // Called once the workers agree on the step they start at (a checkpoint's,
+  // or 0), before the first record is read.
+  std::function<void(uint64_t startStep)> onStart;
   // Called after every step with the global step and loss (tests, logs).
   std::function<void(uint64_t step, double loss)> onStep;
 };

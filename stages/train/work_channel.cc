@@ -111,6 +111,26 @@ bool readWork(int fd, WorkHeader& header, std::vector<Chunk>& chunks, std::strin
   return true;
 }
 
+void writeReady(int fd, const WorkerReady& ready) {
+  WorkerReady r = ready;
+  r.magic = WorkerReady{}.magic;
+  writeAll(fd, &r, sizeof r, {});
+}
+
+bool readReady(int fd, WorkerReady& ready, const WaitCheck& check) {
+  for (;;) {
+    pollfd pfd{fd, POLLIN, 0};
+    const int n = ::poll(&pfd, 1, 200);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    if (n > 0) break;
+    if (check) check();
+  }
+  if (!readAll(fd, &ready, sizeof ready, true)) return false;
+  if (ready.magic != WorkerReady{}.magic) throw std::runtime_error("damaged ready record from a worker");
+  return true;
+}
+
 std::pair<int, int> workPipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));

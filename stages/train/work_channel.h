@@ -52,6 +52,20 @@ void writeWork(int fd, const WorkHeader& header, const Chunk* chunks, const std:
 // std::runtime_error on a damaged or cut record.
 bool readWork(int fd, WorkHeader& header, std::vector<Chunk>& chunks, std::string& text);
 
+// The one record a worker sends back, once it has joined the others and
+// they agree on where the run starts and ends (a resumed run's step comes
+// from rank 0's checkpoint; ranks that read their own streams add up their
+// sizes): the reading process deals from `startStep` to `totalSteps`.
+struct WorkerReady {
+  uint32_t magic = 0x79646572;  // "redy"
+  uint64_t startStep = 0;
+  uint64_t totalSteps = 0;      // 0: until the data ends
+};
+void writeReady(int fd, const WorkerReady& ready);
+// False when the worker closed the pipe first (it ended); calls `check`
+// while it waits. Throws std::runtime_error on a damaged record.
+bool readReady(int fd, WorkerReady& ready, const WaitCheck& check);
+
 // A pipe for records: [read end, write end], close-on-exec, as large as the
 // system allows (fewer wake-ups for batches of megabytes).
 std::pair<int, int> workPipe();

@@ -7,6 +7,8 @@
 #    stdin an error naming it;
 #  - -j 2 predicts what -j 1 predicts (the same global batches; gradients
 #    summed by Gloo: float summation order only);
+#  - two ranks as on two machines read their own streams (2 of 4 each) and
+#    normalise with the statistics of all 4;
 #  - memory: streaming 10x more instructions through a fixed shuffle buffer
 #    raises pv-train's peak resident memory by at most 20% (reading
 #    process and worker).
@@ -114,6 +116,72 @@ for x, y in zip(a, b):
 print(f"-j 2 vs -j 1: largest relative difference of the predicted times {worst:.2e}")
 assert worst < 1e-4, worst
 EOF
+
+# Two ranks as on two machines (--rank/--world/--master): with 4 streams each
+# reads its own 2 (rank 1 is given paths that do not exist for rank 0's
+# streams a and c, as on a machine without them). A learning rate of ~0 keeps the
+# initial weights, so the predictions hang on the normalisation statistics
+# alone: the ranks' summed statistics must be those of one process reading
+# all 4 streams.
+for k in 1 2 3; do
+  "$OUT/pv-synth-gem5" -n 3000 --seed $((20 + k)) --out-dir "$tmp/s$k/run" >/dev/null || fail "trace $k"
+  "$OUT/pv-trace-tap" --labels "$tmp/s$k/run/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" \
+    -o "$tmp/s$k.pvs" || fail "stream $k"
+done
+names=(--program a --program b --program c --program d)
+frozen=("${shape[@]}" --max-steps 4 --learning-rate 1e-30 --validation 0)
+"$OUT/pv-train" "$tmp/file.pvs" "$tmp/s1.pvs" "$tmp/s2.pvs" "$tmp/s3.pvs" "${names[@]}" "${frozen[@]}" \
+  -o "$tmp/one.pvm" 2> "$tmp/one.log" || { cat "$tmp/one.log"; fail "one process, 4 streams"; }
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ranks() {  # MODEL OPTION...: both ranks; rank 0 writes MODEL
+  local model=$1; shift
+  "$OUT/pv-train" "$tmp/absent0.pvs" "$tmp/s1.pvs" "$tmp/absent2.pvs" "$tmp/s3.pvs" "${names[@]}" "$@" \
+    --rank 1 --world 2 --master "127.0.0.1:$port" -o "$tmp/rank1.pvm" 2> "$tmp/rank1.log" &
+  local other=$!
+  "$OUT/pv-train" "$tmp/file.pvs" "$tmp/s1.pvs" "$tmp/s2.pvs" "$tmp/s3.pvs" "${names[@]}" "$@" \
+    --rank 0 --world 2 --master "127.0.0.1:$port" -o "$model" 2> "$tmp/rank0.log" \
+    || { cat "$tmp/rank0.log" "$tmp/rank1.log"; wait "$other"; return 1; }
+  wait "$other" || { cat "$tmp/rank1.log"; return 1; }
+}
+ranks "$tmp/two.pvm" "${frozen[@]}" || fail "two ranks reading their own streams"
+grep -q "rank 0 of 2 reads 2 of the 4 streams: a, c" "$tmp/rank0.log" || { cat "$tmp/rank0.log"; fail "rank 0's streams"; }
+grep -q "rank 1 of 2 reads 2 of the 4 streams: b, d" "$tmp/rank1.log" || { cat "$tmp/rank1.log"; fail "rank 1's streams"; }
+[ ! -e "$tmp/rank1.pvm" ] || fail "rank 1 wrote a model (rank 0 writes it)"
+"$OUT/pv-model" info "$tmp/two.pvm" > "$tmp/two.info" || fail "pv-model info (two ranks)"
+grep -q "^trained      4 steps .* of 4 programs: a, b, c, d$" "$tmp/two.info" \
+  || { cat "$tmp/two.info"; fail "two ranks: training record"; }
+predict "$tmp/one.pvm" "$tmp/one.csv"
+predict "$tmp/two.pvm" "$tmp/two.csv"
+python3 - "$tmp/one.csv" "$tmp/two.csv" <<'EOF' || fail "two ranks normalise otherwise than one process reading all streams"
+import csv, sys
+a = list(csv.DictReader(open(sys.argv[1])))
+b = list(csv.DictReader(open(sys.argv[2])))
+assert len(a) == len(b) and a, (a, b)
+worst = max(abs(float(x["predicted_ns"]) - float(y["predicted_ns"])) / max(abs(float(x["predicted_ns"])), 1e-9)
+            for x, y in zip(a, b))
+print(f"two ranks' summed statistics vs one process's: largest relative difference of the predictions {worst:.2e}")
+assert worst < 1e-6, worst
+EOF
+# Training for real: the two ranks' model predicts the 4 programs better than
+# the initial weights do, and the recorded instructions are both ranks' (4
+# of the 8 chunks of each step are rank 0's).
+meanerr() {  # MODEL: mean |error| of its predicted times over the 4 programs
+  local k
+  for k in file s1 s2 s3; do
+    "$OUT/pv-eval" -m "$1" "$tmp/$k.pvs" --csv "$tmp/e.csv" -q -t 1 >/dev/null || return 1
+    tail -n 1 "$tmp/e.csv"
+  done | awk -F, '{ e = $NF < 0 ? -$NF : $NF; s += e } END { printf "%.4f\n", s / NR }'
+}
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ranks "$tmp/trained.pvm" "${shape[@]}" --max-steps 60 --lr 1e-2 || fail "two ranks training"
+"$OUT/pv-model" info "$tmp/trained.pvm" > "$tmp/two.info" || fail "pv-model info (two ranks, 60 steps)"
+rows=$(sed -n 's/^trained      60 steps (.*, 2 workers) on \([0-9]*\) records of 4 programs.*/\1/p' "$tmp/two.info")
+[ -n "$rows" ] && [ "$rows" -gt $((60 * 4 * 32)) ] && [ "$rows" -le $((60 * 8 * 32)) ] \
+  || { cat "$tmp/two.info"; fail "two ranks: '$rows' instructions recorded (not both ranks')"; }
+before=$(meanerr "$tmp/two.pvm") && after=$(meanerr "$tmp/trained.pvm") || fail "pv-eval of the two ranks' models"
+echo "two ranks' model: mean |error| over the 4 programs $before with the initial weights, $after after 60 steps"
+awk -v a="$before" -v b="$after" 'BEGIN { exit !(b < 0.8 * a) }' || fail "two ranks: training did not improve the model"
+echo "two ranks read their own streams: the statistics of all 4; $rows instructions in 60 steps"
 
 # Memory: 10x the instructions, the same shuffle buffer (32 chunks). Not
 # under ASan: its allocator's quarantine and shadow memory grow with what is
