@@ -8,6 +8,8 @@
 //                     50 + 2 * (n_src + n_dst) fields
 //   store-queue head  sq_index != -1: fields 1-9 only; the rest of the record
 //                     is the next unread line of trace.sq.txt
+//   faulting store    sq_index != -1 and is_fault 1: a normal line, no
+//                     trace.sq.txt line; store_latency and sq_out_latency 0
 //   start line        sq_index == -99: field 3 is a start tick; no
 //                     instruction (any field count >= 3, all numeric)
 //

@@ -176,7 +176,42 @@ TEST(Gem5LineParser, RejectsAnUnknownFieldCount) {
             "least 50)");
   EXPECT_EQ(traceError(std::string(kSqHead) + " 7"),
             "trace.txt:line 7: unknown field count 10 (a store-queue record "
-            "(sq_index 1) in trace.txt has 9)");
+            "(sq_index 1) in trace.txt has 9 unless it faulted: is_fault 1)");
+  // A faulting store's whole line is held to a normal line's count.
+  EXPECT_EQ(traceError("1 1 216500 5000 5500 1500 2500 3000 3500 48 1 0"),
+            "trace.txt:line 7: unknown field count 12 (a trace.txt record has at "
+            "least 50)");
+}
+
+// gem5 writes a faulting store (is_fault 1, an sq_index) as a whole line in
+// trace.txt and no trace.sq.txt line; its store times are 0.
+TEST(Gem5LineParser, ReadsAFaultingStoreFromItsWholeTraceLine) {
+  // kSqLine without its two store fields, faulting.
+  const std::string line =
+      "1 1 216500 5000 5500 1500 2500 3000 3500 48 1 0 0 0 0 0 0 0 0 0 0 0 0  "
+      "1 549755747600 8 -1 -1 -1 -1 0 0 0 0 0 0  4196960 0 0 -1 -1 -1 -1 0 0 0 0 0  "
+      "2 0  0 35 0 29";
+  Instruction i;
+  const TraceLine kind = Gem5LineParser::parseTraceLine(line, LineRef{kTrace, 16}, i);
+  EXPECT_EQ(kind.kind, LineKind::kInstruction);
+  EXPECT_TRUE(i.isFault);
+  EXPECT_EQ(i.sqIndex, 1);
+  EXPECT_TRUE(i.isStoreQueueEntry());
+  EXPECT_TRUE(i.timing.hasStoreTiming);
+  EXPECT_EQ(i.timing.storeLatency, 0);
+  EXPECT_EQ(i.timing.sqOutLatency, 0);
+  EXPECT_EQ(i.timing.retireLatency, 5500);
+  EXPECT_EQ(i.opClass, kOpMemWrite);
+  EXPECT_EQ(i.dataAddr, 549755747600u);
+  EXPECT_EQ(i.pc, 4196960u);
+  EXPECT_EQ(i.srcCount, 2);
+  EXPECT_EQ(i.src[1], (RegId{0, 29}));
+  EXPECT_TRUE(i.isStore());
+  // Not faulting, the same whole line is an error (its record belongs in
+  // trace.sq.txt).
+  EXPECT_EQ(traceError("0" + line.substr(1)),
+            "trace.txt:line 7: unknown field count 54 (a store-queue record "
+            "(sq_index 1) in trace.txt has 9 unless it faulted: is_fault 1)");
 }
 
 TEST(Gem5LineParser, RejectsValuesOutOfRange) {
