@@ -14,7 +14,7 @@
 
 #include "stages/core/feature_layout.h"
 #include "stages/feature/feature_extractor.h"
-#include "stages/reuse-distance/reuse_distance.h"
+#include "stages/feature-lib/reuse_distance.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "stages/encode/window_stream_encoder.h"
+#include "stages/encode/feature_stream_encoder.h"
 #include "stages/model-lib/model_encoder.h"
 #include "stages/runtime/stage.h"
 
@@ -11,8 +11,10 @@ int main(int argc, char** argv) {
   pv::encode::reexecWithoutForcedOpenBlasCore(argv);
   pv::runtime::Stage stage(
       "pv-encode",
-      "Turns a window stream (pv-window) into instruction representations R_i with the model's "
-      "LSTM/GRU encoder: per-chunk sums of R_i (default) or every R_i.");
+      "Turns a feature stream (pv-feature, with or without pv-reuse-distance) or a window stream "
+      "(pv-window) into instruction representations R_i with the model's LSTM/GRU encoder: per-chunk "
+      "sums of R_i (default) or every R_i. Reuse distances and windows are computed here when the "
+      "stream does not have them yet (W and K from the model).");
   std::string modelPath, mode, device = "cpu";
   bool perInstruction = false, atenRnn = false, anyChunk = false, backend = false;
   int threads = pv::encode::availableCpus();
@@ -36,6 +38,12 @@ int main(int argc, char** argv) {
   cli.add_option("--instructions-per-call", perCall,
                  "Instructions gathered per encoder call (default: what fits in --memory-mb)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  size_t historyMb = pv::kDefaultHistoryMb;
+  cli.add_option("--history-mb", historyMb,
+                 "On a feature stream whose reuse distances are pending: memory for the line histories, "
+                 "MiB (as pv-reuse-distance --history-mb)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   cli.add_flag("--aten-rnn", atenRnn, "Run LibTorch's at::lstm/at::gru instead of perfvec's CPU kernel");
   cli.add_flag("--any-chunk", anyChunk,
                "Accept chunks of another size than the model was trained with (chunked mode)");
@@ -76,7 +84,10 @@ int main(int argc, char** argv) {
     o.anyChunk = anyChunk;
     o.encode.atenRnn = atenRnn;
     o.encode.memoryBudgetBytes = memoryMb << 20;
-    pv::encode::WindowStreamEncoder transform(model, encoder, modelPath, o);
+    pv::ReuseDistanceOptions reuse;
+    reuse.historyBytes = historyMb << 20;
+    reuse.warn = [](const std::string& m) { std::cerr << "pv-encode: warning: " << m << "\n"; };
+    pv::encode::FeatureStreamEncoder transform(model, encoder, modelPath, o, std::move(reuse));
     auto reader = pv::runtime::StreamReader::open(stage.options().input);
     stage.runOn(*reader, transform);
   });

@@ -108,14 +108,17 @@ void WindowStreamEncoder::process(FeatureBatch&& batch, const Emit<Representatio
   nextIndex_ = batch.firstIndex + batch.rows();
   if (batch.rows() % static_cast<size_t>(chunk_) != 0) shortChunkSeen_ = true;
 
-  const int64_t buffered = static_cast<int64_t>(rows_.size()) / columns_ - context_;
-  if (buffered >= perCall_) encodeBuffered(emit);
+  // Calls of exactly perCall_ instructions (the rest waits for more): BLAS
+  // rounds GEMMs of other sizes differently, so R_i do not depend on how
+  // the window stream was batched, bit for bit.
+  while (static_cast<int64_t>(rows_.size()) / columns_ - context_ >= perCall_) encodeBuffered(emit, perCall_);
 }
 
-void WindowStreamEncoder::finish(const Emit<RepresentationBatch>& emit) { encodeBuffered(emit); }
+void WindowStreamEncoder::finish(const Emit<RepresentationBatch>& emit) {
+  encodeBuffered(emit, static_cast<int64_t>(rows_.size()) / columns_ - context_);
+}
 
-void WindowStreamEncoder::encodeBuffered(const Emit<RepresentationBatch>& emit) {
-  const int64_t n = static_cast<int64_t>(rows_.size()) / columns_ - context_;
+void WindowStreamEncoder::encodeBuffered(const Emit<RepresentationBatch>& emit, int64_t n) {
   if (n <= 0) return;
   RepresentationBatch out;
   out.firstIndex = bufferFirst_;
@@ -135,10 +138,8 @@ void WindowStreamEncoder::encodeBuffered(const Emit<RepresentationBatch>& emit) 
   } catch (const std::exception& e) {
     throw StageError("", fmt::format("instruction {}", bufferFirst_), std::string("encoder: ") + e.what());
   }
-  // The last W-1 rows become the context of what follows.
-  const size_t ctxFloats = static_cast<size_t>(context_ * columns_);
-  std::copy(rows_.end() - static_cast<ptrdiff_t>(ctxFloats), rows_.end(), rows_.begin());
-  rows_.resize(ctxFloats);
+  // The W-1 rows before what is left become its context.
+  rows_.erase(rows_.begin(), rows_.begin() + static_cast<ptrdiff_t>(n * columns_));
   bufferFirst_ += static_cast<uint64_t>(n);
   emit(std::move(out));
 }

@@ -9,8 +9,9 @@
 // sequences per call, while pv-window's batches are small. Consecutive
 // batches must continue each other (index and context rows are checked), so
 // a reordered, duplicated or foreign batch is an error, not a wrong R_p.
-// Output rows follow the stream's chunks: results do not depend on how the
-// window stream is batched (chunks restart only at K boundaries).
+// Output rows follow the stream's chunks, and every encoder call takes
+// exactly instructionsPerCall() instructions (the last one the rest):
+// results do not depend on how the window stream is batched, bit for bit.
 #pragma once
 
 #include <cstdint>
@@ -51,7 +52,8 @@ class WindowStreamEncoder : public Transform<FeatureBatch, RepresentationBatch> 
   int64_t instructionsPerCall() const { return perCall_; }
 
  private:
-  void encodeBuffered(const Emit<RepresentationBatch>& emit);
+  // Encodes the first `n` buffered instructions and emits their rows.
+  void encodeBuffered(const Emit<RepresentationBatch>& emit, int64_t n);
 
   const Model& model_;
   const InstructionEncoder& encoder_;

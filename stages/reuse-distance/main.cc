@@ -2,7 +2,9 @@
 // 22) of a pv-feature stream. Flags and transport only; the work is
 // pv::ReuseDistanceStage.
 
-#include "stages/reuse-distance/reuse_distance.h"
+#include <cstdio>
+
+#include "stages/feature-lib/reuse_distance.h"
 #include "stages/runtime/stage.h"
 
 int main(int argc, char** argv) {
@@ -15,7 +17,18 @@ int main(int argc, char** argv) {
   stage.cli().add_flag("--keep-addresses", keepAddresses,
                        "Keep the pc/dataAddr/access side columns in the output (default: drop "
                        "them)");
+  size_t historyMb = pv::kDefaultHistoryMb;
+  stage.cli()
+      .add_option("--history-mb", historyMb,
+                  "Memory for the fetch, load and store line histories, MiB (exact while the distinct "
+                  "lines fit; past it the oldest are forgotten and read as never seen, with a warning)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   if (auto rc = stage.parse(argc, argv)) return *rc;
-  pv::ReuseDistanceStage transform(keepAddresses);
+  pv::ReuseDistanceOptions options;
+  options.keepAddresses = keepAddresses;
+  options.historyBytes = historyMb << 20;
+  options.warn = [](const std::string& m) { std::fprintf(stderr, "pv-reuse-distance: warning: %s\n", m.c_str()); };
+  pv::ReuseDistanceStage transform(std::move(options));
   return stage.run(transform);
 }

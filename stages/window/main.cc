@@ -2,7 +2,7 @@
 
 #include "stages/model-lib/model_file.h"
 #include "stages/runtime/stage.h"
-#include "stages/window/window_chunker.h"
+#include "stages/feature-lib/window_chunker.h"
 
 int main(int argc, char** argv) {
   pv::runtime::Stage stage("pv-window",

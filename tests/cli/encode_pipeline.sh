@@ -2,6 +2,8 @@
 # The model path end to end with real processes: pv-model init, then
 # tap | feature | reuse | window | encode | aggregate | dot-predict.
 #  - per-instruction R_i summed give the R_p of per-chunk sums;
+#  - pv-feature | pv-encode (the design card's form) gives the R_p bytes of
+#    the 7-stage chain;
 #  - pv-launch's gem5-predict pipeline prints what the shell chain prints;
 #  - a window stream that does not fit the model, and an R_p of another
 #    encoder, are clear errors with a non-zero exit;
@@ -36,6 +38,26 @@ paste -d' ' <(tr ' ' '\n' < "$tmp/sums.txt" | grep -v '^$') <(tr ' ' '\n' < "$tm
          END { print n " values compared, " bad + 0 " differ"; exit (n != 16 || bad > 0) }' \
   || fail "per-instruction R_i do not sum to the per-chunk R_p"
 [ "$(head -c 2 "$tmp/sums.txt")" != "0 " ] || fail "empty R_p"
+
+# The design card's form: pv-feature | pv-encode (reuse distances and windows
+# computed in pv-encode), and pv-feature | pv-reuse-distance | pv-encode,
+# give the 7-stage chain's R_p file byte for byte, with the foundation model
+# and with the small one.
+"$OUT/pv-synth-gem5" -n 20000 --seed 8 --out-dir "$tmp/card" >/dev/null || fail "synthetic trace (card)"
+for model in examples/foundation/foundation.pvm "$tmp/m.pvm"; do
+  "$OUT/pv-trace-tap" "$tmp/card/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" \
+    | "$OUT/pv-window" -m "$model" | "$OUT/pv-encode" -m "$model" -q -t 1 | "$OUT/pv-aggregate" -o "$tmp/seven.rp" \
+    || fail "7-stage chain ($model)"
+  "$OUT/pv-trace-tap" "$tmp/card/trace.txt" | "$OUT/pv-feature" \
+    | "$OUT/pv-encode" -m "$model" -q -t 1 | "$OUT/pv-aggregate" -o "$tmp/card.rp" || fail "pv-feature | pv-encode ($model)"
+  "$OUT/pv-trace-tap" "$tmp/card/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" \
+    | "$OUT/pv-encode" -m "$model" -q -t 1 | "$OUT/pv-aggregate" -o "$tmp/mid.rp" || fail "... | pv-reuse-distance | pv-encode ($model)"
+  cmp "$tmp/seven.rp" "$tmp/card.rp" || fail "pv-feature | pv-encode: another R_p than the 7-stage chain's ($model)"
+  cmp "$tmp/seven.rp" "$tmp/mid.rp" || fail "pv-reuse-distance | pv-encode: another R_p than the 7-stage chain's ($model)"
+  "$OUT/pv-cat" --header "$tmp/card.rp" | grep -q "^stages: pv-trace-tap | pv-feature | pv-reuse-distance | pv-window | pv-encode | pv-aggregate$" \
+    || { "$OUT/pv-cat" --header "$tmp/card.rp"; fail "the stage list of pv-feature | pv-encode"; }
+done
+echo "pv-feature | pv-encode: the 7-stage chain's R_p, byte for byte"
 
 # The launcher runs the same chain.
 "$OUT/pv-dot-predict" -m "$tmp/m.pvm" --format csv "$tmp/sums.rp" > "$tmp/shell.csv" || fail "dot-predict"

@@ -7,9 +7,13 @@
 //  - chunked R_p for a fixed K does not depend on the batching either;
 //  - every R_i equals a direct window loop over normalised rows with zero
 //    padding (the model's statistics are applied, padding is zero after);
-//  - broken streams and mismatched models are refused.
+//  - broken streams and mismatched models are refused;
+//  - pv-encode on a feature stream (FeatureStreamEncoder: the reuse
+//    distances and windows computed in it) gives the R_p of the separate
+//    stages bit for bit, whatever the batching.
 
 #include "stages/encode/window_stream_encoder.h"
+#include "stages/encode/feature_stream_encoder.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -21,7 +25,9 @@
 #include "stages/core/stage_error.h"
 #include "stages/model-lib/model_encoder.h"
 #include "stages/model-lib/reference_rnn.h"
-#include "stages/window/window_chunker.h"
+#include "stages/feature-lib/reuse_distance.h"
+#include "stages/feature-lib/window_chunker.h"
+#include "stages/feature/feature_extractor.h"
 
 namespace pv::encode {
 namespace {
@@ -199,6 +205,183 @@ RC_GTEST_PROP(WindowStreamEncoder, ChunkedRpDoesNotDependOnBatching, ()) {
     for (size_t i = 0; i < batch.instructions.size(); ++i)
       if (&batch != &a.batches.back() || i + 1 != batch.instructions.size())
         RC_ASSERT(batch.instructions[i] == k);
+}
+
+// Random instructions with a few PCs and data lines, so that reuse
+// distances, branch entropy and exact-address distances all take values.
+std::vector<Instruction> randomInstructions(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<Instruction> out(n);
+  for (auto& inst : out) {
+    inst.pc = 0x400000 + 4 * (rng() % 24);
+    inst.fetchDepth = static_cast<int8_t>(rng() % 3);
+    switch (rng() % 4) {
+      case 0:
+        inst.opClass = kOpMemRead;
+        break;
+      case 1:
+        inst.opClass = kOpMemWrite;
+        inst.sqIndex = static_cast<int32_t>(rng() % 32);
+        break;
+      case 2:
+        inst.opClass = 1;
+        inst.flags = kFlagCondCtrl;
+        inst.branching = rng() % 2;
+        break;
+      default:
+        inst.opClass = 1;
+    }
+    if (inst.opClass == kOpMemRead || inst.opClass == kOpMemWrite) {
+      inst.effAddrValid = true;
+      inst.dataAddr = 0x10000 + 8 * (rng() % 40) + 64 * (rng() % 6);
+      inst.accessSize = 8;
+      inst.dataDepth = static_cast<int8_t>(rng() % 3);
+    }
+    inst.srcCount = 1;
+    inst.src[0] = RegId{0, static_cast<uint16_t>(rng() % 30)};
+  }
+  return out;
+}
+
+// A model over the 51 features (random weights and statistics).
+Model featureModel(const std::vector<std::string>& columns, int window, uint32_t chunk, uint64_t seed) {
+  Model m;
+  m.featureColumns = columns;
+  std::mt19937_64 rng(seed);
+  for (size_t c = 0; c < columns.size(); ++c) {
+    m.featureMean.push_back(static_cast<float>(rng() % 100) / 10.0f);
+    m.featureStd.push_back(static_cast<float>(1 + rng() % 50));
+  }
+  m.targetNames = {"commit"};
+  const int hidden = 6;
+  InstructionEncoder e(EncoderConfig{Arch::kLstm, static_cast<int>(columns.size()), hidden, 1, window});
+  e.initRandom(seed);
+  storeEncoder(e, chunk, m);
+  m.uarchs = {{"u", {}, 1.0, std::vector<float>(static_cast<size_t>(hidden), 1.0f), ""}};
+  m.encoderHash = computeEncoderHash(m);
+  m.contentHash = computeContentHash(m);
+  return m;
+}
+
+// The instructions through FeatureExtractor in batches cut at `cuts`.
+std::vector<FeatureBatch> featureBatches(const std::vector<Instruction>& insts, const std::vector<size_t>& cuts,
+                                         StreamHeader& header) {
+  FeatureExtractor extractor;
+  header = extractor.describe(StreamHeader{});
+  std::vector<FeatureBatch> out;
+  size_t at = 0;
+  auto feed = [&](size_t count) {
+    InstructionBatch b;
+    b.firstIndex = at;
+    b.rows.assign(insts.begin() + static_cast<ptrdiff_t>(at), insts.begin() + static_cast<ptrdiff_t>(at + count));
+    extractor.process(std::move(b), [&](FeatureBatch&& f) { out.push_back(std::move(f)); });
+    at += count;
+  };
+  for (size_t cut : cuts) feed(std::min(cut, insts.size() - at));
+  feed(insts.size() - at);
+  extractor.finish([&](FeatureBatch&& f) { out.push_back(std::move(f)); });
+  return out;
+}
+
+struct Encoded {
+  StreamHeader header;
+  std::vector<float> perBatch;  // every representation row, in order
+  ProgramRepresentation program;
+};
+
+// Any transform FeatureBatch -> RepresentationBatch, then the aggregator.
+template <class T>
+Encoded encodeWith(T& transform, const StreamHeader& in, std::vector<FeatureBatch> batches) {
+  Encoded r;
+  RepresentationAggregator aggregator;
+  r.header = transform.describe(in);
+  aggregator.describe(r.header);
+  Emit<RepresentationBatch> sink = [&](RepresentationBatch&& b) {
+    aggregator.add(b);
+    r.perBatch.insert(r.perBatch.end(), b.values.begin(), b.values.end());
+  };
+  for (auto& b : batches) transform.process(std::move(b), sink);
+  transform.finish(sink);
+  r.program = aggregator.result();
+  return r;
+}
+
+RC_GTEST_PROP(FeatureStreamEncoder, FeatureStreamsGiveTheSevenStageRpBitForBit, ()) {
+  const uint32_t k = *rc::gen::element(0u, 1u, 3u, 16u);  // 0: an exact model
+  const int window = *rc::gen::inRange(1, 12);
+  const size_t n = *rc::gen::inRange<size_t>(0, 400);
+  const auto insts = randomInstructions(n, *rc::gen::arbitrary<uint64_t>());
+  StreamHeader featureHeader;
+  const auto featuresA = featureBatches(insts, *genCuts(), featureHeader);
+  const Model m = featureModel(featureHeader.featureColumns, window, k, *rc::gen::arbitrary<uint32_t>());
+  const InstructionEncoder enc = loadEncoder(m, "model");
+  WindowStreamOptions o;
+  o.mode = k ? EncodeMode::kChunked : EncodeMode::kExact;
+  o.perInstruction = *rc::gen::arbitrary<bool>();
+  // The same instructions per encoder call on both sides (BLAS rounds a GEMM
+  // of another size otherwise; pv-encode's default is the model's on both).
+  o.instructionsPerCall = *rc::gen::inRange(0, 90);
+
+  // The separate stages: reuse distances, windows (random batching), encoder.
+  ReuseDistanceStage reuse;
+  // pv-window -m M: the model's K, 1024 for an exact model.
+  WindowChunker chunker(static_cast<uint32_t>(window), k ? k : 1024u, *rc::gen::inRange(1u, 6u));
+  const StreamHeader complete = reuse.describe(featureHeader);
+  const StreamHeader windows = chunker.describe(complete);
+  std::vector<FeatureBatch> windowBatches, completeBatches;
+  for (auto b : featuresA)
+    reuse.process(std::move(b), [&](FeatureBatch&& f) {
+      completeBatches.push_back(f);
+      chunker.process(std::move(f), [&](FeatureBatch&& w) { windowBatches.push_back(std::move(w)); });
+    });
+  chunker.finish([&](FeatureBatch&& w) { windowBatches.push_back(std::move(w)); });
+  WindowStreamEncoder windowEncoder(m, enc, "model", o);
+  const Encoded seven = encodeWith(windowEncoder, windows, windowBatches);
+
+  // pv-feature | pv-encode: the features cut elsewhere.
+  StreamHeader again;
+  FeatureStreamEncoder fromFeatures(m, enc, "model", o);
+  const Encoded direct = encodeWith(fromFeatures, featureHeader, featureBatches(insts, *genCuts(), again));
+  RC_ASSERT(fromFeatures.steps() == "reuse-distance, window");
+  // pv-feature | pv-reuse-distance | pv-encode.
+  FeatureStreamEncoder fromComplete(m, enc, "model", o);
+  const Encoded mid = encodeWith(fromComplete, complete, completeBatches);
+  RC_ASSERT(fromComplete.steps() == "window");
+
+  RC_ASSERT(seven.program.instructions == n);
+  // The header names the separate stages whose transforms ran inside.
+  RC_ASSERT(direct.header.stages == (std::vector<std::string>{"pv-reuse-distance", "pv-window"}));
+  RC_ASSERT(mid.header.stages == (std::vector<std::string>{"pv-window"}));
+  for (const Encoded* e : {&direct, &mid}) {
+    RC_ASSERT(e->program.instructions == n);
+    RC_ASSERT(e->program.sum == seven.program.sum);  // bit for bit
+    RC_ASSERT(e->perBatch == seven.perBatch);        // every chunk sum or R_i
+    StreamHeader h = e->header;
+    h.stages.clear();
+    RC_ASSERT(h == seven.header);
+  }
+}
+
+TEST(FeatureStreamEncoder, RefusesStreamsItCannotComplete) {
+  const Model m = smallModel(Arch::kLstm, 4, 1, 3, 4, 1);
+  const InstructionEncoder enc = loadEncoder(m, "model");
+  FeatureStreamEncoder e(m, enc, "model", WindowStreamOptions{});
+  StreamHeader pending = featureHeader();
+  pending.pendingColumns = {1};
+  try {
+    e.describe(pending);
+    FAIL() << "pending columns without addresses accepted";
+  } catch (const StageError& err) {
+    EXPECT_NE(err.message().find("no address columns"), std::string::npos) << err.message();
+  }
+  StreamHeader instructions;
+  FeatureStreamEncoder e2(m, enc, "model", WindowStreamOptions{});
+  try {
+    e2.describe(instructions);
+    FAIL() << "an instruction stream accepted";
+  } catch (const StageError& err) {
+    EXPECT_NE(err.message().find("expected a feature stream"), std::string::npos) << err.message();
+  }
 }
 
 TEST(WindowStreamEncoder, HeaderCarriesTheEncoderHashAndWidth) {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "stages/feature/feature_extractor.h"
-#include "stages/reuse-distance/reuse_distance.h"
+#include "stages/feature-lib/reuse_distance.h"
 #include "stages/runtime/byte_source.h"
 #include "stages/trace-readers/gem5_trace_reader.h"
 

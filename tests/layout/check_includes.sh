@@ -6,6 +6,7 @@
 #               stages/runtime        core, schema
 #               stages/trace-readers  core, runtime
 #               stages/model-lib      core, runtime, schema
+#               stages/feature-lib    core only (feature-stream transforms)
 #   a stage     stages/<name>         the libraries and its own folder, never
 #                                     another stage's folder
 #   tools       launcher              core, runtime (no stage code)
@@ -23,7 +24,7 @@ set -euo pipefail
 root=${1:-.}
 cd "$root"
 
-libraries=" core runtime trace-readers model-lib "
+libraries=" core runtime trace-readers model-lib feature-lib "
 
 # The room of a repository path: a stage or library name, launcher,
 # dataset, schema, tests, examples, bench, or "" for anything else.
@@ -47,9 +48,10 @@ allowed_for() {
     runtime) echo "core schema" ;;
     trace-readers) echo "core runtime" ;;
     model-lib) echo "core runtime schema" ;;
+    feature-lib) echo "core" ;;
     launcher) echo "core runtime" ;;
-    dataset) echo "core runtime trace-readers model-lib schema examples" ;;
-    *) echo "core runtime trace-readers model-lib schema" ;;  # a stage
+    dataset) echo "core runtime trace-readers model-lib feature-lib schema examples" ;;
+    *) echo "core runtime trace-readers model-lib feature-lib schema" ;;  # a stage
   esac
 }
 

@@ -1,13 +1,15 @@
 // Tests of ReuseDistanceStage: header handling, the column semantics, side
 // columns, and the law that any split of the input gives the same output.
-#include "stages/reuse-distance/reuse_distance.h"
+#include "stages/feature-lib/reuse_distance.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "stages/core/feature_layout.h"
@@ -180,6 +182,61 @@ TEST(ReuseDistanceStage, PassesLabelsThrough) {
 }
 
 // Bitwise equality (NaN-safe) of two batch lists' concatenated values.
+// A budget: while the footprint fits, the columns equal the unbounded
+// stage's; on 10x the footprint the line histories stay within it, and one
+// warning says that distances are no longer exact.
+TEST(ReuseDistanceStage, KeepsItsHistoriesWithinTheBudgetAndWarnsOnce) {
+  const size_t budget = 3 * (256 << 10);
+  const size_t lines = reuse::ReuseDistanceTracker::linesFor(budget / 3);
+  auto stream = [](size_t distinct, size_t rows) {
+    std::vector<FeatureBatch> in;
+    std::vector<Row> batch;
+    for (size_t i = 0; i < rows; ++i) {
+      const uint64_t line = (i * 7919) % distinct;  // every line, revisited
+      batch.push_back({0x400000 + 64 * (i % 97), 0x10000000 + 64 * line,
+                       i % 3 == 0 ? AccessKind::kStore : AccessKind::kLoad});
+      if (batch.size() == 1000) {
+        in.push_back(batchOf(batch, i + 1 - batch.size()));
+        batch.clear();
+      }
+    }
+    if (!batch.empty()) in.push_back(batchOf(batch, rows - batch.size()));
+    return in;
+  };
+  std::vector<std::string> warnings;
+  auto bounded = [&] {
+    ReuseDistanceOptions o;
+    o.historyBytes = budget;
+    o.warn = [&](const std::string& m) { warnings.push_back(m); };
+    return ReuseDistanceStage(std::move(o));
+  };
+  // Under budget: every column as without one.
+  {
+    const size_t distinct = lines / 2;
+    ReuseDistanceStage unbounded, limited = bounded();
+    unbounded.describe(featureHeader());
+    limited.describe(featureHeader());
+    const auto expected = reuseColumns(run(unbounded, stream(distinct, 4 * distinct)));
+    EXPECT_EQ(reuseColumns(run(limited, stream(distinct, 4 * distinct))), expected);
+    EXPECT_EQ(limited.forgottenLines(), 0u);
+    EXPECT_TRUE(warnings.empty());
+  }
+  // 10x the footprint.
+  ReuseDistanceStage limited = bounded();
+  limited.describe(featureHeader());
+  size_t peak = 0;
+  for (auto& b : stream(10 * lines, 20 * lines)) {
+    limited.process(std::move(b), [](FeatureBatch&&) {});
+    peak = std::max(peak, limited.historyBytes());
+  }
+  std::printf("%zu distinct data lines with a %zu KiB budget: peak %zu KiB of line histories\n", 10 * lines,
+              budget >> 10, peak >> 10);
+  EXPECT_LE(peak, budget);
+  EXPECT_GT(limited.forgottenLines(), 0u);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("oldest lines are forgotten"), std::string::npos) << warnings[0];
+}
+
 std::vector<uint32_t> bits(const std::vector<FeatureBatch>& batches) {
   std::vector<uint32_t> out;
   for (const auto& b : batches) {

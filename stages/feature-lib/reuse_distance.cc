@@ -1,5 +1,5 @@
 // ReuseDistanceStage: see reuse_distance.h.
-#include "stages/reuse-distance/reuse_distance.h"
+#include "stages/feature-lib/reuse_distance.h"
 
 #include <algorithm>
 #include <string>
@@ -23,6 +23,25 @@ namespace {
 }
 
 }  // namespace
+
+ReuseDistanceStage::ReuseDistanceStage(ReuseDistanceOptions options)
+    : keepAddresses_(options.keepAddresses),
+      warn_(std::move(options.warn)),
+      budget_(options.historyBytes),
+      fetchLines_(reuse::ReuseDistanceTracker::kMinSlots,
+                  budget_ ? reuse::ReuseDistanceTracker::linesFor(budget_ / 3) : 0),
+      loadLines_(reuse::ReuseDistanceTracker::kMinSlots,
+                 budget_ ? reuse::ReuseDistanceTracker::linesFor(budget_ / 3) : 0),
+      storeLines_(reuse::ReuseDistanceTracker::kMinSlots,
+                  budget_ ? reuse::ReuseDistanceTracker::linesFor(budget_ / 3) : 0) {}
+
+uint64_t ReuseDistanceStage::forgottenLines() const {
+  return fetchLines_.forgotten() + loadLines_.forgotten() + storeLines_.forgotten();
+}
+
+size_t ReuseDistanceStage::historyBytes() const {
+  return fetchLines_.memoryBytes() + loadLines_.memoryBytes() + storeLines_.memoryBytes();
+}
 
 StreamHeader ReuseDistanceStage::describe(const StreamHeader& in) {
   if (in.payload != PayloadKind::kFeatures)
@@ -96,6 +115,13 @@ void ReuseDistanceStage::fill(FeatureBatch& batch) {
     row[f::kAddrDistance] = static_cast<float>(addresses_.access(addr, rowsSeen_));
   }
 
+  if (!warned_ && forgottenLines() > 0) {
+    warned_ = true;
+    if (warn_)
+      warn_("by instruction " + std::to_string(rowsSeen_) + ", the reuse-distance histories outgrew their " +
+            std::to_string(budget_ >> 20) + " MiB: the oldest lines are forgotten and read as never seen (1e8), " +
+            "so distances to them are not exact (raise --history-mb)");
+  }
   if (!keepAddresses_) {
     batch.pc = {};
     batch.dataAddr = {};

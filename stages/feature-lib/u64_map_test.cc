@@ -1,5 +1,5 @@
 // Tests of U64Map against std::unordered_map.
-#include "stages/reuse-distance/u64_map.h"
+#include "stages/feature-lib/u64_map.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>

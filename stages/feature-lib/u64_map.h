@@ -26,6 +26,8 @@ class U64Map {
 
   size_t size() const { return size_ + (hasEmptyKey_ ? 1 : 0); }
   size_t buckets() const { return entries_.size(); }
+  // Bytes held: the table and eraseIf()'s scratch.
+  size_t memoryBytes() const { return (entries_.capacity() + spare_.capacity()) * sizeof(Entry); }
 
   // The value of `key`, or nullptr.
   V* find(uint64_t key) {

@@ -20,16 +20,36 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "stages/core/feature_batch.h"
 #include "stages/core/transform.h"
-#include "stages/reuse-distance/reuse_distance_tracker.h"
+#include "stages/feature-lib/reuse_distance_tracker.h"
 
 namespace pv {
 
+// The histories' budget: `historyBytes` shared in thirds by the fetch, load
+// and store line histories (0: unbounded). Exact while each kind's distinct
+// lines fit; past that, its oldest lines are forgotten and read as never
+// seen (1e8, PerfVec's cap), and `warn` is called once with what happened.
+// The exact-address history needs no budget (it holds the last 1000
+// instructions' addresses).
+// pv-reuse-distance's and pv-encode's --history-mb default: about 5.6 M
+// distinct lines (350 MiB of data) per kind exactly.
+inline constexpr size_t kDefaultHistoryMb = 2048;
+
+struct ReuseDistanceOptions {
+  bool keepAddresses = false;
+  size_t historyBytes = 0;
+  std::function<void(const std::string&)> warn;
+};
+
 class ReuseDistanceStage : public Transform<FeatureBatch, FeatureBatch> {
  public:
-  explicit ReuseDistanceStage(bool keepAddresses = false) : keepAddresses_(keepAddresses) {}
+  explicit ReuseDistanceStage(bool keepAddresses = false)
+      : ReuseDistanceStage(ReuseDistanceOptions{keepAddresses, 0, {}}) {}
+  explicit ReuseDistanceStage(ReuseDistanceOptions options);
 
   // Throws StageError unless `in` is a feature stream with address columns.
   StreamHeader describe(const StreamHeader& in) override;
@@ -40,8 +60,16 @@ class ReuseDistanceStage : public Transform<FeatureBatch, FeatureBatch> {
   // The work of process() without emitting (for benchmarks and tests).
   void fill(FeatureBatch& batch);
 
+  // Lines forgotten to stay within the budget, and the bytes the line
+  // histories hold.
+  uint64_t forgottenLines() const;
+  size_t historyBytes() const;
+
  private:
   bool keepAddresses_;
+  std::function<void(const std::string&)> warn_;
+  size_t budget_ = 0;
+  bool warned_ = false;
   uint64_t rowsSeen_ = 0;
   reuse::ReuseDistanceTracker fetchLines_;
   reuse::ReuseDistanceTracker loadLines_;

@@ -1,11 +1,12 @@
 // Tests of the reuse-distance histories: examples, RapidCheck laws against
 // naive O(n^2) references, and memory bounds.
-#include "stages/reuse-distance/reuse_distance_tracker.h"
+#include "stages/feature-lib/reuse_distance_tracker.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <set>
@@ -120,6 +121,58 @@ RC_GTEST_PROP(ReuseDistanceTracker, EqualsTheNaiveDefinitionOnRandomSequences, (
     }
   }
   RC_ASSERT(t.size() == std::set<uint64_t>(history.begin(), history.end()).size());
+}
+
+// With a budget: a line's distance is its rank by recency among the
+// distinct lines (the naive definition) while it is among the lines
+// remembered, the newest size() ones, and never seen (kNever) once
+// forgotten; while the distinct lines fit, nothing is forgotten.
+RC_GTEST_PROP(ReuseDistanceTracker, WithABudgetRemembersTheNewestLinesExactly, ()) {
+  const auto ops = *genOps();
+  const auto maxLines = *rc::gen::inRange<size_t>(1, 14);
+  ReuseDistanceTracker t(*rc::gen::inRange<uint32_t>(1, 40), maxLines);
+  std::vector<uint64_t> history;
+  for (const Op& op : ops) {
+    const uint64_t naive = naiveDistance(history, op.line);
+    const uint64_t expected = naive <= t.size() ? naive : kNever;
+    if (op.update) {
+      RC_ASSERT(t.access(L(op.line)) == expected);
+      history.push_back(op.line);
+    } else {
+      RC_ASSERT(t.lookup(L(op.line)) == expected);
+    }
+    RC_ASSERT(t.size() <= maxLines);
+  }
+  const size_t distinct = std::set<uint64_t>(history.begin(), history.end()).size();
+  if (distinct <= maxLines) RC_ASSERT(t.forgotten() == 0u);
+  RC_ASSERT(t.size() + t.forgotten() >= distinct);
+}
+
+// A footprint of 10x the lines a budget holds stays within the budget's
+// bytes, while one that fits is exact.
+TEST(ReuseDistanceTracker, MemoryStaysWithinTheBudgetOnTenTimesTheFootprint) {
+  const size_t budget = 256 << 10;
+  const size_t lines = ReuseDistanceTracker::linesFor(budget);
+  ReuseDistanceTracker t(ReuseDistanceTracker::kMinSlots, lines);
+  std::mt19937_64 rng(5);
+  size_t peak = 0;
+  for (uint64_t i = 0; i < 10 * lines; ++i) {
+    t.access(L(i));
+    if (rng() % 3 == 0) t.access(L(i - rng() % std::min<uint64_t>(i + 1, lines / 2)));
+    peak = std::max(peak, t.memoryBytes());
+  }
+  std::printf("%zu lines touched with a budget of %zu KiB (%zu lines): peak %zu KiB, %llu forgotten\n",
+              10 * lines, budget >> 10, lines, peak >> 10, static_cast<unsigned long long>(t.forgotten()));
+  EXPECT_LE(peak, budget);
+  EXPECT_GT(t.forgotten(), 0u);
+  EXPECT_LE(t.size(), lines);
+  // Recent lines are still exact: the newest line is at distance 1, the
+  // one before it at 2.
+  t.access(L(1'000'000));
+  t.access(L(1'000'001));
+  EXPECT_EQ(t.lookup(L(1'000'001)), 1u);
+  EXPECT_EQ(t.lookup(L(1'000'000)), 2u);
+  EXPECT_EQ(t.lookup(L(0)), kNever);  // long forgotten
 }
 
 RC_GTEST_PROP(ReuseDistanceTracker, SeparateLookupAndTouchEqualAccess, ()) {

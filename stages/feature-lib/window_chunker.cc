@@ -1,6 +1,6 @@
 // WindowChunker: feature rows -> batches of chunks with shared context.
 
-#include "stages/window/window_chunker.h"
+#include "stages/feature-lib/window_chunker.h"
 
 #include <algorithm>
 #include <string>

@@ -10,6 +10,11 @@
 // is resized to about twice the number of distinct lines, so memory stays
 // proportional to distinct lines however long the trace, and every access
 // costs O(log n) amortized. Re-touching the most recently used line is O(1).
+// With a budget of `maxLines`, the history is exact while at most that many
+// distinct lines were touched; past it, the oldest quarter is forgotten in
+// one pass (a forgotten line reads as never seen, kNever, PerfVec's cap) and
+// the distances of the lines kept stay exact (the lines touched after a kept
+// one are all kept). Memory is then at most about kBytesPerLine x maxLines.
 //
 // AddressDistanceTracker: instructions since the same exact address was last
 // accessed, capped at kCap (kCap when never seen). Entries older than kCap
@@ -23,7 +28,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "stages/reuse-distance/u64_map.h"
+#include "stages/feature-lib/u64_map.h"
 
 namespace pv::reuse {
 
@@ -46,9 +51,17 @@ class ReuseDistanceTracker {
   // Smallest time axis (slots); a knob trading memory for compactions.
   static constexpr uint32_t kMinSlots = 1024;
 
+  // Upper bound of the bytes one remembered line costs: the hash table (at
+  // most 4 entries of 16 bytes per line: at most half full, doubling) and
+  // its scratch (2), two time-axis slots of 8 bytes, two Fenwick counters
+  // of 4; above the fixed floor of kMinSlots slots.
+  static constexpr size_t kBytesPerLine = 128;
+  // The lines a budget of `bytes` holds (at least 16).
+  static size_t linesFor(size_t bytes) { return bytes / kBytesPerLine < 16 ? 16 : bytes / kBytesPerLine; }
+
   // `minSlots`: the smallest time axis (tests use tiny ones to exercise
-  // compaction); at least 1.
-  explicit ReuseDistanceTracker(uint32_t minSlots = kMinSlots);
+  // compaction); at least 1. `maxLines`: the budget (0: unbounded).
+  explicit ReuseDistanceTracker(uint32_t minSlots = kMinSlots, size_t maxLines = 0);
 
   // Reuse distance `line` would have if touched now; changes nothing.
   uint64_t lookup(CacheLine line) const;
@@ -57,8 +70,14 @@ class ReuseDistanceTracker {
   // lookup() then touch(), sharing the work.
   uint64_t access(CacheLine line);
 
-  // Distinct lines ever touched.
+  // Distinct lines remembered (ever touched, less those forgotten).
   size_t size() const { return live_; }
+  // Lines forgotten to stay within the budget.
+  uint64_t forgotten() const { return forgotten_; }
+  // Bytes the history holds.
+  size_t memoryBytes() const {
+    return slotOf_.memoryBytes() + lineAt_.capacity() * sizeof(uint64_t) + tree_.capacity() * sizeof(int32_t);
+  }
   // Length of the time axis (memory check: stays O(size())).
   size_t slots() const { return lineAt_.size(); }
 
@@ -68,6 +87,7 @@ class ReuseDistanceTracker {
   uint64_t distanceFromSlot(uint32_t slot) const;
   void place(uint32_t* slot, CacheLine line);
   void compact();
+  void forgetOldest();
   void fenwickAdd(uint32_t slot, int32_t delta);
   uint32_t fenwickPrefix(uint32_t slot) const;  // live slots in [0, slot]
 
@@ -75,6 +95,8 @@ class ReuseDistanceTracker {
   std::vector<uint64_t> lineAt_;  // slot -> line, kNoLine when stale
   std::vector<int32_t> tree_;     // Fenwick tree, 1-based, size slots()+1
   uint32_t minSlots_;
+  size_t maxLines_;          // 0: unbounded
+  uint64_t forgotten_ = 0;
   uint32_t next_ = 0;  // next free slot
   uint32_t live_ = 0;  // distinct lines (= live slots)
   bool hasMru_ = false;

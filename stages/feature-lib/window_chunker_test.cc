@@ -3,7 +3,7 @@
 // stream start); batches hold whole chunks; nothing depends on how the input
 // was split.
 
-#include "stages/window/window_chunker.h"
+#include "stages/feature-lib/window_chunker.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>

@@ -1,14 +1,15 @@
 // Reuse-distance histories: see reuse_distance_tracker.h.
-#include "stages/reuse-distance/reuse_distance_tracker.h"
+#include "stages/feature-lib/reuse_distance_tracker.h"
 
 #include <algorithm>
 
 namespace pv::reuse {
 
-ReuseDistanceTracker::ReuseDistanceTracker(uint32_t minSlots)
+ReuseDistanceTracker::ReuseDistanceTracker(uint32_t minSlots, size_t maxLines)
     : lineAt_(std::max<uint32_t>(minSlots, 1), kNoLine),
       tree_(lineAt_.size() + 1, 0),
-      minSlots_(std::max<uint32_t>(minSlots, 1)) {}
+      minSlots_(std::max<uint32_t>(minSlots, 1)),
+      maxLines_(maxLines) {}
 
 uint64_t ReuseDistanceTracker::lookup(CacheLine line) const {
   if (hasMru_ && line == mru_) return 1;
@@ -59,6 +60,26 @@ void ReuseDistanceTracker::place(uint32_t* slot, CacheLine line) {
   ++live_;
   mru_ = line;
   hasMru_ = true;
+  if (maxLines_ != 0 && live_ > maxLines_) forgetOldest();  // `slot` is not used after this
+}
+
+// Forgets the oldest lines down to three quarters of the budget (at least
+// the newest line is kept): their slots are the lowest, so one pass over
+// the axis finds them, the map drops every entry below the first slot kept,
+// and compact() rebuilds the axis and the tree. Amortized O(1) per line.
+void ReuseDistanceTracker::forgetOldest() {
+  const uint32_t keep = static_cast<uint32_t>(std::max<size_t>(1, maxLines_ - maxLines_ / 4));
+  const uint32_t drop = live_ - std::min(live_, keep);
+  uint32_t cutoff = 0, dropped = 0;
+  for (; cutoff < next_ && dropped < drop; ++cutoff)
+    if (lineAt_[cutoff] != kNoLine) {
+      lineAt_[cutoff] = kNoLine;
+      ++dropped;
+    }
+  slotOf_.eraseIf([cutoff](uint64_t, uint32_t slot) { return slot < cutoff; });
+  live_ -= dropped;
+  forgotten_ += dropped;
+  compact();
 }
 
 // Renumbers the live slots 0..live_-1 keeping their order, resizes the axis
