@@ -1,9 +1,11 @@
 // Branch entropy features: see branch_entropy.h.
 #include "stages/feature/branch_entropy.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
+#include <vector>
 
 namespace pv {
 
@@ -43,7 +45,22 @@ BranchEntropyTracker::Entropy BranchEntropyTracker::record(uint64_t pc, bool tak
   h.outcomes = static_cast<uint8_t>((h.outcomes << 1) | (taken ? 1u : 0u));
   if (h.known < kHistoryLength) ++h.known;
   e.now = kEntropy[doubledSum(h.outcomes, h.known)];
+  h.lastUse = ++clock_;
+  if (max_ != 0 && histories_.size() > max_) forgetOldest();  // `h` is not used after this
   return e;
+}
+
+// Keeps the three quarters (at least one) most recently executed: the
+// cutoff stamp by nth_element, then one erase pass. Amortized O(1).
+void BranchEntropyTracker::forgetOldest() {
+  const size_t keep = std::max<size_t>(1, max_ - max_ / 4);
+  std::vector<uint64_t> stamps;
+  stamps.reserve(histories_.size());
+  for (const auto& [pc, h] : histories_) stamps.push_back(h.lastUse);
+  auto cut = stamps.end() - static_cast<ptrdiff_t>(keep);
+  std::nth_element(stamps.begin(), cut, stamps.end());
+  const uint64_t oldestKept = *cut;  // stamps are distinct
+  forgotten_ += std::erase_if(histories_, [&](const auto& entry) { return entry.second.lastUse < oldestKept; });
 }
 
 }  // namespace pv

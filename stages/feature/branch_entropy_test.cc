@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <malloc.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <vector>
 
@@ -103,6 +107,58 @@ RC_GTEST_PROP(BranchEntropy, EqualsTheDefinitionOnRandomOutcomes, ()) {
     RC_ASSERT(e.now == static_cast<float>(entropy(windowMean(h, 0))));
   }
   RC_ASSERT(t.size() == histories.size());
+}
+
+// With a budget: a branch among the size() most recently executed ones
+// continues its history; one that was forgotten starts again as never seen.
+RC_GTEST_PROP(BranchEntropy, WithABudgetForgetsTheLeastRecentlyExecuted, ()) {
+  const auto events = *rc::gen::container<std::vector<std::pair<int, bool>>>(
+      rc::gen::pair(rc::gen::inRange(0, 12), rc::gen::arbitrary<bool>()));
+  const size_t budget = *rc::gen::inRange<size_t>(1, 10);
+  BranchEntropyTracker t(budget);
+  std::map<int, std::vector<bool>> histories;  // the branches remembered
+  std::vector<int> recency;                    // most recent last
+  for (const auto& [pc, taken] : events) {
+    auto& h = histories[pc];
+    h.push_back(taken);
+    std::erase(recency, pc);
+    recency.push_back(pc);
+    auto e = t.record(0x1000 + 4 * static_cast<uint64_t>(pc), taken);
+    RC_ASSERT(e.pre == static_cast<float>(entropy(windowMean(h, 1))));
+    RC_ASSERT(e.now == static_cast<float>(entropy(windowMean(h, 0))));
+    RC_ASSERT(t.size() <= budget);
+    // The tracker keeps the t.size() most recent: forget the rest here too.
+    while (recency.size() > t.size()) {
+      histories.erase(recency.front());
+      recency.erase(recency.begin());
+    }
+  }
+  if (histories.size() <= budget && t.forgotten() == 0) RC_ASSERT(t.size() == histories.size());
+}
+
+// 10x the branches a budget holds: the heap holds at most the budget.
+TEST(BranchEntropy, MemoryStaysWithinTheBudgetOnTenTimesTheBranches) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "ASan's allocator: glibc's mallinfo2 does not see it";
+#else
+  const size_t budget = 1 << 20;
+  const size_t branches = BranchEntropyTracker::branchesFor(budget);
+  const size_t before = mallinfo2().uordblks;
+  size_t peak = 0;
+  {
+    BranchEntropyTracker t(branches);
+    for (uint64_t i = 0; i < 10 * branches; ++i) {
+      t.record(0x400000 + 4 * i, i % 3 == 0);
+      if (i % 997 == 0) peak = std::max(peak, mallinfo2().uordblks - before);
+    }
+    peak = std::max(peak, mallinfo2().uordblks - before);
+    EXPECT_GT(t.forgotten(), 0u);
+    EXPECT_LE(t.size(), branches);
+  }
+  std::printf("%zu branches with a budget of %zu KiB (%zu branches): peak heap %zu KiB\n", 10 * branches,
+              budget >> 10, branches, peak >> 10);
+  EXPECT_LE(peak, budget);
+#endif
 }
 
 }  // namespace

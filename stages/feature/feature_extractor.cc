@@ -40,6 +40,20 @@ AccessKind accessKindOf(const Instruction& inst) {
 
 }  // namespace
 
+FeatureExtractor::FeatureExtractor(FeatureExtractorOptions options)
+    : branches_(options.historyBytes ? BranchEntropyTracker::branchesFor(options.historyBytes) : 0),
+      options_(std::move(options)) {}
+
+void FeatureExtractor::warnIfForgotten(uint64_t index) {
+  if (warned_ || branches_.forgotten() == 0) return;
+  warned_ = true;
+  if (options_.warn)
+    options_.warn("by instruction " + std::to_string(index) + ", the branch histories outgrew their " +
+                  std::to_string(options_.historyBytes >> 20) +
+                  " MiB: the least recently executed branches are forgotten and start again as never seen "
+                  "(raise --history-mb)");
+}
+
 StreamHeader FeatureExtractor::describe(const StreamHeader& in) {
   if (in.payload != PayloadKind::kInstructions)
     throw StageError("", "", "expected an instruction stream, got features");
@@ -107,6 +121,7 @@ void FeatureExtractor::fillRows(const InstructionBatch& in, FeatureBatch& out) {
     out.dataAddr[r] = inst.effAddrValid ? inst.dataAddr : 0;
     out.access[r] = accessKindOf(inst);
   }
+  warnIfForgotten(in.firstIndex + rows);
 }
 
 void FeatureExtractor::extract(const InstructionBatch& in, FeatureBatch& out) {

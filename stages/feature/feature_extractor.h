@@ -7,11 +7,13 @@
 // (header.hasAddresses = true). Labels, and the header's label fields, pass
 // through unchanged. State carried between batches: the per-PC branch
 // histories for the entropy columns (memory proportional to distinct
-// conditional-branch PCs), so the concatenated output does not depend on how
-// the input is split.
+// conditional-branch PCs, within a budget), so the concatenated output does
+// not depend on how the input is split.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <string>
 
 #include "stages/core/feature_batch.h"
 #include "stages/core/instruction.h"
@@ -20,8 +22,21 @@
 
 namespace pv {
 
+// The branch histories' budget (0: unbounded) and where the one warning
+// goes when it is outgrown (see BranchEntropyTracker).
+struct FeatureExtractorOptions {
+  size_t historyBytes = 0;
+  std::function<void(const std::string&)> warn;
+};
+
+// pv-feature's --history-mb default: about 2.8 M conditional-branch PCs.
+inline constexpr size_t kDefaultBranchHistoryMb = 256;
+
 class FeatureExtractor : public Transform<InstructionBatch, FeatureBatch> {
  public:
+  FeatureExtractor() = default;
+  explicit FeatureExtractor(FeatureExtractorOptions options);
+
   // Throws StageError unless `in` is an instruction stream.
   StreamHeader describe(const StreamHeader& in) override;
   // Emits one feature batch per instruction batch (same firstIndex). Throws
@@ -39,7 +54,11 @@ class FeatureExtractor : public Transform<InstructionBatch, FeatureBatch> {
   void fillRows(const InstructionBatch& in, FeatureBatch& out);  // all but labels
   void fillRow(const Instruction& inst, float* row);
 
+  void warnIfForgotten(uint64_t index);
+
   BranchEntropyTracker branches_;
+  FeatureExtractorOptions options_;
+  bool warned_ = false;
   size_t labelWidth_ = 0;
 };
 

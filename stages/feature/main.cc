@@ -6,6 +6,8 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
+
 #include "stages/feature/feature_extractor.h"
 #include "stages/runtime/byte_source.h"
 #include "stages/runtime/stage.h"
@@ -42,8 +44,18 @@ int main(int argc, char** argv) {
                   "none for stdin)")
       ->type_name("FILE");
   stage.addBatchSizeOption("Instructions per batch when the input is gem5 text");
+  size_t historyMb = pv::kDefaultBranchHistoryMb;
+  stage.cli()
+      .add_option("--history-mb", historyMb,
+                  "Memory for the conditional branches' outcome histories, MiB (exact while they fit; past "
+                  "it the least recently executed are forgotten, with a warning)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   if (auto rc = stage.parse(argc, argv)) return *rc;
-  pv::FeatureExtractor extractor;
+  pv::FeatureExtractorOptions options;
+  options.historyBytes = historyMb << 20;
+  options.warn = [](const std::string& m) { std::fprintf(stderr, "pv-feature: warning: %s\n", m.c_str()); };
+  pv::FeatureExtractor extractor(std::move(options));
   return stage.guard([&] {
     const std::string& input = stage.options().input;
     if (isZeroMq(input)) {
