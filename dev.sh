@@ -46,6 +46,7 @@ PACKAGES=(
   xz-utils bzip2 gzip perl-base python3-minimal lua5.4 bc gawk sqlite3 cpp-12
   vpx-tools libjpeg-turbo-progs imagemagick-6.q16 openssl grep sed coreutils
   help2man lowdown  # man pages (./dev.sh install): --help and README.md to roff
+  time  # GNU time: peak RSS per stage in bench/footprint/run.sh
 )
 
 OUT=${PV_OUT:-out}

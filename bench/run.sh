@@ -8,6 +8,8 @@ echo "== tap + feature + reuse-distance, all stages on one core"
 "$OUT/pv-bench-pipeline" --instructions 1000000 10000000 --cpu 0
 echo "== the same, stages free to use both cores"
 "$OUT/pv-bench-pipeline" --instructions 1000000 10000000 --cpu -1
+echo "== a large data footprint streamed through tap | feature | reuse-distance: speed and peak RSS per stage (bench/footprint/run.sh)"
+bench/footprint/run.sh "$OUT" 10000000 100000000
 for b in "$OUT"/bench_* "$OUT"/trace_tap_bench; do
   [ -x "$b" ] || continue
   echo "== $(basename "$b")"

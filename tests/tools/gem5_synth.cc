@@ -469,6 +469,22 @@ void generateGem5Trace(const Gem5SynthOptions& o, const TextSink& traceSink,
                        const TextSink& sqSink, size_t chunk) {
   Rng programRng(o.seed);
   Program program = buildProgram(programRng, o.codeBytes);
+  if (o.dataBytes >= 64) {
+    // Its own generator: the program drawn from `seed` stays the same.
+    Rng footprintRng(o.seed * SplitMix64::kGamma + 0x666f6f74ull);
+    const uint32_t big = static_cast<uint32_t>(program.arrays.size());
+    program.arrays.push_back(Array{0x100000000000ull, o.dataBytes / 64 * 64});
+    for (StaticInst& s : program.insts)
+      // Strided ones only: a random one draws from the run's generator,
+      // which also decides the branches.
+      if ((s.kind == Kind::kLoad || s.kind == Kind::kStore) && s.addr == Addr::kStride) {
+        s.array = big;
+        s.addr = Addr::kStride;
+        s.stride = 64;
+        s.size = 8;
+        s.offset = 64 * footprintRng.below(o.dataBytes / 64);
+      }
+  }
   Rng runRng(o.seed ^ 0x5deece66dull);  // outcomes of random branches/addresses
   Rng timingRng(o.timingSeed.value_or(o.seed) * SplitMix64::kGamma + 7);
   const Uarch ua(timingRng);

@@ -38,6 +38,11 @@ struct Gem5SynthOptions {
   std::optional<uint64_t> startTick;
   // Code footprint in bytes (4 bytes per instruction).
   uint32_t codeBytes = 6144;
+  // A large data array of this many bytes (0: none): the strided loads and
+  // stores walk it line by line (stride 64,
+  // each from its own random start), so the distinct data lines grow with
+  // the run up to dataBytes / 64. The program is otherwise the same.
+  uint64_t dataBytes = 0;
 };
 
 // Receives the generated text in pieces of about `chunk` bytes; the sq sink

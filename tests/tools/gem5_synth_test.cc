@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
 
 #include "stages/trace-readers/gem5_trace_reader.h"
@@ -97,6 +98,34 @@ TEST(Gem5Synth, RunsOneProgramOnEveryTimingSeed) {
     sameTiming += ra[i].timing == rb[i].timing;
   }
   EXPECT_LT(sameTiming, ra.size() / 10);
+}
+
+// --data-bytes: the same program (pcs, branch outcomes), with a data
+// footprint that keeps growing with the run instead of the arrays' bound.
+TEST(Gem5Synth, ALargeDataArrayMakesTheFootprintGrowWithTheRun) {
+  const uint64_t n = 300000;
+  Gem5SynthOptions small = options(n, 6), large = small;
+  large.dataBytes = uint64_t{1} << 36;  // 64 GiB of address space
+  std::vector<Instruction> rs = parse(generateGem5Trace(small));
+  std::vector<Instruction> rl = parse(generateGem5Trace(large));
+  ASSERT_EQ(rs.size(), rl.size());
+  std::set<uint64_t> linesSmall, linesLarge;
+  size_t memory = 0;
+  for (size_t i = 0; i < rs.size(); ++i) {
+    ASSERT_EQ(rs[i].pc, rl[i].pc) << i;
+    ASSERT_EQ(rs[i].branching, rl[i].branching) << i;
+    if (rs[i].effAddrValid) linesSmall.insert(rs[i].dataAddr >> 6);
+    if (rl[i].effAddrValid) {
+      linesLarge.insert(rl[i].dataAddr >> 6);
+      ++memory;
+    }
+  }
+  std::printf("%llu instructions, %zu data accesses: %zu distinct lines without --data-bytes, %zu with\n",
+              static_cast<unsigned long long>(n), memory, linesSmall.size(), linesLarge.size());
+  // Without: bounded by the arrays (at most 5 x 2 MiB + a stack page).
+  EXPECT_LE(linesSmall.size(), 5u * (2u << 20) / 64 + 64);
+  // With: most accesses to the large array touch a new line.
+  EXPECT_GT(linesLarge.size(), linesSmall.size() + memory / 8);
 }
 
 TEST(Gem5Synth, KeepsFetchAndRetireTimesInOrder) {

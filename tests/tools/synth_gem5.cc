@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
                                "write a start line (sq_index -99) with this tick first");
   app.add_option("--code-bytes", o.codeBytes, "code footprint in bytes")
       ->capture_default_str();
+  app.add_option("--data-bytes", o.dataBytes,
+                 "a data array of this many bytes that the strided loads and stores walk "
+                 "line by line (a footprint that grows with the run; 0: none)")
+      ->capture_default_str();
   if (auto rc = tool.parse(argc, argv)) return *rc;
   if (timing->count() > 0) o.timingSeed = timingSeed;
   if (start->count() > 0) o.startTick = startTick;
