@@ -2,6 +2,7 @@
 // device.
 
 #include "stages/train/train_command.h"
+#include "stages/train/trainer.h"
 
 #include <gtest/gtest.h>
 
@@ -49,19 +50,23 @@ TEST(Rendezvous, TorchrunsVariablesFillWhatTheFlagsLeaveUnset) {
   for (const char* v : {"RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}) ::unsetenv(v);
 }
 
-TEST(Device, AnythingButTheCpuIsAUsageErrorThatNamesIt) {
+// A device that is not there (any CUDA device without CUDA, a device index
+// beyond the count) or not a device is a usage error that names it.
+TEST(Device, AnUnavailableOrUnknownDeviceIsAUsageErrorThatNamesIt) {
   TrainOptions o;
   o.inputs = {"/nonexistent.pvs"};
   o.output = "/nonexistent/m.pvm";
-  o.device = "cuda:1";
+  o.device = "cuda:" + std::to_string(cudaDeviceCount());  // one past the last
   try {
     runTrain(o);
-    FAIL() << "--device cuda:1 was accepted";
+    FAIL() << "--device " << o.device << " was accepted";
   } catch (const runtime::UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("--device cuda:1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--device " + o.device), std::string::npos) << e.what();
   }
-  o.device = "tpu";
-  EXPECT_THROW(runTrain(o), runtime::UsageError);
+  for (const char* bad : {"tpu", "cuda:", "cuda:x", "cuda:-1"}) {
+    o.device = bad;
+    EXPECT_THROW(runTrain(o), runtime::UsageError) << bad;
+  }
 }
 
 }  // namespace

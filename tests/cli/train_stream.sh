@@ -4,7 +4,7 @@
 #    train a model; the three models predict the same times (the same
 #    stream, the same batches);
 #  - a second epoch over a pipe is a usage error; an unlabelled stream on
-#    stdin an error naming it;
+#    stdin an error naming it; --device cuda without CUDA exit 2;
 #  - -j 2 predicts what -j 1 predicts (the same global batches; gradients
 #    summed by Gloo: float summation order only);
 #  - two ranks as on two machines read their own streams (2 of 4 each) and
@@ -59,6 +59,19 @@ for m in fifo ipc; do
   cmp -s "$tmp/a" "$tmp/b" || { paste -d'|' "$tmp/a" "$tmp/b" | head; fail "$m: other predictions than stdin's"; }
 done
 echo "stdin, named pipe and ipc:// give the same predictions"
+
+# --device cuda: exit 2 and a message naming it where LibTorch has no CUDA
+# (Debian's); where it has, the run trains on cuda:0.
+"$OUT/pv-train" "$tmp/file.pvs" "${train[@]}" --device cuda -o "$tmp/cuda.pvm" 2> "$tmp/err"
+rc=$?
+if [ "$rc" -eq 2 ]; then
+  grep -q "^pv-train: --device cuda: this LibTorch has no CUDA device" "$tmp/err" || { cat "$tmp/err"; fail "--device cuda: unclear message"; }
+  [ ! -e "$tmp/cuda.pvm" ] || fail "--device cuda: a model was written"
+  echo "--device cuda without CUDA: exit 2 with the message"
+else
+  [ "$rc" -eq 0 ] && [ -s "$tmp/cuda.pvm" ] || { cat "$tmp/err"; fail "--device cuda: exit $rc"; }
+  echo "--device cuda: trained on a CUDA device"
+fi
 
 # A pipe is read once; an unlabelled stream is refused with its name.
 if labelled | "$OUT/pv-train" - "${train[@]}" -e 2 -o "$tmp/x.pvm" 2> "$tmp/err"; then fail "-e 2 on stdin accepted"; fi
