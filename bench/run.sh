@@ -10,6 +10,11 @@ echo "== the same, stages free to use both cores"
 "$OUT/pv-bench-pipeline" --instructions 1000000 10000000 --cpu -1
 echo "== a large data footprint streamed through tap | feature | reuse-distance: speed and peak RSS per stage (bench/footprint/run.sh)"
 bench/footprint/run.sh "$OUT" 10000000 100000000
+echo "== the seven stages to R_p over ZeroMQ and pipes against the same stages in one process (bench/chain/run.sh)"
+bench/chain/run.sh "$OUT" 1000000
+bench/chain/run.sh "$OUT" 10000000
+echo "== the whole chain with 100,000 streamed interval sums predicted by pv-dot-predict --intervals"
+PV_WHOLE_CHAIN=1 PV_INTERVAL=1000 bench/footprint/run.sh "$OUT" 100000000
 for b in "$OUT"/bench_* "$OUT"/trace_tap_bench; do
   [ -x "$b" ] || continue
   echo "== $(basename "$b")"

@@ -28,7 +28,7 @@ for tool in help2man lowdown; do
 done
 
 # The executables and their man pages' README.md (none: the --help alone).
-# pv-synth-gem5 (a test tool) and pv-bench-pipeline (a benchmark) stay out.
+# pv-synth-gem5 (a test tool) and pv-bench-* (benchmarks) stay out.
 declare -A README=(
   [pv-trace-tap]=stages/trace-tap/README.md
   [pv-feature]=stages/feature/README.md

@@ -1,6 +1,7 @@
 #include "launcher/checkpointing.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -42,6 +43,11 @@ uint64_t checkpointSkip(const std::string& path) {
       if (*end == '\0' && line.size() > 5) return v;
     }
   throw std::runtime_error("checkpoint " + path + " has no valid 'skip' line (not a pv-aggregate checkpoint?)");
+}
+
+void removeCheckpoint(const std::string& path) {
+  ::unlink(path.c_str());
+  ::unlink((path + ".intervals").c_str());
 }
 
 std::string addCheckpointing(const CheckpointOptions& o, std::vector<StageCommand>& commands) {

@@ -22,6 +22,10 @@ struct CheckpointOptions {
 // std::runtime_error naming the file when it has none.
 uint64_t checkpointSkip(const std::string& path);
 
+// Removes a completed reduction's checkpoint FILE and the closed intervals
+// pv-aggregate keeps beside it (FILE.intervals, stages/aggregate/checkpoint.h).
+void removeCheckpoint(const std::string& path);
+
 // Gives the pipeline's pv-aggregate its checkpoint options and, resuming
 // from an existing FILE, --resume FILE, and pv-window --start-at S. Returns
 // the line to print ("" for none). UsageError without a pv-aggregate stage,

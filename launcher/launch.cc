@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -123,12 +124,19 @@ int run(const LaunchOptions& o, const PipelineSpec& spec, const std::vector<Stag
     so.verbose = o.verbose && !o.quiet;
     const double stall = o.stallTimeout >= 0 ? o.stallTimeout : spec.stallTimeout.value_or(0);
     so.stallTimeout = std::chrono::milliseconds(static_cast<long>(stall * 1000));
-    // The common flags, to the stages that have them.
+    // The common flags, to the stages that have them. The programs' --help
+    // run at once: a stage that links LibTorch takes most of a second to
+    // start (its static initialisers), and one after the other they delayed
+    // every pipeline by the sum.
+    std::map<std::string, std::future<CommonFlags>> probing;
+    for (const auto& program : programs)
+      if (!probing.count(program))
+        probing.emplace(program, std::async(std::launch::async, [program] { return probeCommonFlags(program); }));
     std::map<std::string, CommonFlags> probed;
+    for (auto& [program, flags] : probing) probed.emplace(program, flags.get());
     std::vector<std::vector<std::string>> flags;
     for (const auto& program : programs) {
       auto it = probed.find(program);
-      if (it == probed.end()) it = probed.emplace(program, probeCommonFlags(program)).first;
       std::vector<std::string> f;
       // Stall detection reads the stages' progress lines, shown or not.
       const bool stageProgress = so.progress || so.stallTimeout.count() > 0;
@@ -162,7 +170,7 @@ int run(const LaunchOptions& o, const PipelineSpec& spec, const std::vector<Stag
     if (!o.checkpoint.file.empty()) {
       struct stat st {};
       if (outcome.ok())
-        ::unlink(o.checkpoint.file.c_str());  // the reduction is complete
+        removeCheckpoint(o.checkpoint.file);  // the reduction is complete
       else if (::stat(o.checkpoint.file.c_str(), &st) == 0)
         std::cerr << kName << ": checkpoint " << o.checkpoint.file
                   << " kept: run the same command with --resume to continue from it\n";

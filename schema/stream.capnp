@@ -36,6 +36,7 @@ struct Message {
     error @4 :StreamError;
     representations @5 :RepresentationBatch;
     program @6 :ProgramRepresentation;
+    interval @7 :Interval;
   }
 }
 
@@ -160,12 +161,17 @@ struct RepresentationBatch {
 }
 
 # A program's representation R_p = sum of R_i (pv-aggregate), accumulated in
-# double precision, with optional interval sums for phase behaviour.
+# double precision. A program stream is: header, the interval sums one
+# `interval` message each as they close (pv-aggregate --interval; they cover
+# the program in order from instruction 0), then one `program` message, then
+# the end (records = instructions). Intervals stream so that their number
+# is unbounded; writers before 0.14 put them in `intervals` instead, which
+# readers still accept (one or the other, never both).
 struct ProgramRepresentation {
   instructions @0 :UInt64;       # instructions summed
   dim @1 :UInt32;
   sum @2 :Data;                  # little-endian float64 x dim
-  intervals @3 :List(Interval);
+  intervals @3 :List(Interval);  # legacy form; written empty
 }
 
 struct Interval {

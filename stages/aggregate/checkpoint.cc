@@ -12,8 +12,10 @@
 #include <cstring>
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include "stages/core/hex.h"
 #include "stages/core/stage_error.h"
@@ -22,7 +24,8 @@
 namespace pv {
 namespace {
 
-constexpr const char* kMagic = "perfvec-aggregate-checkpoint 1";
+constexpr const char* kMagic = "perfvec-aggregate-checkpoint 2";
+constexpr const char* kMagicBefore = "perfvec-aggregate-checkpoint 1";
 
 
 std::string escape(const std::string& s) {
@@ -74,6 +77,7 @@ struct RowHash {
   ~RowHash() { XXH3_freeState(state); }
   RowHash(const RowHash&) = delete;
   RowHash& operator=(const RowHash&) = delete;
+  void bytes(const void* data, size_t size) { XXH3_64bits_update(state, data, size); }
   void rows(const RepresentationBatch& b, size_t first, size_t count) {
     for (size_t r = first; r < first + count; ++r) {
       XXH3_64bits_update(state, b.values.data() + r * b.dim, b.dim * sizeof(float));
@@ -83,6 +87,60 @@ struct RowHash {
   uint64_t value() const { return XXH3_64bits_digest(state); }
   XXH3_state_t* state;
 };
+
+std::string intervalsPath(const std::string& checkpointPath) { return checkpointPath + ".intervals"; }
+
+namespace {
+
+// A line of FILE.intervals.
+std::string intervalLine(const IntervalRepresentation& i) {
+  std::string out = std::to_string(i.firstIndex) + " " + std::to_string(i.instructions);
+  appendDoubles(out, i.sum);
+  return out + "\n";
+}
+
+// Reads the first `count` lines of a checkpoint's intervals file, checking
+// them against the checkpoint (bytes, hash, width); `each` gets every
+// line's text and interval. Throws StageError naming the file.
+void readClosedIntervals(const AggregateCheckpoint& c, const std::string& path,
+                         const std::function<void(const std::string&, IntervalRepresentation&&)>& each) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw StageError(path, "", std::string("cannot open the checkpoint's closed intervals: ") + std::strerror(errno));
+  RowHash hash;
+  uint64_t bytes = 0;
+  std::string line;
+  for (uint64_t n = 1; n <= c.closedCount; ++n) {
+    if (!std::getline(in, line))
+      throw StageError(path, "line " + std::to_string(n),
+                       "the file ends after " + std::to_string(n - 1) + " intervals; the checkpoint has " +
+                           std::to_string(c.closedCount));
+    line += '\n';
+    hash.bytes(line.data(), line.size());
+    bytes += line.size();
+    if (bytes > c.closedBytes) break;
+    if (each) {
+      std::istringstream words(line);
+      IntervalRepresentation i;
+      std::string w;
+      bool ok = static_cast<bool>(words >> i.firstIndex >> i.instructions);
+      while (ok && words >> w) {
+        char* end = nullptr;
+        i.sum.push_back(std::strtod(w.c_str(), &end));
+        ok = *end == '\0';
+      }
+      if (!ok || i.sum.size() != c.dim)
+        throw StageError(path, "line " + std::to_string(n), "not an interval of width " + std::to_string(c.dim));
+      each(line, std::move(i));
+    }
+  }
+  if (bytes != c.closedBytes || hash.value() != c.closedHash)
+    throw StageError(path, "", "the closed intervals differ from the checkpoint's (" + std::to_string(c.closedCount) +
+                                   " intervals, " + std::to_string(c.closedBytes) +
+                                   " bytes, XXH3-64 " + hex64(c.closedHash) + "): the file is damaged or of another run");
+}
+
+}  // namespace
 
 uint64_t hashRows(const RepresentationBatch& batch, size_t first, size_t count) {
   RowHash h;
@@ -114,7 +172,9 @@ std::string formatCheckpoint(const AggregateCheckpoint& c) {
     appendDoubles(out, i.sum);
     out += "\n";
   };
-  for (const auto& i : c.intervals) interval("closed", i);
+  if (c.interval > 0)
+    out += "closed " + std::to_string(c.closedCount) + " " + std::to_string(c.closedBytes) + " " +
+           hex64(c.closedHash) + "\n";
   if (c.open) interval("open", *c.open);
   out += "checksum " + hex64(XXH3_64bits(out.data(), out.size())) + "\n";
   return out;
@@ -124,6 +184,9 @@ AggregateCheckpoint parseCheckpoint(const std::string& text, const std::string& 
   auto fail = [&](size_t line, const std::string& message) -> StageError {
     return StageError(name, line ? "line " + std::to_string(line) : "", message);
   };
+  if (text.rfind(std::string(kMagicBefore) + "\n", 0) == 0)
+    throw fail(1, "a checkpoint of perfvec before 0.14 (format 1), which kept its intervals inside: "
+                  "start the reduction again");
   if (text.rfind(std::string(kMagic) + "\n", 0) != 0)
     throw fail(1, "not a pv-aggregate checkpoint (expected '" + std::string(kMagic) + "')");
   // The checksum line covers every byte before it.
@@ -177,11 +240,9 @@ AggregateCheckpoint parseCheckpoint(const std::string& text, const std::string& 
   std::vector<std::string> seen;
   for (const auto& l : lines) {
     const std::string& k = l.key;
-    if (k != "closed") {
-      for (const auto& s : seen)
-        if (s == k) throw fail(l.number, "'" + k + "' twice");
-      seen.push_back(k);
-    }
+    for (const auto& s : seen)
+      if (s == k) throw fail(l.number, "'" + k + "' twice");
+    seen.push_back(k);
     if (k == "source") c.source = unescape(l.rest);
     else if (k == "model") c.modelId = l.rest;
     else if (k == "stages") c.stages = l.words;
@@ -192,20 +253,21 @@ AggregateCheckpoint parseCheckpoint(const std::string& text, const std::string& 
     else if (k == "interval") { one(l, 1); c.interval = number(l, l.words[0]); }
     else if (k == "instructions") { one(l, 1); c.instructions = number(l, l.words[0]); }
     else if (k == "skip") { one(l, 1); c.skip = number(l, l.words[0]); }
-    else if (k == "verify") {
+    else if (k == "verify" || k == "closed") {  // two numbers and a hash
       one(l, 3);
-      c.verifyFirst = number(l, l.words[0]);
-      c.verifyRows = number(l, l.words[1]);
       char* end = nullptr;
-      c.verifyHash = std::strtoull(l.words[2].c_str(), &end, 16);
-      if (*end != '\0') throw fail(l.number, "'verify': bad hash");
+      const uint64_t hash = std::strtoull(l.words[2].c_str(), &end, 16);
+      if (*end != '\0') throw fail(l.number, "'" + k + "': bad hash");
+      auto [first, second, hashed] = k == "verify" ? std::tie(c.verifyFirst, c.verifyRows, c.verifyHash)
+                                                    : std::tie(c.closedCount, c.closedBytes, c.closedHash);
+      first = number(l, l.words[0]);
+      second = number(l, l.words[1]);
+      hashed = hash;
     }
     else if (k == "sum") c.sum = doubles(l, 0);
-    else if (k == "closed" || k == "open") {
+    else if (k == "open") {
       if (l.words.size() < 2) throw fail(l.number, "'" + k + "' takes FIRST COUNT and the sum");
-      IntervalRepresentation i{number(l, l.words[0]), number(l, l.words[1]), doubles(l, 2)};
-      if (k == "open") c.open = std::move(i);
-      else c.intervals.push_back(std::move(i));
+      c.open = IntervalRepresentation{number(l, l.words[0]), number(l, l.words[1]), doubles(l, 2)};
     }
     else throw fail(l.number, "unknown item '" + k + "'");
   }
@@ -214,8 +276,8 @@ AggregateCheckpoint parseCheckpoint(const std::string& text, const std::string& 
     if (std::find(seen.begin(), seen.end(), required) == seen.end())
       throw fail(0, std::string("checkpoint lacks '") + required + "'");
   if (c.sum.size() != c.dim) throw fail(0, "sum of " + std::to_string(c.sum.size()) + " values, dim " + std::to_string(c.dim));
-  for (const auto& i : c.intervals)
-    if (i.sum.size() != c.dim) throw fail(0, "an interval sum of another width than dim");
+  if (c.interval > 0 && std::find(seen.begin(), seen.end(), "closed") == seen.end())
+    throw fail(0, "checkpoint with --interval lacks 'closed'");
   if (c.open && c.open->sum.size() != c.dim) throw fail(0, "the open interval's width is not dim");
   // (in 128 bits: the sums of 64-bit positions must not wrap around)
   using Wide = unsigned __int128;
@@ -279,6 +341,10 @@ CheckpointedAggregator::CheckpointedAggregator(CheckpointOptions options)
   lastCheckpointTime_ = std::chrono::steady_clock::now();
 }
 
+CheckpointedAggregator::~CheckpointedAggregator() {
+  if (intervalsFile_) std::fclose(intervalsFile_);
+}
+
 uint64_t CheckpointedAggregator::contextSpan() const {
   // Chunks at or after S + span have their whole context after S.
   const uint64_t w = identity_.window > 0 ? identity_.window - 1 : 0;
@@ -328,11 +394,12 @@ StreamHeader CheckpointedAggregator::describe(const StreamHeader& in) {
   identity_.chunk = in.chunk;
   identity_.perInstruction = in.perInstruction;
   identity_.interval = options_.interval;
+  if (from && from->interval > 0)  // checked now, before anything is emitted
+    readClosedIntervals(*from, intervalsPath(options_.resume), nullptr);
   if (from) {
     ProgramRepresentation total;
     total.instructions = from->instructions;
     total.sum = from->sum;
-    total.intervals = from->intervals;
     aggregator_.restore(std::move(total), from->open);
     offset_ = from->skip;
     aggregator_.setStreamOffset(offset_);
@@ -342,8 +409,61 @@ StreamHeader CheckpointedAggregator::describe(const StreamHeader& in) {
     verifyRows_ = from->verifyRows;
     verifyHash_ = from->verifyHash;
     lastCheckpointAt_ = from->instructions;
+    resumedFrom_ = std::move(from);
   }
   return out;
+}
+
+void CheckpointedAggregator::replayClosed(const Emit<ProgramPart>& emit) {
+  if (replayed_) return;
+  replayed_ = true;
+  if (options_.interval == 0) return;
+  const bool write = !options_.path.empty();
+  const std::string out = write ? intervalsPath(options_.path) : "";
+  auto openOut = [&](const char* mode) {
+    intervalsFile_ = std::fopen(out.c_str(), mode);
+    if (!intervalsFile_)
+      throw StageError(out, "", std::string("cannot write the checkpoint's closed intervals: ") + std::strerror(errno));
+  };
+  if (write) intervalsHash_ = std::make_shared<RowHash>();
+  if (!resumedFrom_) {
+    if (write) openOut("wb");
+    return;
+  }
+  const std::string in = intervalsPath(options_.resume);
+  const bool same = write && out == in;
+  if (write && !same) openOut("wb");
+  readClosedIntervals(*resumedFrom_, in, [&](const std::string& line, IntervalRepresentation&& i) {
+    if (write) {
+      intervalsHash_->bytes(line.data(), line.size());
+      if (!same && std::fwrite(line.data(), 1, line.size(), intervalsFile_) != line.size())
+        throw StageError(out, "", std::string("cannot write the checkpoint's closed intervals: ") + std::strerror(errno));
+    }
+    emit(std::move(i));
+  });
+  closedCount_ = resumedFrom_->closedCount;
+  closedBytes_ = resumedFrom_->closedBytes;
+  if (same) {
+    // What the crashed run appended after its last checkpoint goes.
+    if (::truncate(out.c_str(), static_cast<off_t>(closedBytes_)) != 0)
+      throw StageError(out, "", std::string("cannot cut the checkpoint's closed intervals: ") + std::strerror(errno));
+    openOut("ab");
+  }
+}
+
+void CheckpointedAggregator::passClosed(const Emit<ProgramPart>& emit) {
+  for (auto& interval : aggregator_.takeClosed()) {
+    if (intervalsFile_) {
+      const std::string line = intervalLine(interval);
+      if (std::fwrite(line.data(), 1, line.size(), intervalsFile_) != line.size())
+        throw StageError(intervalsPath(options_.path), "",
+                         std::string("cannot write the checkpoint's closed intervals: ") + std::strerror(errno));
+      intervalsHash_->bytes(line.data(), line.size());
+      ++closedCount_;
+      closedBytes_ += line.size();
+    }
+    emit(std::move(interval));
+  }
 }
 
 RepresentationBatch CheckpointedAggregator::skipResumed(const RepresentationBatch& batch) {
@@ -383,7 +503,8 @@ RepresentationBatch CheckpointedAggregator::skipResumed(const RepresentationBatc
   return rest;
 }
 
-void CheckpointedAggregator::process(RepresentationBatch&& batch, const Emit<ProgramRepresentation>&) {
+void CheckpointedAggregator::process(RepresentationBatch&& batch, const Emit<ProgramPart>& emit) {
+  replayClosed(emit);
   const uint64_t start = batch.firstIndex + offset_;
   if (skipping_) {
     RepresentationBatch rest = skipResumed(batch);
@@ -391,12 +512,14 @@ void CheckpointedAggregator::process(RepresentationBatch&& batch, const Emit<Pro
   } else {
     aggregator_.add(batch);
   }
+  passClosed(emit);
   batchStarts_.push_back(start);
   if (batchStarts_.size() > 64) batchStarts_.erase(batchStarts_.begin());
   if (!skipping_) maybeCheckpoint(&batch, start, false);
 }
 
-void CheckpointedAggregator::finish(const Emit<ProgramRepresentation>& emit) {
+void CheckpointedAggregator::finish(const Emit<ProgramPart>& emit) {
+  replayClosed(emit);
   if (skipping_)
     throw StageError("", "instruction " + std::to_string(aggregator_.total().instructions),
                      "the input ended before the checkpoint's position " + std::to_string(skipUntil_) +
@@ -420,8 +543,16 @@ void CheckpointedAggregator::maybeCheckpoint(const RepresentationBatch* batch, u
   c.instructions = at;
   const ProgramRepresentation& total = aggregator_.total();
   c.sum = total.sum;
-  c.intervals = total.intervals;
   c.open = aggregator_.openInterval();
+  if (intervalsFile_) {
+    // The intervals reach the disk before the checkpoint that counts them.
+    if (std::fflush(intervalsFile_) != 0 || ::fsync(::fileno(intervalsFile_)) != 0)
+      throw StageError(intervalsPath(options_.path), "",
+                       std::string("cannot write the checkpoint's closed intervals: ") + std::strerror(errno));
+    c.closedCount = closedCount_;
+    c.closedBytes = closedBytes_;
+    c.closedHash = intervalsHash_->value();
+  }
   // S: the latest encoder call (input batch) that starts W-1 or more
   // instructions before P; only streams from pv-window say their W.
   const uint64_t need = identity_.window > 0 ? identity_.window - 1 : 0;

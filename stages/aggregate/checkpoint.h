@@ -19,7 +19,7 @@
 //
 // File (text, one item per line; doubles as C99 hex floats, exact):
 //
-//   perfvec-aggregate-checkpoint 1
+//   perfvec-aggregate-checkpoint 2
 //   source TEXT            the program's source (\\, \n, \r escaped)
 //   model ID               the encoder's hash (header modelId)
 //   stages NAME...         the chain that produced the representations
@@ -28,15 +28,24 @@
 //   skip S                 restart the feature stream here (pv-window --start-at S)
 //   verify V N HASH        XXH3-64 of the N rows from instruction V to P (N may be 0)
 //   sum X...               D doubles
-//   closed FIRST COUNT X...     closed interval sums, in order (--interval)
-//   open FIRST COUNT X...       the open interval, when there is one
+//   closed N BYTES HASH    (--interval) the closed intervals: the first N
+//                          lines, BYTES bytes, of FILE.intervals, whose
+//                          XXH3-64 is HASH
+//   open FIRST COUNT X...  the open interval, when there is one
 //   checksum HASH          XXH3-64 of every byte before this line
+//
+// FILE.intervals holds one line "FIRST COUNT X..." per closed interval,
+// appended as each closes and flushed to the disk before each checkpoint,
+// so neither the checkpoint nor the memory grows with the number of
+// intervals. Resuming emits the first N again (after checking BYTES and
+// HASH), cuts off what a crashed run appended after them, and appends on.
 //
 // Writes go to FILE.tmp-PID, are flushed to the disk and renamed over FILE:
 // FILE is always one whole checkpoint. A damaged file fails its checksum.
 #pragma once
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <cstdint>
 #include <optional>
@@ -64,9 +73,12 @@ struct AggregateCheckpoint {
   uint64_t verifyFirst = 0, verifyRows = 0, verifyHash = 0;
   // The state.
   std::vector<double> sum;
-  std::vector<IntervalRepresentation> intervals;
+  uint64_t closedCount = 0, closedBytes = 0, closedHash = 0;  // FILE.intervals
   std::optional<IntervalRepresentation> open;
 };
+
+// Where a checkpoint FILE keeps its closed intervals.
+std::string intervalsPath(const std::string& checkpointPath);
 
 std::string formatCheckpoint(const AggregateCheckpoint& c);
 // Throws StageError(name, "line N", ...) for anything malformed.
@@ -87,17 +99,21 @@ struct CheckpointOptions {
 // The pv-aggregate transform with checkpoints and resumption around a
 // RepresentationAggregator. Without either option it is the plain
 // aggregation.
-class CheckpointedAggregator : public Transform<RepresentationBatch, ProgramRepresentation> {
+class CheckpointedAggregator : public Transform<RepresentationBatch, ProgramPart> {
  public:
   explicit CheckpointedAggregator(CheckpointOptions options);
+  ~CheckpointedAggregator() override;
 
   // Resuming: checks that the input is the slice the checkpoint asks for
-  // (same source from record S, encoder, width, W, K, chain) and restores
-  // the sum; the output header is the uninterrupted run's.
+  // (same source from record S, encoder, width, W, K, chain) and its
+  // closed intervals are intact, and restores the sum; the output header is
+  // the uninterrupted run's.
   StreamHeader describe(const StreamHeader& in) override;
-  void process(RepresentationBatch&& batch, const Emit<ProgramRepresentation>& emit) override;
-  // Writes a last checkpoint, then emits R_p.
-  void finish(const Emit<ProgramRepresentation>& emit) override;
+  // Emits the intervals that close (first, when resuming, those closed
+  // before the checkpoint).
+  void process(RepresentationBatch&& batch, const Emit<ProgramPart>& emit) override;
+  // Writes a last checkpoint, then emits the open interval and R_p.
+  void finish(const Emit<ProgramPart>& emit) override;
 
   uint64_t checkpointsWritten() const { return written_; }
 
@@ -110,6 +126,11 @@ class CheckpointedAggregator : public Transform<RepresentationBatch, ProgramRepr
   void maybeCheckpoint(const RepresentationBatch* last, uint64_t start, bool force);
   // Chunks starting this far after S have all their context after S.
   uint64_t contextSpan() const;
+  // Resuming: emits the checkpoint's closed intervals again (once) and
+  // opens FILE.intervals for appending after them.
+  void replayClosed(const Emit<ProgramPart>& emit);
+  // Appends to FILE.intervals (with --checkpoint) and emits.
+  void passClosed(const Emit<ProgramPart>& emit);
 
   CheckpointOptions options_;
   RepresentationAggregator aggregator_;
@@ -127,6 +148,13 @@ class CheckpointedAggregator : public Transform<RepresentationBatch, ProgramRepr
   uint64_t lastCheckpointAt_ = 0;
   std::chrono::steady_clock::time_point lastCheckpointTime_;
   uint64_t written_ = 0;
+  // Closed intervals: the resumed checkpoint's (replayed once), and
+  // FILE.intervals with what was appended to it.
+  std::optional<AggregateCheckpoint> resumedFrom_;
+  bool replayed_ = false;
+  std::FILE* intervalsFile_ = nullptr;
+  std::shared_ptr<struct RowHash> intervalsHash_;
+  uint64_t closedCount_ = 0, closedBytes_ = 0;
 };
 
 // XXH3-64 of rows [first, first + count) of a batch: the float values and

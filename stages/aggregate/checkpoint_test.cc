@@ -10,10 +10,14 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <iterator>
+#include <variant>
 
 #include "stages/core/hex.h"
 #include "stages/core/stage_error.h"
@@ -66,7 +70,16 @@ ProgramRepresentation run(CheckpointedAggregator& a, const StreamHeader& h,
                           const std::vector<RepresentationBatch>& batches, size_t stopAfter = SIZE_MAX) {
   a.describe(h);
   std::optional<ProgramRepresentation> out;
-  Emit<ProgramRepresentation> emit = [&](ProgramRepresentation&& p) { out = std::move(p); };
+  std::vector<IntervalRepresentation> intervals;  // as they stream out, before the program
+  Emit<ProgramPart> emit = [&](ProgramPart&& part) {
+    if (auto* i = std::get_if<IntervalRepresentation>(&part)) {
+      RC_ASSERT(!out);
+      intervals.push_back(std::move(*i));
+      return;
+    }
+    out = std::move(std::get<ProgramRepresentation>(part));
+    out->intervals = std::move(intervals);
+  };
   for (size_t i = 0; i < batches.size() && i < stopAfter; ++i) {
     auto b = batches[i];
     a.process(std::move(b), emit);
@@ -85,6 +98,25 @@ std::vector<RepresentationBatch> cut(const std::vector<RepresentationBatch>& bat
   return out;
 }
 
+// `instructions` in batches of four rows of `perRow` instructions each, two
+// values per row: value(first instruction of the batch, row).
+std::vector<RepresentationBatch> fourRowBatches(uint64_t instructions, uint32_t perRow,
+                                                const std::function<std::array<float, 2>(uint64_t, int)>& value) {
+  std::vector<RepresentationBatch> batches;
+  for (uint64_t start = 0; start < instructions; start += 4 * perRow) {
+    RepresentationBatch b;
+    b.firstIndex = start;
+    b.dim = 2;
+    for (int r = 0; r < 4; ++r) {
+      b.instructions.push_back(perRow);
+      const auto v = value(start, r);
+      b.values.insert(b.values.end(), v.begin(), v.end());
+    }
+    batches.push_back(b);
+  }
+  return batches;
+}
+
 bool sameBits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
@@ -101,18 +133,29 @@ RC_GTEST_PROP(Checkpoint, ResumingAfterAnyBatchGivesTheUninterruptedBits, ()) {
 
   const size_t stop = *rc::gen::inRange<size_t>(1, batches.size() + 1);
   const std::string path = tempPath();
-  CheckpointOptions first{path, 1, 0, "", interval};
+  // Checkpoints every few instructions: a crashed run has appended intervals
+  // after its last checkpoint that resuming must cut off.
+  const uint64_t every = *rc::gen::element<uint64_t>(1, 9, 40);
+  CheckpointOptions first{path, every, 0, "", interval};
   CheckpointedAggregator crashed(first);
   run(crashed, h, batches, stop);
+  if (::access(path.c_str(), F_OK) != 0) {  // crashed before its first checkpoint
+    ::unlink(intervalsPath(path).c_str());
+    RC_SUCCEED("no checkpoint yet");
+  }
   const AggregateCheckpoint c = readCheckpoint(path);
   RC_ASSERT(c.skip <= c.instructions);
   RC_ASSERT(c.skip % chunk == 0);
 
   StreamHeader sliced = h;
   if (c.skip > 0) sliced.source = runtime::slicedSource(h.source, c.skip);
-  CheckpointedAggregator resumed(CheckpointOptions{path, 1, 0, path, interval});
+  CheckpointedAggregator resumed(CheckpointOptions{path, every, 0, path, interval});
   const ProgramRepresentation got = run(resumed, sliced, cut(batches, c.skip));
+  // The resumed run's last checkpoint counts every closed interval.
+  const AggregateCheckpoint last = readCheckpoint(path);
   ::unlink(path.c_str());
+  ::unlink(intervalsPath(path).c_str());
+  RC_ASSERT(last.closedCount == (want.intervals.empty() ? 0 : want.intervals.size() - (last.open ? 1 : 0)));
   RC_ASSERT(got.instructions == want.instructions);
   RC_ASSERT(sameBits(got.sum, want.sum));
   RC_ASSERT(got.intervals.size() == want.intervals.size());
@@ -161,7 +204,9 @@ TEST(Checkpoint, FileRoundTripsAndRefusesDamage) {
   c.verifyRows = 19;
   c.verifyHash = 0xfedcba9876543210ull;
   c.sum = {0.1, -1e300, 5e-324};
-  c.intervals = {{0, 5120, {1.0 / 3, 2, 3}}};
+  c.closedCount = 1;
+  c.closedBytes = 77;
+  c.closedHash = 0x0123456789abcdefull;
   c.open = IntervalRepresentation{5120, 7, {4, 5, 6}};
   const std::string text = formatCheckpoint(c);
   AggregateCheckpoint back = parseCheckpoint(text, "c");
@@ -170,7 +215,9 @@ TEST(Checkpoint, FileRoundTripsAndRefusesDamage) {
   EXPECT_EQ(back.skip, c.skip);
   EXPECT_EQ(back.verifyHash, c.verifyHash);
   EXPECT_TRUE(sameBits(back.sum, c.sum));
-  EXPECT_EQ(back.intervals, c.intervals);
+  EXPECT_EQ(back.closedCount, c.closedCount);
+  EXPECT_EQ(back.closedBytes, c.closedBytes);
+  EXPECT_EQ(back.closedHash, c.closedHash);
   EXPECT_EQ(back.open, c.open);
 
   std::string damaged = text;
@@ -178,6 +225,47 @@ TEST(Checkpoint, FileRoundTripsAndRefusesDamage) {
   EXPECT_THROW(parseCheckpoint(damaged, "c"), StageError);
   EXPECT_THROW(parseCheckpoint(text.substr(0, text.size() / 2), "c"), StageError);
   EXPECT_THROW(parseCheckpoint("something else\n", "c"), StageError);
+  // Format 1 kept the intervals inside: refused with a reason.
+  std::string before = text;
+  before.replace(0, before.find('\n'), "perfvec-aggregate-checkpoint 1");
+  try {
+    parseCheckpoint(before, "c");
+    ADD_FAILURE() << "format 1 accepted";
+  } catch (const StageError& e) {
+    EXPECT_NE(std::string(e.what()).find("before 0.14"), std::string::npos) << e.what();
+  }
+}
+
+// Resuming checks the closed intervals against the checkpoint before
+// anything is emitted: a damaged or cut intervals file is an error that
+// names it.
+TEST(Checkpoint, DamagedClosedIntervalsAreRefused) {
+  const StreamHeader h = header(2, 1, 1);
+  const auto batches = fourRowBatches(40, 1, [](uint64_t start, int r) {
+    return std::array<float, 2>{0.5f * static_cast<float>(start + r), 1.0f};
+  });
+  const std::string path = tempPath();
+  CheckpointedAggregator crashed(CheckpointOptions{path, 4, 0, "", 5});
+  run(crashed, h, batches, 6);  // 24 instructions: intervals 0-4 .. 15-19 closed
+  const AggregateCheckpoint c = readCheckpoint(path);
+  EXPECT_EQ(c.closedCount, 4u);
+  std::ifstream in(intervalsPath(path));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  auto resumeWith = [&](const std::string& intervals) {
+    std::ofstream(intervalsPath(path), std::ios::trunc) << intervals;
+    CheckpointedAggregator resumed(CheckpointOptions{"", 0, 0, path, 5});
+    StreamHeader sliced = h;
+    if (c.skip > 0) sliced.source = runtime::slicedSource(h.source, c.skip);
+    return run(resumed, sliced, cut(batches, c.skip));
+  };
+  EXPECT_EQ(resumeWith(text).intervals.size(), 8u);  // intact: 40 instructions, 8 intervals
+  std::string damaged = text;
+  damaged[damaged.find(' ') + 1] = '9';  // an instruction count
+  EXPECT_THROW(resumeWith(damaged), StageError);
+  EXPECT_THROW(resumeWith(text.substr(0, text.size() / 2)), StageError);
+  ::unlink(path.c_str());
+  ::unlink(intervalsPath(path).c_str());
 }
 
 // A checkpoint with one item replaced (and its checksum made right again).
@@ -211,18 +299,9 @@ TEST(Checkpoint, NumbersOutOfRangeAreRefusedNotWrapped) {
 
 TEST(Checkpoint, AResumedInputThatDiffersFromTheFirstRunIsAnError) {
   const StreamHeader h = header(2, 3, 2);
-  std::vector<RepresentationBatch> batches;
-  for (uint64_t start = 0; start < 40; start += 8) {
-    RepresentationBatch b;
-    b.firstIndex = start;
-    b.dim = 2;
-    for (int r = 0; r < 4; ++r) {
-      b.instructions.push_back(2);
-      b.values.push_back(static_cast<float>(start + r));
-      b.values.push_back(0.5f);
-    }
-    batches.push_back(b);
-  }
+  const auto batches = fourRowBatches(40, 2, [](uint64_t start, int r) {
+    return std::array<float, 2>{static_cast<float>(start + r), 0.5f};
+  });
   const std::string path = tempPath();
   CheckpointedAggregator first(CheckpointOptions{path, 1, 0, "", 0});
   run(first, h, batches, 3);  // P = 24, skip 16, rows 18..24 verifiable

@@ -4,6 +4,8 @@
 // reductions: checkpoint.h.
 
 #include <iostream>
+#include <optional>
+#include <variant>
 
 #include "stages/aggregate/checkpoint.h"
 #include "stages/aggregate/representation_aggregator.h"
@@ -79,18 +81,41 @@ int main(int argc, char** argv) {
                                  slices.front() + " (encoder " + h.modelId + " vs " + header.modelId + ")");
       header.source += (i ? ", " : ": ") + h.source;
     }
-    stage.runSource<pv::ProgramRepresentation>(header, [&](const pv::Emit<pv::ProgramRepresentation>& emit) {
+    // Streams: each slice's intervals are passed on as they come, shifted
+    // to the slice's position; the total comes last.
+    stage.runSource<pv::ProgramPart>(header, [&](const pv::Emit<pv::ProgramPart>& emit) {
+      std::optional<bool> withIntervals;  // of the first slice that is not empty
       for (size_t i = 0; i < readers.size(); ++i) {
-        pv::ProgramRepresentation slice;
-        size_t count = 0;
-        while (readers[i]->next(slice)) {
-          aggregator.merge(slice);
-          ++count;
+        const uint64_t offset = aggregator.total().instructions;
+        size_t programs = 0;
+        bool sliceIntervals = false;
+        uint64_t sliceInstructions = 0;
+        auto passOn = [&](pv::IntervalRepresentation&& interval) {
+          interval.firstIndex += offset;
+          sliceIntervals = true;
+          emit(std::move(interval));
+        };
+        pv::ProgramPart part;
+        while (readers[i]->next(part)) {
+          if (auto* interval = std::get_if<pv::IntervalRepresentation>(&part)) {
+            passOn(std::move(*interval));
+            continue;
+          }
+          auto& program = std::get<pv::ProgramRepresentation>(part);
+          for (auto& interval : program.intervals) passOn(std::move(interval));  // the legacy form
+          program.intervals.clear();
+          if (++programs == 1) aggregator.merge(program);
+          sliceInstructions = program.instructions;
         }
-        if (count != 1)
-          throw pv::StageError(slices[i], "", std::to_string(count) + " program representations, expected 1");
+        if (programs != 1)
+          throw pv::StageError(slices[i], "", std::to_string(programs) + " program representations, expected 1");
+        if (sliceInstructions > 0) {
+          if (withIntervals && *withIntervals != sliceIntervals)
+            throw pv::StageError(slices[i], "", "slices disagree: some have interval sums, some do not");
+          withIntervals = sliceIntervals;
+        }
       }
-      emit(aggregator.result());
+      emit(pv::ProgramRepresentation(aggregator.total()));
     });
   });
 }

@@ -25,9 +25,24 @@ void RepresentationAggregator::ensureWidth(size_t dim) {
                                  std::to_string(total_.sum.size()));
 }
 
-void RepresentationAggregator::closeInterval() {
-  total_.intervals.push_back(std::move(*open_));
-  open_.reset();
+void RepresentationAggregator::process(RepresentationBatch&& batch, const Emit<ProgramPart>& emit) {
+  add(batch);
+  for (auto& interval : takeClosed()) emit(std::move(interval));
+}
+
+void RepresentationAggregator::finish(const Emit<ProgramPart>& emit) {
+  for (auto& interval : takeClosed()) emit(std::move(interval));
+  if (open_) {
+    emit(std::move(*open_));
+    open_.reset();
+  }
+  emit(ProgramRepresentation(total_));
+}
+
+std::vector<IntervalRepresentation> RepresentationAggregator::takeClosed() {
+  std::vector<IntervalRepresentation> out;
+  out.swap(closed_);
+  return out;
 }
 
 void RepresentationAggregator::add(const RepresentationBatch& batch) {
@@ -46,36 +61,24 @@ void RepresentationAggregator::add(const RepresentationBatch& batch) {
       open_->instructions += batch.instructions[r];
     }
     total_.instructions += batch.instructions[r];
-    if (open_ && (open_->firstIndex + open_->instructions) / interval_ > open_->firstIndex / interval_)
-      closeInterval();
+    if (open_ && (open_->firstIndex + open_->instructions) / interval_ > open_->firstIndex / interval_) {
+      closed_.push_back(std::move(*open_));
+      open_.reset();
+    }
   }
 }
 
 void RepresentationAggregator::merge(const ProgramRepresentation& slice) {
   ensureWidth(slice.sum.size());
-  if (open_) closeInterval();
-  if (total_.instructions > 0 && slice.instructions > 0 &&
-      total_.intervals.empty() != slice.intervals.empty())
-    throw StageError("", "", "slices disagree: some have interval sums, some do not");
-  const uint64_t offset = total_.instructions;
   for (size_t d = 0; d < slice.sum.size(); ++d) total_.sum[d] += slice.sum[d];
-  for (auto interval : slice.intervals) {
-    interval.firstIndex += offset;
-    total_.intervals.push_back(std::move(interval));
-  }
   total_.instructions += slice.instructions;
 }
 
 void RepresentationAggregator::restore(ProgramRepresentation total,
                                        std::optional<IntervalRepresentation> open) {
   total_ = std::move(total);
+  total_.intervals.clear();
   open_ = std::move(open);
-}
-
-ProgramRepresentation RepresentationAggregator::result() const {
-  ProgramRepresentation out = total_;
-  if (open_) out.intervals.push_back(*open_);
-  return out;
 }
 
 }  // namespace pv

@@ -9,6 +9,8 @@
 
 #include "stages/core/stage_error.h"
 
+#include <variant>
+
 namespace pv {
 namespace {
 
@@ -58,13 +60,35 @@ std::vector<RepresentationBatch> group(const std::vector<std::vector<float>>& rs
   return batches;
 }
 
+// What the aggregator emits, collected: the intervals (each emitted after
+// the batch that closed it, before the program) into program.intervals.
+struct Collected {
+  ProgramRepresentation program;
+  size_t programs = 0;
+  Emit<ProgramPart> emit() {
+    return [this](ProgramPart&& part) {
+      if (auto* i = std::get_if<IntervalRepresentation>(&part)) {
+        RC_ASSERT(programs == 0);
+        program.intervals.push_back(std::move(*i));
+        return;
+      }
+      ++programs;
+      auto intervals = std::move(program.intervals);
+      program = std::move(std::get<ProgramRepresentation>(part));
+      RC_ASSERT(program.intervals.empty());
+      program.intervals = std::move(intervals);
+    };
+  }
+};
+
 ProgramRepresentation aggregate(const std::vector<RepresentationBatch>& batches, uint64_t interval = 0) {
   RepresentationAggregator a(interval);
   a.describe(representationHeader());
-  ProgramRepresentation out;
-  for (auto b : batches) a.process(std::move(b), [](ProgramRepresentation&&) {});
-  a.finish([&](ProgramRepresentation&& p) { out = std::move(p); });
-  return out;
+  Collected out;
+  for (auto b : batches) a.process(std::move(b), out.emit());
+  a.finish(out.emit());
+  RC_ASSERT(out.programs == 1u);
+  return out.program;
 }
 
 RC_GTEST_PROP(RepresentationAggregator, rPIsTheSameForAnyChunkingAndBatching, ()) {
@@ -83,7 +107,28 @@ RC_GTEST_PROP(RepresentationAggregator, slicesMergeToTheWhole, ()) {
   merged.describe(representationHeader());
   merged.merge(aggregate(group(first, 16, 4)));
   merged.merge(aggregate(group(second, 16, 4)));
-  RC_ASSERT(merged.result() == aggregate(group(rs, 16, 4)));
+  RC_ASSERT(merged.total() == aggregate(group(rs, 16, 4)));
+}
+
+// Intervals leave as they close: after each batch at most the open one is
+// held, so memory does not grow with their number.
+RC_GTEST_PROP(RepresentationAggregator, closedIntervalsAreEmittedByTheBatchThatClosesThem, ()) {
+  auto rs = genInstructionRs();
+  const uint64_t interval = *rc::gen::inRange<uint64_t>(1, 20);
+  RepresentationAggregator a(interval);
+  a.describe(representationHeader());
+  uint64_t emittedEnd = 0;
+  for (auto b : group(rs, 4, 6)) {
+    a.process(std::move(b), [&](ProgramPart&& part) {
+      const auto& i = std::get<IntervalRepresentation>(part);
+      RC_ASSERT(i.firstIndex == emittedEnd);
+      emittedEnd += i.instructions;
+    });
+    const uint64_t held = a.openInterval() ? a.openInterval()->instructions : 0;
+    RC_ASSERT(emittedEnd + held == a.total().instructions);
+    RC_ASSERT(held < interval + 4);  // less than N plus one chunk
+    RC_ASSERT(a.takeClosed().empty());
+  }
 }
 
 RC_GTEST_PROP(RepresentationAggregator, intervalsPartitionTheProgram, ()) {

@@ -30,7 +30,7 @@ void catStream(const CatOptions& o) {
     case PayloadKind::kFeatures:
     case PayloadKind::kWindows: printAll(FeatureBatch{}); break;
     case PayloadKind::kRepresentations: printAll(RepresentationBatch{}); break;
-    case PayloadKind::kProgram: printAll(ProgramRepresentation{}); break;
+    case PayloadKind::kProgram: printAll(ProgramPart{}); break;
   }
   out.write(text);  // a CSV header row of an empty stream
   out.commit();

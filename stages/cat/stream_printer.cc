@@ -208,13 +208,20 @@ void StreamPrinter::print(const RepresentationBatch& batch, std::string& out) {
   }
 }
 
+void StreamPrinter::print(const IntervalRepresentation& interval, std::string& out) {
+  printRepresentationRow(format_, interval.firstIndex, interval.instructions, interval.sum.data(),
+                         interval.sum.size(), "{:.17g}", out);
+}
+
+void StreamPrinter::print(const ProgramPart& part, std::string& out) {
+  std::visit([&](const auto& p) { print(p, out); }, part);
+}
+
 void StreamPrinter::print(const ProgramRepresentation& program, std::string& out) {
   // Double precision, round-trippable.
   printRepresentationRow(format_, 0, program.instructions, program.sum.data(), program.sum.size(),
                          "{:.17g}", out);
-  for (const auto& interval : program.intervals)
-    printRepresentationRow(format_, interval.firstIndex, interval.instructions, interval.sum.data(),
-                           interval.sum.size(), "{:.17g}", out);
+  for (const auto& interval : program.intervals) print(interval, out);
 }
 
 void StreamPrinter::describe(const StreamHeader& h, PrintFormat format, std::string& out) {

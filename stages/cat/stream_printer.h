@@ -27,8 +27,11 @@ class StreamPrinter {
   void print(const InstructionBatch& batch, std::string& out);
   // One row per chunk sum (or instruction): first instruction, count, R.
   void print(const RepresentationBatch& batch, std::string& out);
-  // R_p (full double precision) on one line, then one line per interval.
+  // Program streams in stream order, full double precision: one line per
+  // interval as it comes, then R_p's line (index 0, all instructions).
   void print(const ProgramRepresentation& program, std::string& out);
+  void print(const IntervalRepresentation& interval, std::string& out);
+  void print(const ProgramPart& part, std::string& out);
 
   // The header itself, as text or JSON.
   static void describe(const StreamHeader& header, PrintFormat format, std::string& out);

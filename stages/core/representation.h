@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <variant>
 #include <vector>
 
 namespace pv {
@@ -32,12 +33,18 @@ struct IntervalRepresentation {
   bool operator==(const IntervalRepresentation&) const = default;
 };
 
-// R_p: the whole program's sum, plus optional interval sums.
+// R_p: the whole program's sum, plus optional interval sums (held here
+// when a reader collects them; on the wire each is its own message).
 struct ProgramRepresentation {
   uint64_t instructions = 0;
   std::vector<double> sum;  // dim values
   std::vector<IntervalRepresentation> intervals;
   bool operator==(const ProgramRepresentation&) const = default;
 };
+
+// One message of a program stream, in stream order: the interval sums as
+// they close, then the whole program's (whose `intervals` is then empty).
+// Streaming them keeps memory flat however many intervals a program has.
+using ProgramPart = std::variant<IntervalRepresentation, ProgramRepresentation>;
 
 }  // namespace pv

@@ -32,15 +32,9 @@ Model modelWithUarchs(const DotPredictOptions& o) {
   return model;
 }
 
-// The one program representation of the input stream.
-ProgramRepresentation readProgram(runtime::StreamReader& reader) {
+void expectProgramStream(const runtime::StreamReader& reader) {
   if (reader.header().payload != PayloadKind::kProgram)
     throw StageError(reader.name(), "", "expected a program representation (from pv-aggregate)");
-  ProgramRepresentation program;
-  if (!reader.next(program)) throw StageError(reader.name(), "", "stream holds no program representation");
-  ProgramRepresentation extra;
-  if (reader.next(extra)) throw StageError(reader.name(), "", "more than one program representation in the stream");
-  return program;
 }
 
 }  // namespace
@@ -52,23 +46,44 @@ void runDotPredict(const DotPredictOptions& o) {
   TruthTimes truth;
   if (!o.truthPath.empty()) truth = readTruth(o.truthPath);
   auto reader = runtime::StreamReader::open(o.input);
-  const ProgramRepresentation program = readProgram(*reader);
+  expectProgramStream(*reader);
   const std::string& encoderHash = reader->header().modelId;
-  std::vector<Prediction> predictions;
-  if (o.intervals) {
-    if (program.intervals.empty())
-      throw StageError(reader->name(), "", "--intervals: the representation has no intervals");
-    for (const auto& i : program.intervals)
-      predictions.push_back(predict(i.sum, i.firstIndex, i.instructions, encoderHash, model, reader->name()));
-  } else {
-    predictions.push_back(predict(program.sum, 0, program.instructions, encoderHash, model, reader->name()));
+  ReportOptions options;
+  options.format = o.format;
+  options.allTargets = o.allTargets;
+  options.intervals = o.intervals;
+  options.truth = o.truthPath.empty() ? nullptr : &truth;
+  PredictionReport report(model.targetNames, options);
+  // The output is committed only when the whole stream was read and
+  // predicted; intervals are predicted and written as they stream in.
+  runtime::OutputFile out(o.output);
+  std::string text = report.begin();
+  size_t programs = 0, intervals = 0;
+  ProgramPart part;
+  auto addInterval = [&](const IntervalRepresentation& i) {
+    ++intervals;
+    if (!o.intervals) return;
+    report.add(predict(i.sum, i.firstIndex, i.instructions, encoderHash, model, reader->name()), text);
+    out.write(text);
+    text.clear();
+  };
+  while (reader->next(part)) {
+    if (auto* interval = std::get_if<IntervalRepresentation>(&part)) {
+      addInterval(*interval);
+      continue;
+    }
+    if (++programs > 1) throw StageError(reader->name(), "", "more than one program representation in the stream");
+    const auto& program = std::get<ProgramRepresentation>(part);
+    for (const auto& i : program.intervals) addInterval(i);  // the legacy form
+    if (!o.intervals)
+      report.add(predict(program.sum, 0, program.instructions, encoderHash, model, reader->name()), text);
   }
-  ReportOptions report;
-  report.format = o.format;
-  report.allTargets = o.allTargets;
-  report.intervals = o.intervals;
-  report.truth = o.truthPath.empty() ? nullptr : &truth;
-  runtime::writeOutputFile(o.output, formatPredictions(predictions, model.targetNames, report));
+  if (programs == 0) throw StageError(reader->name(), "", "stream holds no program representation");
+  if (o.intervals && intervals == 0)
+    throw StageError(reader->name(), "", "--intervals: the representation has no intervals");
+  text += report.end();
+  out.write(text);
+  out.commit();
 }
 
 }  // namespace pv

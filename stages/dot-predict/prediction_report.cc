@@ -184,21 +184,33 @@ TruthTimes parseTruth(std::string_view text, const std::string& name) {
 
 TruthTimes readTruth(const std::string& path) { return parseTruth(readFileBytes(path), path); }
 
+PredictionReport::PredictionReport(std::vector<std::string> targetNames, ReportOptions options)
+    : targetNames_(std::move(targetNames)), options_(options) {}
+
+std::string PredictionReport::begin() const { return headerRow(targetNames_, options_); }
+
+void PredictionReport::add(const Prediction& prediction, std::string& out) {
+  std::vector<double> errors;
+  appendRows(prediction, targetNames_, options_, errors, out);
+  for (double e : errors) {
+    ++errorCount_;
+    errorSum_ += std::fabs(e);
+    errorMax_ = std::max(errorMax_, std::fabs(e));
+  }
+}
+
+std::string PredictionReport::end() const {
+  if (options_.format != PredictionFormat::kText || errorCount_ == 0) return "";
+  return fmt::format("mean |error| {:.2f}%, max {:.2f}% over {} microarchitectures with a truth\n",
+                     100 * errorSum_ / errorCount_, 100 * errorMax_, errorCount_);
+}
+
 std::string formatPredictions(const std::vector<Prediction>& predictions,
                               const std::vector<std::string>& targetNames, const ReportOptions& options) {
-  std::string out = headerRow(targetNames, options);
-  std::vector<double> errors;
-  for (const auto& p : predictions) appendRows(p, targetNames, options, errors, out);
-  if (options.format == PredictionFormat::kText && !errors.empty()) {
-    double sum = 0, worst = 0;
-    for (double e : errors) {
-      sum += std::fabs(e);
-      worst = std::max(worst, std::fabs(e));
-    }
-    out += fmt::format("mean |error| {:.2f}%, max {:.2f}% over {} microarchitectures with a truth\n",
-                       100 * sum / errors.size(), 100 * worst, errors.size());
-  }
-  return out;
+  PredictionReport report(targetNames, options);
+  std::string out = report.begin();
+  for (const auto& p : predictions) report.add(p, out);
+  return out + report.end();
 }
 
 }  // namespace pv

@@ -49,4 +49,21 @@ struct ReportOptions {
 std::string formatPredictions(const std::vector<Prediction>& predictions,
                               const std::vector<std::string>& targetNames, const ReportOptions& options);
 
+// The same output piece by piece, so that a program's intervals are printed
+// as they stream in (memory flat in their number): begin(), add() for each
+// prediction, end(); their concatenation is formatPredictions().
+class PredictionReport {
+ public:
+  PredictionReport(std::vector<std::string> targetNames, ReportOptions options);
+  std::string begin() const;  // the header row (none in JSON)
+  void add(const Prediction& prediction, std::string& out);
+  std::string end() const;  // the summary line (text with a truth)
+
+ private:
+  std::vector<std::string> targetNames_;
+  ReportOptions options_;
+  size_t errorCount_ = 0;  // |error| over the rows with a truth
+  double errorSum_ = 0, errorMax_ = 0;
+};
+
 }  // namespace pv

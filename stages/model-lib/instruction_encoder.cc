@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
@@ -619,6 +620,10 @@ std::string providerOf(const char* symbol) {
 
 void reexecWithoutForcedOpenBlasCore(char** argv) {
   if (!std::getenv("OPENBLAS_CORETYPE") || std::getenv("PV_KEEP_OPENBLAS_CORETYPE")) return;
+  // --help and --version encode nothing: not worth starting LibTorch twice
+  // (pv-launch asks every stage for its --help before a pipeline starts).
+  for (char** a = argv + 1; *a; ++a)
+    if (std::strcmp(*a, "--help") == 0 || std::strcmp(*a, "-h") == 0 || std::strcmp(*a, "--version") == 0) return;
   unsetenv("OPENBLAS_CORETYPE");
   execv("/proc/self/exe", argv);
 }

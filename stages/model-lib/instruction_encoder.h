@@ -253,8 +253,8 @@ void reserveBlasBuffers();
 // this first thing in main: when the variable is set and
 // PV_KEEP_OPENBLAS_CORETYPE is not, it removes it and runs the program again
 // (execv /proc/self/exe with the same arguments). Returns only when nothing
-// was to be done or the exec failed (then the forced kernels stay: slower,
-// same results).
+// was to be done (also for --help, -h and --version, which encode nothing)
+// or the exec failed (then the forced kernels stay: slower, same results).
 void reexecWithoutForcedOpenBlasCore(char** argv);
 
 }  // namespace pv::encode

@@ -351,12 +351,19 @@ void encodeBatch(const ProgramRepresentation& program, wire::ProgramRepresentati
   out.setInstructions(program.instructions);
   out.setDim(static_cast<uint32_t>(program.sum.size()));
   out.setSum(asData(program.sum));
-  auto intervals = out.initIntervals(program.intervals.size());
-  for (size_t i = 0; i < program.intervals.size(); ++i) {
-    intervals[i].setFirstIndex(program.intervals[i].firstIndex);
-    intervals[i].setInstructions(program.intervals[i].instructions);
-    intervals[i].setSum(asData(program.intervals[i].sum));
-  }
+}
+
+void encodeBatch(const IntervalRepresentation& interval, wire::Interval::Builder out) {
+  out.setFirstIndex(interval.firstIndex);
+  out.setInstructions(interval.instructions);
+  out.setSum(asData(interval.sum));
+}
+
+void decodeBatch(wire::Interval::Reader in, const StreamHeader& header, const Where& where,
+                 IntervalRepresentation& out) {
+  out.firstIndex = in.getFirstIndex();
+  out.instructions = in.getInstructions();
+  copyBlob(in.getSum(), header.representationDim, "interval sum", where, out.sum);
 }
 
 void decodeBatch(wire::ProgramRepresentation::Reader in, const StreamHeader& header,

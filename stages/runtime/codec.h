@@ -36,8 +36,14 @@ void encodeBatch(const RepresentationBatch& batch, wire::RepresentationBatch::Bu
 void decodeBatch(wire::RepresentationBatch::Reader in, const StreamHeader& header,
                  const Where& where, RepresentationBatch& out);
 
+// The program message alone: its intervals are messages of their own
+// (StreamWriter writes them first); decoding accepts the legacy form with
+// intervals inside.
 void encodeBatch(const ProgramRepresentation& program, wire::ProgramRepresentation::Builder out);
 void decodeBatch(wire::ProgramRepresentation::Reader in, const StreamHeader& header,
                  const Where& where, ProgramRepresentation& out);
+void encodeBatch(const IntervalRepresentation& interval, wire::Interval::Builder out);
+void decodeBatch(wire::Interval::Reader in, const StreamHeader& header, const Where& where,
+                 IntervalRepresentation& out);
 
 }  // namespace pv::runtime

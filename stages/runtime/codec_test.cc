@@ -30,6 +30,8 @@ Batch roundTrip(const Batch& in, const StreamHeader& header, Builder init) {
     decodeBatch(r.getFeatures(), header, kWhere, out);
   else if constexpr (std::is_same_v<Batch, RepresentationBatch>)
     decodeBatch(r.getRepresentations(), header, kWhere, out);
+  else if constexpr (std::is_same_v<Batch, IntervalRepresentation>)
+    decodeBatch(r.getInterval(), header, kWhere, out);
   else
     decodeBatch(r.getProgram(), header, kWhere, out);
   return out;
@@ -88,18 +90,39 @@ RC_GTEST_PROP(Codec, programRepresentationsSurviveARoundTrip, ()) {
   h.payload = PayloadKind::kProgram;
   h.representationDim = *rc::gen::inRange<uint32_t>(1, 64);
   auto in = testing::genProgram(h.representationDim);
+  // The program message alone: its intervals are messages of their own.
+  auto intervals = std::move(in.intervals);
+  in.intervals.clear();
   RC_ASSERT(roundTrip(in, h, [](auto root) { return root.initProgram(); }) == in);
+  for (const auto& interval : intervals)
+    RC_ASSERT(roundTrip(interval, h, [](auto root) { return root.initInterval(); }) == interval);
 }
 
-TEST(Codec, intervalsThatDoNotCoverTheProgramAreRejected) {
+// Writers before 0.14 put the intervals inside the program message: still
+// read, and still checked to cover the program in order.
+TEST(Codec, legacyIntervalsInsideTheProgramAreReadAndMustCoverIt) {
   StreamHeader h;
   h.payload = PayloadKind::kProgram;
   h.representationDim = 2;
-  ProgramRepresentation p;
-  p.instructions = 10;
-  p.sum = {1, 2};
-  p.intervals = {{0, 4, {1, 1}}, {4, 4, {0, 1}}};
-  EXPECT_THROW(roundTrip(p, h, [](auto root) { return root.initProgram(); }), StageError);
+  auto legacy = [&](std::vector<IntervalRepresentation> intervals, uint64_t instructions) {
+    ProgramRepresentation p;
+    p.instructions = instructions;
+    p.sum = {1, 2};
+    capnp::MallocMessageBuilder message;
+    auto program = message.initRoot<wire::Message>().initProgram();
+    encodeBatch(p, program);
+    auto list = program.initIntervals(static_cast<unsigned>(intervals.size()));
+    for (size_t i = 0; i < intervals.size(); ++i) encodeBatch(intervals[i], list[i]);
+    auto words = capnp::messageToFlatArray(message);
+    capnp::FlatArrayMessageReader reader(words);
+    ProgramRepresentation out;
+    decodeBatch(reader.getRoot<wire::Message>().getProgram(), h, kWhere, out);
+    return out;
+  };
+  const std::vector<IntervalRepresentation> halves = {{0, 4, {1, 1}}, {4, 6, {0, 1}}};
+  EXPECT_EQ(legacy(halves, 10).intervals, halves);
+  EXPECT_THROW(legacy(halves, 12), StageError);                       // do not cover it
+  EXPECT_THROW(legacy({{0, 4, {1, 1}}, {5, 5, {0, 1}}}, 10), StageError);  // a gap
 }
 
 TEST(Codec, aBatchWhoseColumnCountDisagreesWithTheHeaderIsRejected) {

@@ -163,6 +163,12 @@ class Stage {
   static uint64_t recordsIn(const FeatureBatch& b) { return b.rows(); }
   static uint64_t recordsIn(const RepresentationBatch& b) { return b.instructionCount(); }
   static uint64_t recordsIn(const ProgramRepresentation& p) { return p.instructions; }
+  // Interval sums are records of no instructions of their own: the program
+  // message after them counts the instructions.
+  static uint64_t recordsIn(const IntervalRepresentation&) { return 0; }
+  static uint64_t recordsIn(const ProgramPart& p) {
+    return std::visit([](const auto& part) { return recordsIn(part); }, p);
+  }
   template <class B>
   void countOut(const B& b) { recordsOut_ += recordsIn(b); }
 

@@ -159,9 +159,14 @@ class MessageWriter : public StreamWriter {
     sendCounted(message);
   }
   void write(const ProgramRepresentation& program) override {
-    capnp::MallocMessageBuilder message(
-        firstSegmentWords(program.sum.size() * (1 + program.intervals.size()) + program.intervals.size() * 4));
+    for (const auto& interval : program.intervals) write(interval);
+    capnp::MallocMessageBuilder message(firstSegmentWords(program.sum.size() + 8));
     encodeBatch(program, message.initRoot<wire::Message>().initProgram());
+    sendCounted(message);
+  }
+  void write(const IntervalRepresentation& interval) override {
+    capnp::MallocMessageBuilder message(firstSegmentWords(interval.sum.size() + 8));
+    encodeBatch(interval, message.initRoot<wire::Message>().initInterval());
     sendCounted(message);
   }
   void writeEnd(uint64_t records) override {
@@ -547,8 +552,20 @@ class MessageReaderBase : public StreamReader {
     return nextBatch(batch, wire::Message::REPRESENTATIONS);
   }
   bool next(ProgramRepresentation& program) override {
-    return nextBatch(program, wire::Message::PROGRAM);
+    std::vector<IntervalRepresentation> intervals;
+    ProgramPart part;
+    while (next(part)) {
+      if (auto* interval = std::get_if<IntervalRepresentation>(&part)) {
+        intervals.push_back(std::move(*interval));
+        continue;
+      }
+      program = std::move(std::get<ProgramRepresentation>(part));
+      if (!intervals.empty()) program.intervals = std::move(intervals);
+      return true;
+    }
+    return false;
   }
+  bool next(ProgramPart& part) override { return nextBatch(part, wire::Message::PROGRAM); }
 
  protected:
   explicit MessageReaderBase(std::string name) : name_(std::move(name)) {}
@@ -612,7 +629,12 @@ class MessageReaderBase : public StreamReader {
       auto root = message->getRoot<wire::Message>();
       auto which = root.which();
       Where where{name_, positionOf(messages_)};
-      if (which == want) {
+      if constexpr (std::is_same_v<Batch, ProgramPart>) {
+        if (which == wire::Message::INTERVAL || which == wire::Message::PROGRAM) {
+          nextProgramPart(root, where, batch);
+          return true;
+        }
+      } else if (which == want) {
         if constexpr (std::is_same_v<Batch, InstructionBatch>)
           decodeBatch(root.getInstructions(), header_, where, batch);
         else if constexpr (std::is_same_v<Batch, FeatureBatch>)
@@ -636,6 +658,10 @@ class MessageReaderBase : public StreamReader {
             throw StageError(name_, where.position,
                              "end-of-stream announces " + std::to_string(announced) +
                                  " records but " + std::to_string(records_) + " arrived");
+          if (streamedIntervals_ > 0)
+            throw StageError(name_, where.position,
+                             std::to_string(streamedIntervals_) +
+                                 " interval sums without the program message that ends them");
           if (root.getEnd().getChecksum() != checksumBefore_)
             throw StageError(name_, where.position,
                              "checksum mismatch: the stream's messages were damaged or altered on "
@@ -653,6 +679,7 @@ class MessageReaderBase : public StreamReader {
         case wire::Message::FEATURES:
         case wire::Message::REPRESENTATIONS:
         case wire::Message::PROGRAM:
+        case wire::Message::INTERVAL:
           throw StageError(name_, where.position,
                            std::string("expected ") + kindName(want) + ", the stream carries " +
                                kindName(which));
@@ -680,8 +707,43 @@ class MessageReaderBase : public StreamReader {
       case wire::Message::FEATURES: return "feature batches";
       case wire::Message::REPRESENTATIONS: return "representation batches";
       case wire::Message::PROGRAM: return "a program representation";
+      case wire::Message::INTERVAL: return "interval sums";
       default: return "other messages";
     }
+  }
+
+  // An interval continues where the last one ended (from the program's
+  // first instruction); the program message after streamed intervals must
+  // be the whole they cover.
+  void nextProgramPart(wire::Message::Reader root, const Where& where, ProgramPart& part) {
+    if (root.isInterval()) {
+      IntervalRepresentation interval;
+      decodeBatch(root.getInterval(), header_, where, interval);
+      const uint64_t expected = records_ + streamedCovered_;
+      if (interval.firstIndex != expected)
+        throw StageError(name_, where.position,
+                         "interval starts at instruction " + std::to_string(interval.firstIndex) +
+                             ", expected " + std::to_string(expected) + " (intervals lost or reordered)");
+      streamedCovered_ += interval.instructions;
+      ++streamedIntervals_;
+      part = std::move(interval);
+      return;
+    }
+    ProgramRepresentation program;
+    decodeBatch(root.getProgram(), header_, where, program);
+    if (streamedIntervals_ > 0) {
+      if (!program.intervals.empty())
+        throw StageError(name_, where.position,
+                         "interval sums both as messages and inside the program message");
+      if (streamedCovered_ != program.instructions)
+        throw StageError(name_, where.position,
+                         "intervals cover " + std::to_string(streamedCovered_) + " of " +
+                             std::to_string(program.instructions) + " instructions");
+    }
+    streamedIntervals_ = 0;
+    streamedCovered_ = 0;
+    records_ += program.instructions;
+    part = std::move(program);
   }
 
  protected:
@@ -692,6 +754,9 @@ class MessageReaderBase : public StreamReader {
   bool ended_ = false;
   StreamChecksum checksum_;
   uint64_t checksumBefore_ = 0;  // of the messages before the last one received
+  // Interval messages since the last program message, and what they cover.
+  uint64_t streamedIntervals_ = 0;
+  uint64_t streamedCovered_ = 0;
 };
 
 // Cap'n Proto stream framing: (segment count - 1) as u32, the segment sizes

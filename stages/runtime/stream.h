@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 
 #include "stages/core/feature_batch.h"
 #include "stages/core/instruction.h"
@@ -50,7 +51,13 @@ class StreamWriter {
   virtual void write(const InstructionBatch& batch) = 0;
   virtual void write(const FeatureBatch& batch) = 0;
   virtual void write(const RepresentationBatch& batch) = 0;
+  // A program's interval sums (if any) as messages of their own, then the
+  // program message.
   virtual void write(const ProgramRepresentation& program) = 0;
+  virtual void write(const IntervalRepresentation& interval) = 0;
+  void write(const ProgramPart& part) {
+    std::visit([this](const auto& p) { write(p); }, part);
+  }
   // Closes a complete stream.
   virtual void writeEnd(uint64_t records) = 0;
   // Closes a failed stream (instead of writeEnd).
@@ -77,7 +84,12 @@ class StreamReader {
   virtual bool next(InstructionBatch& batch) = 0;
   virtual bool next(FeatureBatch& batch) = 0;
   virtual bool next(RepresentationBatch& batch) = 0;
+  // A whole program: its interval messages are collected into
+  // program.intervals (memory grows with their number).
   virtual bool next(ProgramRepresentation& program) = 0;
+  // Message by message (memory flat): each interval as it comes, then the
+  // program. Intervals must cover the program in order from instruction 0.
+  virtual bool next(ProgramPart& part) = 0;
   // Records read so far.
   virtual uint64_t records() const = 0;
   virtual const std::string& name() const = 0;

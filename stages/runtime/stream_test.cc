@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <variant>
 
 #include "tests/support/arbitrary.h"
 
@@ -106,6 +107,68 @@ RC_GTEST_PROP(Stream, aZeroMqIpcSocketGivesBackWhatWasWritten, ()) {
   RC_ASSERT(got == s);
   // The reader bound the endpoint; closed, it leaves no socket file behind.
   RC_ASSERT(::access(socketFile.c_str(), F_OK) != 0);
+}
+
+// A program's intervals travel as messages of their own before the program
+// message: read whole they are collected, read part by part they come one
+// by one, and intervals that do not continue one another or do not cover
+// the program are errors.
+RC_GTEST_PROP(Stream, programIntervalsStreamAsMessagesOfTheirOwn, ()) {
+  StreamHeader h;
+  h.payload = PayloadKind::kProgram;
+  h.representationDim = *rc::gen::inRange<uint32_t>(1, 8);
+  h.modelId = "xxh3-128:test";
+  const ProgramRepresentation program = testing::genProgram(h.representationDim);
+  const std::string path = tempPath(".pvs");
+  auto write = [&](const std::vector<ProgramPart>& parts, uint64_t records) {
+    auto writer = StreamWriter::open(path);
+    writer->writeHeader(h);
+    for (const auto& part : parts) writer->write(part);
+    writer->writeEnd(records);
+    writer->close();
+  };
+  write({program}, program.instructions);
+  {
+    ProgramRepresentation whole;
+    auto reader = StreamReader::open(path);
+    RC_ASSERT(reader->next(whole));
+    RC_ASSERT(whole == program);
+    RC_ASSERT(!reader->next(whole));
+  }
+  {
+    auto reader = StreamReader::open(path);
+    ProgramPart part;
+    for (const auto& interval : program.intervals) {
+      RC_ASSERT(reader->next(part));
+      RC_ASSERT(std::get<IntervalRepresentation>(part) == interval);
+    }
+    RC_ASSERT(reader->next(part));
+    ProgramRepresentation bare = program;
+    bare.intervals.clear();
+    RC_ASSERT(std::get<ProgramRepresentation>(part) == bare);
+    RC_ASSERT(!reader->next(part));
+  }
+  auto fails = [&](const std::vector<ProgramPart>& parts, uint64_t records) {
+    write(parts, records);
+    auto reader = StreamReader::open(path);
+    ProgramRepresentation whole;
+    try {
+      while (reader->next(whole)) {
+      }
+    } catch (const StageError&) {
+      return true;
+    }
+    return false;
+  };
+  ProgramRepresentation bare = program;
+  bare.intervals.clear();
+  const IntervalRepresentation first{0, 3, std::vector<double>(h.representationDim, 1.0)};
+  bare.instructions = 5;
+  RC_ASSERT(fails({first, bare}, 5));                                     // cover 3 of 5
+  RC_ASSERT(fails({first, IntervalRepresentation{4, 1, first.sum}, bare}, 5));  // a gap
+  RC_ASSERT(fails({first}, 0));                                           // no program after them
+  RC_ASSERT(!fails({first, IntervalRepresentation{3, 2, first.sum}, bare}, 5));
+  std::remove(path.c_str());
 }
 
 TEST(Stream, aTruncatedFileIsAnErrorAtEveryCutPoint) {

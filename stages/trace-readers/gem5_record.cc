@@ -398,33 +398,23 @@ TraceLine Gem5LineParser::parseTraceLine(std::string_view line, LineRef where,
     fail(where, "unknown field count " + std::to_string(f.count) +
                     (f.count == 0 ? " (empty line)" : ""));
   if (!decodeHeadFast(f, out)) decodeHead(r, out);
-  if (out.sqIndex != -1 && out.isFault && f.count > kHeadFields) {
-    // A faulting store never reaches the store queue's completion: gem5
-    // writes its whole record here and none in trace.sq.txt; PerfVec's
-    // reader takes its store times as 0 (relative to fetch).
-    checkCount(r, kHeadFields);
-    if (!decodeBodyFast(f, kHeadFields, out)) decodeBody(r, kHeadFields, out);
-    out.timing.hasStoreTiming = true;
-    out.timing.storeLatency = 0;
-    out.timing.sqOutLatency = 0;
-    return TraceLine{LineKind::kInstruction, 0};
-  }
-  if (out.sqIndex != -1) {
+  // A faulting store never reaches the store queue's completion: gem5
+  // writes its whole record here and none in trace.sq.txt; PerfVec's reader
+  // takes its store times as 0 (relative to fetch).
+  const bool faultingStore = out.sqIndex != -1 && out.isFault && f.count > kHeadFields;
+  out.timing.storeLatency = 0;
+  out.timing.sqOutLatency = 0;
+  out.timing.hasStoreTiming = faultingStore;
+  if (out.sqIndex != -1 && !faultingStore) {
     if (f.count != kHeadFields) [[unlikely]]
       fail(where, "unknown field count " + std::to_string(f.count) +
                       " (a store-queue record (sq_index " +
                       std::to_string(out.sqIndex) + ") in trace.txt has " +
                       std::to_string(kHeadFields) + " unless it faulted: is_fault 1)");
-    out.timing.hasStoreTiming = false;
-    out.timing.storeLatency = 0;
-    out.timing.sqOutLatency = 0;
     return TraceLine{LineKind::kStoreQueue, 0};
   }
   checkCount(r, kHeadFields);
   if (!decodeBodyFast(f, kHeadFields, out)) decodeBody(r, kHeadFields, out);
-  out.timing.hasStoreTiming = false;
-  out.timing.storeLatency = 0;
-  out.timing.sqOutLatency = 0;
   return TraceLine{LineKind::kInstruction, 0};
 }
 

@@ -207,9 +207,6 @@ TEST(Trainer, StateRoundTripContinuesBitForBit) {
   for (size_t i = 0; i < px.size(); ++i) EXPECT_EQ(px[i].values, py[i].values) << px[i].name;
 }
 
-// Two workers joined by c10d Gloo (real TCPStore and ProcessGroupGloo, one
-// thread each) end one synchronous step with the weights of one worker that
-// took the step on the concatenated batch.
 // Device-neutral code: a step on CUDA (by autograd there) is the CPU step.
 // It runs only where LibTorch has CUDA (Debian's has not): elsewhere a CUDA
 // device is refused with the count.
@@ -250,6 +247,35 @@ TEST(Trainer, CudaStepMatchesTheCpuStep) {
   EXPECT_LT(worst, 1e-4);
 }
 
+// Runs `body(rank, reducer)` on two threads joined by c10d Gloo (a real
+// TCPStore and ProcessGroupGloo on a free local port); true when both
+// ended without an exception (the failures are reported).
+::testing::AssertionResult onTwoGlooRanks(const std::function<void(int, GradientReducer&)>& body) {
+  const int port = freeLocalPort();
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r)
+    threads.emplace_back([&, r] {
+      try {
+        GlooOptions g;
+        g.rank = r;
+        g.world = 2;
+        g.masterPort = port;
+        g.timeout = std::chrono::seconds(60);
+        auto reducer = connectGloo(g);
+        body(r, *reducer);
+      } catch (const std::exception& e) {
+        errors[r] = e.what();
+      }
+    });
+  for (auto& t : threads) t.join();
+  if (errors[0].empty() && errors[1].empty()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "rank 0: '" << errors[0] << "', rank 1: '" << errors[1] << "'";
+}
+
+// Two workers joined by c10d Gloo (real TCPStore and ProcessGroupGloo, one
+// thread each) end one synchronous step with the weights of one worker that
+// took the step on the concatenated batch.
 TEST(Trainer, TwoGlooWorkersEqualOneWorkerOnTheConcatenatedBatch) {
   const ToyData data(2, 300, 3);
   const BatchAssembler a = data.assembler(4, 16);
@@ -263,30 +289,13 @@ TEST(Trainer, TwoGlooWorkersEqualOneWorkerOnTheConcatenatedBatch) {
   Trainer single(toyConfig(data.layout));
   single.step(all, rows, 5e-2, nullptr);
 
-  const int port = freeLocalPort();
   std::vector<std::vector<NamedTensor>> states(2);
-  std::vector<std::string> errors(2);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < 2; ++r)
-    threads.emplace_back([&, r] {
-      try {
-        GlooOptions g;
-        g.rank = r;
-        g.world = 2;
-        g.masterPort = port;
-        g.timeout = std::chrono::seconds(60);
-        auto reducer = connectGloo(g);
-        Trainer t(toyConfig(data.layout));
-        const auto [from, to] = shareOf(n, r, 2);
-        t.step(a.assemble(order.data() + from, to - from), rows, 5e-2, reducer.get());
-        states[r] = t.state();
-      } catch (const std::exception& e) {
-        errors[r] = e.what();
-      }
-    });
-  for (auto& t : threads) t.join();
-  ASSERT_EQ(errors[0], "");
-  ASSERT_EQ(errors[1], "");
+  ASSERT_TRUE(onTwoGlooRanks([&](int r, GradientReducer& reducer) {
+    Trainer t(toyConfig(data.layout));
+    const auto [from, to] = shareOf(n, r, 2);
+    t.step(a.assemble(order.data() + from, to - from), rows, 5e-2, &reducer);
+    states[r] = t.state();
+  }));
   const auto expected = single.state();
   double worst = 0;
   for (size_t i = 0; i < expected.size(); ++i) {
@@ -363,33 +372,16 @@ TEST(TrainingRun, RanksCountingTheirOwnRowsTakeTheStepsOfOneWorker) {
   SingleWorker one;
   const RunResult single = runOn(0, n, 1000, 1.0, w, one);
 
-  const int port = freeLocalPort();
   std::vector<RunResult> ranks(2);
-  std::vector<std::string> errors(2);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < 2; ++r)
-    threads.emplace_back([&, r] {
-      try {
-        GlooOptions g;
-        g.rank = r;
-        g.world = 2;
-        g.masterPort = port;
-        g.timeout = std::chrono::seconds(60);
-        auto reducer = connectGloo(g);
-        WorkerOptions mine = w;
-        mine.rowsPerRank = true;
-        mine.stageName = "rank" + std::to_string(r);
-        // Unequal shares (2 and 6 chunks): a rank that divided by its own
-        // rows would weigh rank 0's rows three times as much.
-        const int64_t from = r == 0 ? 0 : 2, to = r == 0 ? 2 : n;
-        ranks[r] = runOn(from, to, r == 0 ? 300 : 700, r == 0 ? 0.5 : 1.5, mine, *reducer);
-      } catch (const std::exception& e) {
-        errors[r] = e.what();
-      }
-    });
-  for (auto& t : threads) t.join();
-  ASSERT_EQ(errors[0], "");
-  ASSERT_EQ(errors[1], "");
+  ASSERT_TRUE(onTwoGlooRanks([&](int r, GradientReducer& reducer) {
+    WorkerOptions mine = w;
+    mine.rowsPerRank = true;
+    mine.stageName = "rank" + std::to_string(r);
+    // Unequal shares (2 and 6 chunks): a rank that divided by its own rows
+    // would weigh rank 0's rows three times as much.
+    const int64_t from = r == 0 ? 0 : 2, to = r == 0 ? 2 : n;
+    ranks[r] = runOn(from, to, r == 0 ? 300 : 700, r == 0 ? 0.5 : 1.5, mine, reducer);
+  }));
   double worst = 0;
   for (int r = 0; r < 2; ++r) {
     EXPECT_EQ(ranks[r].steps, static_cast<uint64_t>(steps));

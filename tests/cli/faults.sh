@@ -380,6 +380,7 @@ for round in 1 2 3; do
   done
   [ "$rc" -eq 0 ] || fail "resume round $round: never completed"
   [ ! -e "$tmp/ck" ] || fail "resume: the checkpoint was not removed after success"
+  [ ! -e "$tmp/ck.intervals" ] || fail "resume: the checkpoint's closed intervals were not removed after success"
   cmp "$tmp/rp.pvs" "$tmp/rp-ref.pvs" || fail "resume round $round: R_p differs from the uninterrupted one"
   echo "resume round $round: same R_p bytes"
 done

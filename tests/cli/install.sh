@@ -36,7 +36,7 @@ for exe in "$OUT"/pv-*; do
   [ -f "$exe" ] && [ -x "$exe" ] || continue
   name=$(basename "$exe")
   case $name in
-    pv-synth-gem5 | pv-bench-pipeline)  # a test tool, a benchmark
+    pv-synth-gem5 | pv-bench-*)  # a test tool, benchmarks
       [ ! -e "$prefix/bin/$name" ] || fail "$name is installed"
       continue ;;
   esac

@@ -34,19 +34,28 @@ namespace {
 
 constexpr int kColumns = 3;
 
-Model smallModel(Arch arch, int hidden, int layers, int window, uint32_t chunk, uint64_t seed) {
+// A model with a random encoder over `columns` with the given statistics,
+// one target and one microarchitecture (M_u all ones).
+Model randomModel(std::vector<std::string> columns, std::vector<float> mean, std::vector<float> std, Arch arch,
+                  int hidden, int layers, int window, uint32_t chunk, uint64_t seed) {
   Model m;
-  m.featureColumns = {"a", "b", "c"};
-  m.featureMean = {1.0f, -2.0f, 0.5f};
-  m.featureStd = {2.0f, 0.0f, 4.0f};  // a deviation of 0 is used as 1
+  m.featureColumns = std::move(columns);
+  m.featureMean = std::move(mean);
+  m.featureStd = std::move(std);
   m.targetNames = {"commit"};
-  InstructionEncoder e(EncoderConfig{arch, kColumns, hidden, layers, window});
+  InstructionEncoder e(EncoderConfig{arch, static_cast<int>(m.featureColumns.size()), hidden, layers, window});
   e.initRandom(seed);
   storeEncoder(e, chunk, m);
   m.uarchs = {{"u", {}, 1.0, std::vector<float>(static_cast<size_t>(hidden), 1.0f), ""}};
   m.encoderHash = computeEncoderHash(m);
   m.contentHash = computeContentHash(m);
   return m;
+}
+
+// Over three columns "a", "b", "c" (a deviation of 0 is used as 1).
+Model smallModel(Arch arch, int hidden, int layers, int window, uint32_t chunk, uint64_t seed) {
+  return randomModel({"a", "b", "c"}, {1.0f, -2.0f, 0.5f}, {2.0f, 0.0f, 4.0f}, arch, hidden, layers, window,
+                     chunk, seed);
 }
 
 std::vector<float> randomRows(size_t n, uint64_t seed) {
@@ -102,7 +111,7 @@ EncodedStream encodeStream(const Model& model, const std::vector<float>& rows, u
   feed(n - at);
   chunker.finish(toEncoder);
   encoder.finish(toAggregate);
-  run.program = aggregator.result();
+  run.program = aggregator.total();
   return run;
 }
 
@@ -245,22 +254,13 @@ std::vector<Instruction> randomInstructions(size_t n, uint64_t seed) {
 
 // A model over the 51 features (random weights and statistics).
 Model featureModel(const std::vector<std::string>& columns, int window, uint32_t chunk, uint64_t seed) {
-  Model m;
-  m.featureColumns = columns;
   std::mt19937_64 rng(seed);
+  std::vector<float> mean, std;
   for (size_t c = 0; c < columns.size(); ++c) {
-    m.featureMean.push_back(static_cast<float>(rng() % 100) / 10.0f);
-    m.featureStd.push_back(static_cast<float>(1 + rng() % 50));
+    mean.push_back(static_cast<float>(rng() % 100) / 10.0f);
+    std.push_back(static_cast<float>(1 + rng() % 50));
   }
-  m.targetNames = {"commit"};
-  const int hidden = 6;
-  InstructionEncoder e(EncoderConfig{Arch::kLstm, static_cast<int>(columns.size()), hidden, 1, window});
-  e.initRandom(seed);
-  storeEncoder(e, chunk, m);
-  m.uarchs = {{"u", {}, 1.0, std::vector<float>(static_cast<size_t>(hidden), 1.0f), ""}};
-  m.encoderHash = computeEncoderHash(m);
-  m.contentHash = computeContentHash(m);
-  return m;
+  return randomModel(columns, std::move(mean), std::move(std), Arch::kLstm, 6, 1, window, chunk, seed);
 }
 
 // The instructions through FeatureExtractor in batches cut at `cuts`.
@@ -302,7 +302,7 @@ Encoded encodeWith(T& transform, const StreamHeader& in, std::vector<FeatureBatc
   };
   for (auto& b : batches) transform.process(std::move(b), sink);
   transform.finish(sink);
-  r.program = aggregator.result();
+  r.program = aggregator.total();
   return r;
 }
 
