@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--suite", o.suitePath, "Workload suite file")->capture_default_str();
   app.add_option("-w,--workload", o.names, "Workloads by name (repeat, or comma-separated); default: --split")
       ->delimiter(',');
-  app.add_option("--split", o.split, "Workloads of this split when none is named: train, test or all")
+  app.add_option("--split", o.split, "Workloads of this split when none is named: train, validation, test or all")
       ->capture_default_str();
   app.add_option("--configs", o.configDir, "Folder of microarchitecture configurations (*.toml)");
   app.add_option("--sample", o.sample, "Draw N configurations with pv-uarch sample instead")

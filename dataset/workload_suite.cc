@@ -125,6 +125,7 @@ Suite parseSuite(const std::string& text, const std::string& path) {
   const toml::array* list = w->as_array();
   if (!list || !list->is_array_of_tables()) fail(path, *w, "'workload' must be [[workload]] tables");
   std::map<std::string, int> seen;
+  std::map<std::string, std::pair<std::string, std::string>> familySplit;  // family -> (split, first workload)
   for (const auto& node : *list) {
     const toml::table& t = *node.as_table();
     int line = static_cast<int>(node.source().begin.line);
@@ -133,7 +134,9 @@ Suite parseSuite(const std::string& text, const std::string& path) {
     wl.line = line;
     wl.name = needString(path, t, node, "name", what);
     what = "workload '" + wl.name + "'";
-    onlyKeys(path, t, {"name", "packages", "command", "env", "skip", "count", "split", "description"},
+    onlyKeys(path, t,
+             {"name", "family", "packages", "command", "env", "skip", "count", "regions", "every", "split",
+              "description"},
              what);
     if (!validName(wl.name))
       fail(path, *t.get("name"), what + ": a name holds letters, digits, '-', '_' and '.' only");
@@ -143,10 +146,22 @@ Suite parseSuite(const std::string& text, const std::string& path) {
     const toml::node* pk = t.get("packages");
     if (!pk) fail(path, node, what + ": missing 'packages' (Debian packages; [] for our own kernels)");
     wl.packages = stringArray(path, *pk, what + ": 'packages'");
+    for (const auto& p : wl.packages)
+      if (std::find(kReservedPackages.begin(), kReservedPackages.end(), p) != kReservedPackages.end())
+        fail(path, *pk, what + ": the Debian package " + p +
+                            " is reserved for independent evaluation (never in the suite or its data)");
     const toml::node* cmd = t.get("command");
     if (!cmd) fail(path, node, what + ": missing 'command'");
     wl.command = stringArray(path, *cmd, what + ": 'command'");
     if (wl.command.empty()) fail(path, *cmd, what + ": 'command' is empty");
+    // The reserved packages' programs, whatever packages the entry names.
+    static const std::set<std::string> kReservedPrograms = {
+        "flac", "metaflac", "lame", "brotli", "lzip", "cwebp", "dwebp", "gif2webp", "img2webp", "webpmux", "webpinfo", "vwebp"};
+    if (const std::string program = std::filesystem::path(wl.command.front()).filename().string();
+        kReservedPrograms.count(program))
+      fail(path, *cmd, what + ": " + program +
+                           " comes from a Debian package reserved for independent evaluation (flac, lame, brotli, "
+                           "lzip, webp): never in the suite or its data");
     for (const auto& word : wl.command)
       if (word.empty() || word.find_first_of(" \t\n") != std::string::npos)
         fail(path, *cmd, what + ": command word '" + word +
@@ -159,11 +174,36 @@ Suite parseSuite(const std::string& text, const std::string& path) {
         wl.env[std::string(k.str())] = v.as_string()->get();
       }
     }
+    wl.program = wl.name;
+    wl.family = wl.name;
+    if (t.get("family")) {
+      wl.family = needString(path, t, node, "family", what);
+      if (!validName(wl.family))
+        fail(path, *t.get("family"), what + ": a family holds letters, digits, '-', '_' and '.' only");
+    }
     wl.skip = needCount(path, t, node, "skip", what, false);
     wl.count = needCount(path, t, node, "count", what, true);
+    uint64_t regions = 1, every = 0;
+    if (t.get("regions")) {
+      regions = needCount(path, t, node, "regions", what, true);
+      if (regions > 1) {
+        every = needCount(path, t, node, "every", what, true);
+        if (every < wl.count)
+          fail(path, *t.get("every"), what + ": regions overlap ('every' " + std::to_string(every) +
+                                          " is less than 'count' " + std::to_string(wl.count) + ")");
+      }
+    }
+    if (t.get("every") && regions < 2) fail(path, *t.get("every"), what + ": 'every' needs 'regions' of 2 or more");
     wl.split = needString(path, t, node, "split", what);
-    if (wl.split != "train" && wl.split != "test")
-      fail(path, *t.get("split"), what + ": split must be \"train\" or \"test\", not \"" + wl.split + "\"");
+    if (wl.split != "train" && wl.split != "validation" && wl.split != "test")
+      fail(path, *t.get("split"),
+           what + ": split must be \"train\", \"validation\" or \"test\", not \"" + wl.split + "\"");
+    // One split per family.
+    const toml::node& splitNode = *t.get("split");
+    if (auto [it, fresh] = familySplit.emplace(wl.family, std::make_pair(wl.split, wl.name)); !fresh &&
+        it->second.first != wl.split)
+      fail(path, splitNode, what + ": split \"" + wl.split + "\", but '" + it->second.second + "' of family '" +
+                                wl.family + "' is in \"" + it->second.first + "\" (a family is in one split)");
     if (const toml::node* d = t.get("description")) {
       if (!d->is_string()) fail(path, *d, what + ": 'description' must be a string");
       wl.description = d->as_string()->get();
@@ -174,7 +214,20 @@ Suite parseSuite(const std::string& text, const std::string& path) {
     } catch (const SuiteError& e) {
       fail(path, *cmd, what + ": " + e.what());
     }
-    suite.workloads.push_back(std::move(wl));
+    if (regions == 1) {
+      suite.workloads.push_back(std::move(wl));
+      continue;
+    }
+    for (uint64_t i = 1; i <= regions; ++i) {
+      Workload r = wl;
+      r.region = static_cast<int>(i);
+      r.name = wl.name + ".r" + std::to_string(i);
+      r.skip = wl.skip + (i - 1) * every;
+      if (auto [it, fresh] = seen.emplace(r.name, line); !fresh)
+        fail(path, *t.get("name"),
+             "region name '" + r.name + "' is taken (by the workload at line " + std::to_string(it->second) + ")");
+      suite.workloads.push_back(std::move(r));
+    }
   }
   return suite;
 }
@@ -224,19 +277,22 @@ std::vector<Workload> selectWorkloads(const Suite& suite, const std::vector<std:
   if (!names.empty()) {
     std::set<std::string> taken;
     for (const auto& n : names) {
-      auto it = std::find_if(suite.workloads.begin(), suite.workloads.end(),
-                             [&](const Workload& w) { return w.name == n; });
-      if (it == suite.workloads.end()) {
+      bool found = false;
+      for (const auto& w : suite.workloads)
+        if (w.name == n || w.program == n) {
+          found = true;
+          if (taken.insert(w.name).second) out.push_back(w);
+        }
+      if (!found) {
         std::string known;
         for (const auto& w : suite.workloads) known += (known.empty() ? "" : ", ") + w.name;
         throw SuiteError(suite.path + ": no workload named '" + n + "' (workloads: " + known + ")");
       }
-      if (taken.insert(n).second) out.push_back(*it);
     }
     return out;
   }
-  if (split != "all" && split != "train" && split != "test")
-    throw SuiteError("split must be train, test or all, not '" + split + "'");
+  if (split != "all" && split != "train" && split != "validation" && split != "test")
+    throw SuiteError("split must be train, validation, test or all, not '" + split + "'");
   for (const auto& w : suite.workloads)
     if (split == "all" || w.split == split) out.push_back(w);
   return out;

@@ -1,7 +1,14 @@
 // The workload suite file (examples/workloads/workloads.toml): programs,
-// their Debian packages, commands with placeholders, regions and the
-// train/test split. Parsing checks everything before anything runs; each
-// problem is a SuiteError with file, line and column.
+// their Debian packages, commands with placeholders, regions, families and
+// the train/validation/test split. Parsing checks everything before
+// anything runs; each problem is a SuiteError with file, line and column.
+//
+// A workload with `regions = N` (and `every = D`) stands for N regions of
+// `count` instructions starting at skip, skip + D, ...: parsing expands it
+// into N workloads NAME.r1 ... NAME.rN (program NAME), each its own file.
+// Workloads of one family (`family`, default: the program) share a split,
+// so no family is in two splits. The Debian packages reserved for
+// independent evaluation (kReservedPackages) may not appear at all.
 #pragma once
 
 #include <cstdint>
@@ -17,14 +24,21 @@ class SuiteError : public std::runtime_error {
   using std::runtime_error::runtime_error;  // "FILE:LINE:COLUMN: what"
 };
 
+// Reserved for independent evaluation: never in a suite, its inputs, or
+// any training or validation data (a suite naming them is refused).
+inline const std::vector<std::string> kReservedPackages = {"flac", "lame", "brotli", "lzip", "webp"};
+
 struct Workload {
-  std::string name;                       // letters, digits, '-', '_', '.'
+  std::string name;                       // letters, digits, '-', '_', '.'; NAME.rI for region I
+  std::string program;                    // the [[workload]]'s name (= name with one region)
+  std::string family;                     // programs that share code and a split
+  int region = 0;                         // 1..regions, 0 with a single region
   std::vector<std::string> packages;      // Debian packages that provide the program
   std::vector<std::string> command;       // with {inputs} / {bin} placeholders
   std::map<std::string, std::string> env;  // extra environment of the program
   uint64_t skip = 0;                      // guest instructions before the region
   uint64_t count = 0;                     // region length (> 0)
-  std::string split;                      // "train" or "test"
+  std::string split;                      // "train", "validation" or "test"
   std::string description;
   int line = 0;                           // of its [[workload]] table
 };
@@ -49,9 +63,10 @@ Suite loadSuite(const std::string& path);
 std::vector<std::string> expandCommand(const Workload& w, const std::string& inputs,
                                        const std::string& bin);
 
-// Selects workloads by name (in the order given) or, with no names, by
-// split ("train", "test", "all"). An unknown name is a SuiteError that lists
-// the suite's names.
+// Selects workloads by name (in the order given; a program's name selects
+// all its regions) or, with no names, by split ("train", "validation",
+// "test", "all"). An unknown name is a SuiteError that lists the suite's
+// names.
 std::vector<Workload> selectWorkloads(const Suite& suite, const std::vector<std::string>& names,
                                       const std::string& split);
 

@@ -71,11 +71,11 @@ TEST(WorkloadSuite, MistakesNameTheirPosition) {
     return errorOf(t);
   };
   EXPECT_EQ(with("split = \"train\"", "split = \"val\""),
-            "s.toml:9:9: workload 'a': split must be \"train\" or \"test\", not \"val\"");
+            "s.toml:9:9: workload 'a': split must be \"train\", \"validation\" or \"test\", not \"val\"");
   EXPECT_EQ(with("count = 100", "count = 0"), "s.toml:8:9: workload 'a': 'count' must be positive");
   EXPECT_EQ(with("skip = 10\n", "skp = 10\n"),
-            "s.toml:7:1: unknown key 'skp' in workload 'a' (allowed: name, packages, command, env, "
-            "skip, count, split, description)");
+            "s.toml:7:1: unknown key 'skp' in workload 'a' (allowed: name, family, packages, command, env, "
+            "skip, count, regions, every, split, description)");
   EXPECT_NE(with("{inputs}/corpus", "{input}/corpus").find("s.toml:6:11: workload 'a': unknown placeholder '{input}'"),
             std::string::npos);
   EXPECT_NE(with("\"-c\"", "\"-c x\"").find("holds a blank"), std::string::npos);
@@ -83,6 +83,64 @@ TEST(WorkloadSuite, MistakesNameTheirPosition) {
             std::string::npos);
   EXPECT_NE(with("packages = [\"gzip\"]\n", "").find("missing 'packages'"), std::string::npos);
   EXPECT_NE(errorOf("[suite\n").find("s.toml:1:"), std::string::npos);
+}
+
+// regions = N expands into N workloads NAME.rI, `every` apart, selected
+// together by the program's name.
+TEST(WorkloadSuite, RegionsExpandIntoWorkloadsOfTheirOwn) {
+  std::string text = kGood;
+  text.replace(text.find("count = 100\n"), 12, "count = 100\nregions = 3\nevery = 1000\n");
+  Suite s = parseSuite(text, "s.toml");
+  ASSERT_EQ(s.workloads.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    const Workload& w = s.workloads[static_cast<size_t>(i)];
+    EXPECT_EQ(w.name, "a.r" + std::to_string(i + 1));
+    EXPECT_EQ(w.program, "a");
+    EXPECT_EQ(w.family, "a");
+    EXPECT_EQ(w.region, i + 1);
+    EXPECT_EQ(w.skip, 10u + 1000u * static_cast<uint64_t>(i));
+    EXPECT_EQ(w.count, 100u);
+  }
+  EXPECT_EQ(s.workloads[3].name, "k");
+  EXPECT_EQ(s.workloads[3].region, 0);
+  EXPECT_EQ(selectWorkloads(s, {"a"}, "all").size(), 3u);
+  EXPECT_EQ(selectWorkloads(s, {"a.r2", "a"}, "all").front().name, "a.r2");
+  EXPECT_EQ(selectWorkloads(s, {"a.r2", "a"}, "all").size(), 3u);
+  auto errorWith = [&](const std::string& regions) {
+    std::string t = kGood;
+    t.replace(t.find("count = 100\n"), 12, "count = 100\n" + regions);
+    return errorOf(t);
+  };
+  EXPECT_NE(errorWith("regions = 2\nevery = 50\n").find("regions overlap ('every' 50 is less than 'count' 100)"),
+            std::string::npos);
+  EXPECT_NE(errorWith("regions = 2\n").find("missing 'every'"), std::string::npos);
+  EXPECT_NE(errorWith("every = 500\n").find("'every' needs 'regions' of 2 or more"), std::string::npos);
+}
+
+// A family (programs sharing code) is in one split; validation is a split.
+TEST(WorkloadSuite, AFamilyIsInOneSplit) {
+  std::string text = kGood;
+  text.replace(text.find("name = \"k\"\n"), 11, "name = \"k\"\nfamily = \"a\"\n");
+  EXPECT_EQ(errorOf(text),
+            "s.toml:18:9: workload 'k': split \"test\", but 'a' of family 'a' is in \"train\" (a family is in one split)");
+  text.replace(text.find("split = \"test\""), 14, "split = \"train\"");
+  EXPECT_EQ(parseSuite(text, "s.toml").workloads[1].family, "a");
+  std::string validation = kGood;
+  validation.replace(validation.find("split = \"test\""), 14, "split = \"validation\"");
+  Suite s = parseSuite(validation, "s.toml");
+  ASSERT_EQ(selectWorkloads(s, {}, "validation").size(), 1u);
+  EXPECT_EQ(selectWorkloads(s, {}, "validation")[0].name, "k");
+}
+
+// flac, lame, brotli, lzip and webp are kept for independent evaluation.
+TEST(WorkloadSuite, ReservedPackagesAndTheirProgramsAreRefused) {
+  std::string byPackage = kGood;
+  byPackage.replace(byPackage.find("[\"gzip\"]"), 8, "[\"gzip\", \"lzip\"]");
+  EXPECT_NE(errorOf(byPackage).find("s.toml:5:12: workload 'a': the Debian package lzip is reserved"),
+            std::string::npos);
+  std::string byProgram = kGood;
+  byProgram.replace(byProgram.find("/usr/bin/gzip"), 13, "/usr/bin/cwebp");
+  EXPECT_NE(errorOf(byProgram).find("workload 'a': cwebp comes from a Debian package reserved"), std::string::npos);
 }
 
 TEST(WorkloadSuite, UnknownNameListsTheSuite) {
