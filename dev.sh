@@ -73,7 +73,9 @@ build() {
   if [ ! -f "$dir/build.ninja" ] || [ -n "$args" ]; then
     gn gen "$dir" --args="$args" >/dev/null
   fi
+  local start=$SECONDS
   ninja -C "$dir" ${PV_JOBS:+-j "$PV_JOBS"} >&2
+  echo "dev.sh: $dir built in $((SECONDS - start)) s" >&2
 }
 
 case "${1:-}" in

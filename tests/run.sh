@@ -48,6 +48,7 @@ run_gtests() {
     [ -x "$bin" ] || continue
     name=$prefix$(basename "$bin")
     xml="$tmp/${name//:/_}.xml"
+    SECONDS=0
     "$bin" --gtest_color=no --gtest_output="xml:$xml" >"$tmp/run.log" 2>&1
     rc=$?
     if [ -f "$xml" ]; then
@@ -64,7 +65,7 @@ run_gtests() {
         failures+=("$name")
         grep -E '^\[  FAILED  \]|Failure|ERROR|runtime error' "$tmp/run.log" | head -20
       fi
-      echo "$name: $((total - bad - disabled)) passed, $bad failed"
+      echo "$name: $((total - bad - disabled)) passed, $bad failed ($SECONDS s)"
     else
       # crashed before writing its report
       san_reports
@@ -83,13 +84,14 @@ run_cli() {
   for t in "$@"; do
     [ -f "$t" ] || continue
     name=$prefix${t#tests/cli/}
+    SECONDS=0
     if bash "$t" "$dir" >"$tmp/cli.log" 2>&1 && san_reports; then
       passed=$((passed + 1))
-      echo "cli/$name: passed"
+      echo "cli/$name: passed ($SECONDS s)"
     else
       failed=$((failed + 1))
       failures+=("cli/$name")
-      echo "cli/$name: FAILED"
+      echo "cli/$name: FAILED ($SECONDS s)"
       tail -20 "$tmp/cli.log" | sed 's/^/    /'
       san_reports
     fi
