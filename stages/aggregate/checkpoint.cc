@@ -92,6 +92,11 @@ std::string intervalsPath(const std::string& checkpointPath) { return checkpoint
 
 namespace {
 
+// A failed write of FILE.intervals, with errno's reason.
+StageError intervalsWriteError(const std::string& path) {
+  return StageError(path, "", std::string("cannot write the checkpoint's closed intervals: ") + std::strerror(errno));
+}
+
 // A line of FILE.intervals.
 std::string intervalLine(const IntervalRepresentation& i) {
   std::string out = std::to_string(i.firstIndex) + " " + std::to_string(i.instructions);
@@ -423,7 +428,7 @@ void CheckpointedAggregator::replayClosed(const Emit<ProgramPart>& emit) {
   auto openOut = [&](const char* mode) {
     intervalsFile_ = std::fopen(out.c_str(), mode);
     if (!intervalsFile_)
-      throw StageError(out, "", std::string("cannot write the checkpoint's closed intervals: ") + std::strerror(errno));
+      throw intervalsWriteError(out);
   };
   if (write) intervalsHash_ = std::make_shared<RowHash>();
   if (!resumedFrom_) {
@@ -437,7 +442,7 @@ void CheckpointedAggregator::replayClosed(const Emit<ProgramPart>& emit) {
     if (write) {
       intervalsHash_->bytes(line.data(), line.size());
       if (!same && std::fwrite(line.data(), 1, line.size(), intervalsFile_) != line.size())
-        throw StageError(out, "", std::string("cannot write the checkpoint's closed intervals: ") + std::strerror(errno));
+        throw intervalsWriteError(out);
     }
     emit(std::move(i));
   });
@@ -456,8 +461,7 @@ void CheckpointedAggregator::passClosed(const Emit<ProgramPart>& emit) {
     if (intervalsFile_) {
       const std::string line = intervalLine(interval);
       if (std::fwrite(line.data(), 1, line.size(), intervalsFile_) != line.size())
-        throw StageError(intervalsPath(options_.path), "",
-                         std::string("cannot write the checkpoint's closed intervals: ") + std::strerror(errno));
+        throw intervalsWriteError(intervalsPath(options_.path));
       intervalsHash_->bytes(line.data(), line.size());
       ++closedCount_;
       closedBytes_ += line.size();
@@ -547,8 +551,7 @@ void CheckpointedAggregator::maybeCheckpoint(const RepresentationBatch* batch, u
   if (intervalsFile_) {
     // The intervals reach the disk before the checkpoint that counts them.
     if (std::fflush(intervalsFile_) != 0 || ::fsync(::fileno(intervalsFile_)) != 0)
-      throw StageError(intervalsPath(options_.path), "",
-                       std::string("cannot write the checkpoint's closed intervals: ") + std::strerror(errno));
+      throw intervalsWriteError(intervalsPath(options_.path));
     c.closedCount = closedCount_;
     c.closedBytes = closedBytes_;
     c.closedHash = intervalsHash_->value();
