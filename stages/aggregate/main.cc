@@ -101,9 +101,7 @@ int main(int argc, char** argv) {
             passOn(std::move(*interval));
             continue;
           }
-          auto& program = std::get<pv::ProgramRepresentation>(part);
-          for (auto& interval : program.intervals) passOn(std::move(interval));  // the legacy form
-          program.intervals.clear();
+          const auto& program = std::get<pv::ProgramRepresentation>(part);
           if (++programs == 1) aggregator.merge(program);
           sliceInstructions = program.instructions;
         }

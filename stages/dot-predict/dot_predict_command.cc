@@ -60,21 +60,18 @@ void runDotPredict(const DotPredictOptions& o) {
   std::string text = report.begin();
   size_t programs = 0, intervals = 0;
   ProgramPart part;
-  auto addInterval = [&](const IntervalRepresentation& i) {
-    ++intervals;
-    if (!o.intervals) return;
-    report.add(predict(i.sum, i.firstIndex, i.instructions, encoderHash, model, reader->name()), text);
-    out.write(text);
-    text.clear();
-  };
   while (reader->next(part)) {
-    if (auto* interval = std::get_if<IntervalRepresentation>(&part)) {
-      addInterval(*interval);
+    if (auto* i = std::get_if<IntervalRepresentation>(&part)) {
+      ++intervals;
+      if (o.intervals) {
+        report.add(predict(i->sum, i->firstIndex, i->instructions, encoderHash, model, reader->name()), text);
+        out.write(text);
+        text.clear();
+      }
       continue;
     }
     if (++programs > 1) throw StageError(reader->name(), "", "more than one program representation in the stream");
     const auto& program = std::get<ProgramRepresentation>(part);
-    for (const auto& i : program.intervals) addInterval(i);  // the legacy form
     if (!o.intervals)
       report.add(predict(program.sum, 0, program.instructions, encoderHash, model, reader->name()), text);
   }

@@ -14,6 +14,7 @@
 #include <zstd.h>
 
 #include <atomic>
+#include <deque>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -565,7 +566,14 @@ class MessageReaderBase : public StreamReader {
     }
     return false;
   }
-  bool next(ProgramPart& part) override { return nextBatch(part, wire::Message::PROGRAM); }
+  bool next(ProgramPart& part) override {
+    if (!legacyParts_.empty()) {
+      part = std::move(legacyParts_.front());
+      legacyParts_.pop_front();
+      return true;
+    }
+    return nextBatch(part, wire::Message::PROGRAM);
+  }
 
  protected:
   explicit MessageReaderBase(std::string name) : name_(std::move(name)) {}
@@ -743,7 +751,18 @@ class MessageReaderBase : public StreamReader {
     streamedIntervals_ = 0;
     streamedCovered_ = 0;
     records_ += program.instructions;
-    part = std::move(program);
+    if (program.intervals.empty()) {
+      part = std::move(program);
+      return;
+    }
+    // The legacy form (intervals inside the program message, checked by the
+    // codec) is handed out as the streamed one: the intervals, then the
+    // bare program, so that no reader of parts sees it.
+    for (auto& interval : program.intervals) legacyParts_.emplace_back(std::move(interval));
+    program.intervals.clear();
+    legacyParts_.emplace_back(std::move(program));
+    part = std::move(legacyParts_.front());
+    legacyParts_.pop_front();
   }
 
  protected:
@@ -757,6 +776,8 @@ class MessageReaderBase : public StreamReader {
   // Interval messages since the last program message, and what they cover.
   uint64_t streamedIntervals_ = 0;
   uint64_t streamedCovered_ = 0;
+  // The rest of a legacy program message, as parts still to hand out.
+  std::deque<ProgramPart> legacyParts_;
 };
 
 // Cap'n Proto stream framing: (segment count - 1) as u32, the segment sizes

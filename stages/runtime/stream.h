@@ -88,7 +88,9 @@ class StreamReader {
   // program.intervals (memory grows with their number).
   virtual bool next(ProgramRepresentation& program) = 0;
   // Message by message (memory flat): each interval as it comes, then the
-  // program. Intervals must cover the program in order from instruction 0.
+  // program (whose `intervals` is empty: a stream of the legacy form, with
+  // the intervals inside the program message, is handed out the same way).
+  // Intervals must cover the program in order from instruction 0.
   virtual bool next(ProgramPart& part) = 0;
   // Records read so far.
   virtual uint64_t records() const = 0;
