@@ -46,11 +46,12 @@ declare -A README=(
   [pv-launch]=launcher/README.md
   [pv-dataset]=dataset/README.md
   [pv-kernels]=examples/workloads/kernels/README.md
+  [pv-science]=examples/workloads/kernels/README.md
   [pv-workload-inputs]=
 )
 EXECUTABLES=(pv-trace-tap pv-feature pv-reuse-distance pv-window pv-encode pv-aggregate
              pv-dot-predict pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune
-             pv-dataset pv-kernels pv-workload-inputs)
+             pv-dataset pv-kernels pv-science pv-workload-inputs)
 
 for exe in "${EXECUTABLES[@]}"; do
   [ -x "$out/$exe" ] || { echo "install.sh: $out/$exe is not built" >&2; exit 1; }
@@ -147,13 +148,15 @@ for exe in "${EXECUTABLES[@]}"; do
   mkdir "$parts"
   sections=0
   [ -z "$readme" ] || sections=$(readme_split "$src/$readme" "$parts")
-  if [ "$exe" = pv-kernels ]; then
-    # A traced program with frozen code and no --help (tests/cli/help_version.sh):
-    # its man page is its README alone, in help2man's layout.
+  if [ "$exe" = pv-kernels ] || [ "$exe" = pv-science ]; then
+    # Traced programs without --help (tests/cli/help_version.sh): the man
+    # page is the kernels' README alone, in help2man's layout.
+    if [ "$exe" = pv-kernels ]; then what="small programs of known behaviour, for tracing"
+    else what="floating-point, sparse and graph kernels, for tracing"; fi
     {
-      printf '.TH PV-KERNELS "1" "%s" "perfvec %s" "User Commands"\n' \
+      printf '.TH %s "1" "%s" "perfvec %s" "User Commands"\n' "$(tr a-z A-Z <<<"$exe")" \
         "$(date +'%B %Y')" "$(tr -d '[:space:]' <"$src/VERSION")"
-      printf '.SH NAME\npv-kernels \\- small programs of known behaviour, for tracing\n'
+      printf '.SH NAME\n%s \\- %s\n' "$exe" "$what"
       printf '.SH DESCRIPTION\n'
       roff "$parts/0.md"
       for ((i = 1; i <= sections; i++)); do

@@ -3,6 +3,8 @@
 
 #include "dataset/dataset_runner.h"
 
+#include "stages/core/feature_layout.h"
+
 #include <signal.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -271,7 +273,8 @@ class JobRunner {
         launcher_.string(), pipeline_.string(), "--no-progress", "--transport", "pipe",
         "command=" + joinWords(j.command), "skip=" + std::to_string(j.workload.skip),
         "count=" + std::to_string(j.count),
-        "uarch_options=" + uarchOptions_ + " --report " + j.partReport, "out=" + j.partFile};
+        "uarch_options=" + uarchOptions_ + " --report " + j.partReport,
+        std::string("reuse_options=") + (o_.locality ? "--locality" : ""), "out=" + j.partFile};
     try {
       j.pipeline = startInFolder(argv, workloadEnvironment(j.workload), out_, out_ / j.logFile);
     } catch (const runtime::SpawnError& e) {
@@ -290,7 +293,7 @@ class JobRunner {
     const fs::path part = out_ / j.partFile;
     if (error.empty()) {
       try {
-        e.records = verifyOutput(part, configs_);
+        e.records = verifyOutput(part, configs_, o_.locality);
         e.instructions = tracedInstructions(out_ / j.logFile);
         e.bytes = fs::file_size(part);
         e.xxh3 = hashFile(part);
@@ -521,10 +524,14 @@ std::string entryKey(const std::vector<std::string>& command, const Workload& w,
   return hashOf(s);
 }
 
-uint64_t verifyOutput(const fs::path& file, const ConfigSet& configs) {
+uint64_t verifyOutput(const fs::path& file, const ConfigSet& configs, bool locality) {
   auto reader = pv::runtime::StreamReader::open(file.string());
   const pv::StreamHeader& h = reader->header();
   if (h.payload != pv::PayloadKind::kFeatures) throw ExitStatus(1, "not a feature stream");
+  const size_t columns = pv::features::kCount + (locality ? pv::features::kLocalityCount : 0);
+  if (h.featureColumns.size() != columns)
+    throw ExitStatus(1, std::to_string(h.featureColumns.size()) + " feature columns, expected " +
+                            std::to_string(columns));
   if (h.uarchNames != configs.names)
     throw ExitStatus(1, "labelled for [" + joinWords(h.uarchNames) + "], expected [" +
                             joinWords(configs.names) + "]");
@@ -619,7 +626,7 @@ int run(const DatasetOptions& o, const std::function<int()>& interrupted) {
     j.workload = w;
     j.command = expandCommand(w, "inputs", bin.string());
     j.count = scaledCount(w.count, o.scale);
-    j.key = entryKey(j.command, w, j.count, configs, inputsHash, pipelineHash);
+    j.key = entryKey(j.command, w, j.count, configs, inputsHash, pipelineHash + (o.locality ? "+locality" : ""));
     if (const ManifestEntry* e = manifest.find(w.name); e && e->status == "done" && e->key == j.key) {
       std::error_code ec;
       fs::path f = out / e->file;

@@ -37,6 +37,9 @@ struct DatasetOptions {
   unsigned jobs = 1;
   std::string bin;  // "" = the folder of the running executable
   bool list = false, native = false, quiet = false;
+  // pv-reuse-distance --locality: 55 feature columns instead of PerfVec's 51
+  // (part of each workload's key, so a folder never mixes the two).
+  bool locality = false;
   int progress = -1;  // -1: when stderr is a terminal
 };
 
@@ -94,10 +97,11 @@ std::string entryKey(const std::vector<std::string>& command, const Workload& w,
                      const ConfigSet& configs, const std::string& inputsHash,
                      const std::string& pipelineHash);
 
-// Reads the whole file: it must be a complete feature stream labelled for
-// exactly the configurations, in order. Returns its record count; throws
+// Reads the whole file: it must be a complete feature stream of 51 feature
+// columns (55 with locality) labelled for exactly the configurations, in
+// order. Returns its record count; throws
 // (1) saying what is wrong.
-uint64_t verifyOutput(const std::filesystem::path& file, const ConfigSet& configs);
+uint64_t verifyOutput(const std::filesystem::path& file, const ConfigSet& configs, bool locality = false);
 
 // The guest instructions pv-trace-tap says it traced in a pipeline's log
 // ("...: N instructions traced"), 0 when it says nothing.

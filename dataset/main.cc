@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   app.add_option("--pipeline", o.pipeline, "Pipeline file run per workload")->capture_default_str();
   app.add_option("--bin", o.bin,
                  "Folder of pv-launch, the stages and pv-kernels (default: beside pv-dataset)");
+  app.add_flag("--locality", o.locality,
+               "Also the 4 spatial-locality feature columns (pv-reuse-distance --locality): 55 columns "
+               "instead of PerfVec's 51, which stay the same");
   app.add_flag("--list", o.list, "Print the selected workloads and exit");
   app.add_flag("--native", o.native,
                "Run each selected workload natively once (no tracing) in OUT and report its exit "

@@ -40,6 +40,10 @@ struct ModelBody {
   uarchModel @10 :UarchParameterModel;
   # Parametric microarchitectures (pv-tune --parametric): an MLP from a
   # configuration's parameters to M_u, for parameter points never simulated.
+  nonNegativeUarchs @11 :Bool;
+  # Every M_u is >= 0 and the parametric model's output is clamped at 0:
+  # with R_i >= 0 (the encoder ends in ReLU) no predicted count or time can
+  # be negative. Models written before 0.15 read false (M_u unconstrained).
 }
 
 # What a model was trained on: the sampled microarchitecture set and the

@@ -36,6 +36,31 @@ inline constexpr float kAddrDistanceCap = 1000.0f;
 inline constexpr int kReuseColumns[] = {kFetchReuse, kLoadReuse, kStoreReuse,
                                         kAddrDistance};
 
+// Spatial-locality columns (pv-reuse-distance --locality), appended after
+// the 51, which stay bit for bit PerfVec's. For a row with a data address
+// (0 in all four otherwise), with a' the previous data address of the same
+// pc and lines of 64 bytes:
+//   51 pc_stride_lines_log2      log2(1 + |line(a) - line(a')|); 40 when the
+//                                pc has no earlier access (farther than any)
+//   52 pc_stride_repeats         1 when a - a' equals the pc's previous byte
+//                                stride (a prefetchable stream), else 0
+//   53 pc_stride_direction       +1 / -1 when line(a) is above / below
+//                                line(a'), 0 when equal or first
+//   54 neighbour_line_reuse_log2 log2(1 + the smaller reuse distance of
+//                                line(a) - 1 and line(a) + 1 among the data
+//                                lines (load and store histories), looked up
+//                                before this access); log2(1 + 1e8) if never
+inline constexpr int kLocalityCount = 4;
+inline constexpr int kPcStrideLines = 51;
+inline constexpr int kPcStrideRepeats = 52;
+inline constexpr int kPcStrideDirection = 53;
+inline constexpr int kNeighbourLineReuse = 54;
+inline constexpr float kStrideFirst = 40.0f;
+
+inline std::vector<std::string> localityColumnNames() {
+  return {"pc_stride_lines_log2", "pc_stride_repeats", "pc_stride_direction", "neighbour_line_reuse_log2"};
+}
+
 inline std::vector<std::string> columnNames() {
   std::vector<std::string> names = {
       "fault",           "op_class",         "sq_store",

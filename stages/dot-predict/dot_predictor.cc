@@ -2,6 +2,8 @@
 
 #include "stages/dot-predict/dot_predictor.h"
 
+#include <fmt/format.h>
+
 #include "stages/core/stage_error.h"
 
 namespace pv {
@@ -23,6 +25,12 @@ Prediction predict(const std::vector<double>& r, uint64_t firstIndex, uint64_t i
   if (r.size() != hidden)
     throw StageError(where, "", "representation of width " + std::to_string(r.size()) +
                                     ", the model's is " + std::to_string(hidden));
+  // R_i >= 0 (ReLU), so a negative sum is a damaged input, not a program.
+  for (size_t d = 0; d < hidden; ++d)
+    if (!(r[d] >= 0))
+      throw StageError(where, "", fmt::format("representation entry {} is {} (instructions {}..{}): an encoder "
+                                              "output is never negative; the input is damaged",
+                                              d, r[d], firstIndex, firstIndex + instructions));
   Prediction p;
   p.firstIndex = firstIndex;
   p.instructions = instructions;
@@ -35,6 +43,16 @@ Prediction predict(const std::vector<double>& r, uint64_t firstIndex, uint64_t i
       const float* m = u.representation.data() + t * hidden;
       double dot = 0;
       for (size_t d = 0; d < hidden; ++d) dot += r[d] * m[d];
+      // A negative count or time is physically impossible: an error, never a
+      // number to print (a model whose M_u are constrained cannot make one).
+      if (!(dot >= 0))
+        throw StageError(where, "",
+                         fmt::format("predicted {} = {} on microarchitecture '{}' for instructions {}..{}: "
+                                     "negative, which no execution can take; the model's M_u are {}",
+                                     model.targetNames[t], dot, u.name, firstIndex, firstIndex + instructions,
+                                     model.nonNegativeUarchs ? "non-negative, so the representation is damaged"
+                                                             : "unconstrained (a model from before 0.15: "
+                                                               "pv-tune --refit --non-negative constrains them)"));
       up.targets.push_back(dot);
     }
     up.timeNs = up.targets[time] / 10.0;  // targets are in 0.1 ns

@@ -30,7 +30,7 @@ TEST(DotPredictor, predictsTheDotProductOfEachTarget) {
 
 RC_GTEST_PROP(DotPredictor, isLinearInTheRepresentation, ()) {
   Model m = twoUarchModel();
-  auto gen = rc::gen::container<std::vector<double>>(3, rc::gen::map(rc::gen::inRange(-1000, 1000),
+  auto gen = rc::gen::container<std::vector<double>>(3, rc::gen::map(rc::gen::inRange(0, 1000),
                                                                      [](int v) { return v / 4.0; }));
   std::vector<double> a = *gen, b = *gen, sum(3);
   for (int d = 0; d < 3; ++d) sum[d] = a[d] + b[d];
@@ -39,6 +39,39 @@ RC_GTEST_PROP(DotPredictor, isLinearInTheRepresentation, ()) {
   for (size_t u = 0; u < 2; ++u)
     for (size_t t = 0; t < 2; ++t)
       RC_ASSERT(std::abs(ps.uarchs[u].targets[t] - pa.uarchs[u].targets[t] - pb.uarchs[u].targets[t]) < 1e-9);
+}
+
+// R_p is a sum of ReLU outputs: a negative entry is a damaged input.
+TEST(DotPredictor, refusesANegativeRepresentationEntry) {
+  Model m = twoUarchModel();
+  try {
+    predict({1, -0.5, 3}, 100, 50, m.encoderHash, m, "rp.pvs");
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    EXPECT_EQ(e.input(), "rp.pvs");
+    EXPECT_NE(e.message().find("representation entry 1 is -0.5 (instructions 100..150)"), std::string::npos)
+        << e.message();
+  }
+}
+
+// A model with signed M_u can predict a negative time: that is an error
+// naming the target, the microarchitecture and the instructions, never a
+// row of output.
+TEST(DotPredictor, aNegativePredictionIsAnErrorNotANumber) {
+  Model m = twoUarchModel();
+  m.uarchs[1].representation[3] = -100;  // slow's commit: 1 x -100 + 2 x 50 + 3 x 60 = 180
+  EXPECT_NO_THROW(predict({1, 2, 3}, 0, 6, m.encoderHash, m, "rp.pvs"));
+  m.uarchs[1].representation[3] = -300;  // -300 + 100 + 180 = -20
+  try {
+    predict({1, 2, 3}, 0, 6, m.encoderHash, m, "rp.pvs");
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    EXPECT_EQ(e.input(), "rp.pvs");
+    EXPECT_NE(e.message().find("predicted commit = -20 on microarchitecture 'slow' for instructions 0..6"),
+              std::string::npos)
+        << e.message();
+    EXPECT_NE(e.message().find("unconstrained"), std::string::npos) << e.message();
+  }
 }
 
 TEST(DotPredictor, refusesARepresentationOfAnotherEncoder) {

@@ -107,6 +107,13 @@ std::string formatEvaluationTable(const Model& model, const Evaluation& evaluati
                      uarchSeen ? "seen" : "unseen", g->second.pairs, percent(g->second.mean()),
                      percent(g->second.maxAbs));
     }
+  // An impossible time is the model's fault and must not hide in a mean.
+  const auto negative = std::count_if(evaluation.pairs.begin(), evaluation.pairs.end(),
+                                      [](const EvaluatedPair& p) { return p.predicted < 0; });
+  if (negative > 0)
+    fmt::format_to(it, "\nNEGATIVE predicted times: {} of {} pairs (the model's M_u are unconstrained: pv-tune "
+                   "--refit --non-negative)\n",
+                   negative, evaluation.pairs.size());
   return out;
 }
 

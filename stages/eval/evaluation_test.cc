@@ -111,6 +111,20 @@ TEST(Evaluation, tablesAreByteForByte) {
             "gamma,u0,0,1,1.000,1.050,0.050000\n");
 }
 
+// A negative predicted time is counted under the table, not averaged away.
+TEST(Evaluation, negativePredictedTimesAreCountedUnderTheTable) {
+  Model m;
+  m.name = "tiny";
+  m.contentHash = "xxh3-128:c";
+  Evaluation e;
+  e.programs = {"alpha"};
+  e.pairs = {{"alpha", "u0", true, true, 100, 110}, {"alpha", "u1", true, true, 200, -30}};
+  const std::string table = formatEvaluationTable(m, e);
+  EXPECT_NE(table.find("\nNEGATIVE predicted times: 1 of 2 pairs"), std::string::npos) << table;
+  e.pairs[1].predicted = 30;
+  EXPECT_EQ(formatEvaluationTable(m, e).find("NEGATIVE"), std::string::npos);
+}
+
 TEST(Evaluation, theCommandWritesTheTableAndTheCsv) {
   Programs p;
   EvaluationOptions o;

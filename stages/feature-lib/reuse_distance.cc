@@ -2,6 +2,7 @@
 #include "stages/feature-lib/reuse_distance.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -26,6 +27,7 @@ namespace {
 
 ReuseDistanceStage::ReuseDistanceStage(ReuseDistanceOptions options)
     : keepAddresses_(options.keepAddresses),
+      locality_(options.locality),
       warn_(std::move(options.warn)),
       budget_(options.historyBytes),
       fetchLines_(reuse::ReuseDistanceTracker::kMinSlots,
@@ -60,6 +62,10 @@ StreamHeader ReuseDistanceStage::describe(const StreamHeader& in) {
                          " feature columns, the header names " +
                          std::to_string(in.featureColumns.size()));
   StreamHeader out = in;
+  if (locality_) {
+    if (out.featureColumns.empty()) out.featureColumns = f::columnNames();
+    for (const auto& name : f::localityColumnNames()) out.featureColumns.push_back(name);
+  }
   std::erase_if(out.pendingColumns, [](uint16_t c) {
     return std::find(std::begin(f::kReuseColumns), std::end(f::kReuseColumns), c) !=
            std::end(f::kReuseColumns);
@@ -80,8 +86,18 @@ void ReuseDistanceStage::fill(FeatureBatch& batch) {
                                  std::to_string(batch.access.size()) + " access for " +
                                  std::to_string(rows) + " rows)");
 
+  // Locality: the rows widen to 55 columns; each row's 51 are copied and
+  // the 4 new ones filled below.
+  std::vector<float> wide;
+  constexpr size_t kWide = f::kCount + f::kLocalityCount;
+  if (locality_) {
+    wide.assign(rows * kWide, 0.0f);
+    for (size_t r = 0; r < rows; ++r) std::copy_n(batch.row(r), f::kCount, wide.data() + r * kWide);
+  }
   for (size_t r = 0; r < rows; ++r, ++rowsSeen_) {
-    float* row = batch.row(r);
+    float* row = locality_ ? wide.data() + r * kWide : batch.row(r);
+    if (locality_ && batch.access[r] != AccessKind::kNone)
+      fillLocality(row + f::kCount, batch.pc[r], batch.dataAddr[r]);
     row[f::kFetchReuse] = static_cast<float>(fetchLines_.access(CacheLine::of(batch.pc[r])));
     const AccessKind kind = batch.access[r];
     if (kind == AccessKind::kNone) {
@@ -122,11 +138,44 @@ void ReuseDistanceStage::fill(FeatureBatch& batch) {
             std::to_string(budget_ >> 20) + " MiB: the oldest lines are forgotten and read as never seen (1e8), " +
             "so distances to them are not exact (raise --history-mb)");
   }
+  if (locality_) {
+    batch.values = std::move(wide);
+    batch.columns = static_cast<uint32_t>(kWide);
+  }
   if (!keepAddresses_) {
     batch.pc = {};
     batch.dataAddr = {};
     batch.access = {};
   }
+}
+
+void ReuseDistanceStage::fillLocality(float* out, uint64_t pc, uint64_t addr) {
+  bool inserted = false;
+  PcHistory& h = pcs_.findOrInsert(pc, &inserted);
+  out[0] = f::kStrideFirst;
+  out[1] = 0;
+  out[2] = 0;
+  if (h.hasAddr) {
+    const uint64_t line = CacheLine::of(addr).number, last = CacheLine::of(h.lastAddr).number;
+    const uint64_t lines = line > last ? line - last : last - line;
+    out[0] = static_cast<float>(std::log2(1.0 + static_cast<double>(lines)));
+    out[2] = line > last ? 1.0f : line < last ? -1.0f : 0.0f;
+    // Two's-complement difference: the byte stride, also across the top.
+    const int64_t stride = static_cast<int64_t>(addr - h.lastAddr);
+    out[1] = h.hasStride && stride == h.lastStride ? 1.0f : 0.0f;
+    h.lastStride = stride;
+    h.hasStride = true;
+  }
+  h.lastAddr = addr;
+  h.hasAddr = true;
+  // The nearer of the two neighbouring lines in either data history.
+  const uint64_t line = CacheLine::of(addr).number;
+  uint64_t nearest = reuse::ReuseDistanceTracker::kNever;
+  for (uint64_t n : {line - 1, line + 1}) {
+    nearest = std::min(nearest, loadLines_.lookup(CacheLine{n}));
+    nearest = std::min(nearest, storeLines_.lookup(CacheLine{n}));
+  }
+  out[3] = static_cast<float>(std::log2(1.0 + static_cast<double>(nearest)));
 }
 
 void ReuseDistanceStage::process(FeatureBatch&& batch, const Emit<FeatureBatch>& emit) {

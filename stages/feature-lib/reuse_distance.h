@@ -17,6 +17,8 @@
 // The input header must say hasAddresses (StageError otherwise). The output
 // drops the side columns and says hasAddresses = false, unless the stage was
 // built with keepAddresses. Columns 18, 20, 21, 22 leave pendingColumns.
+// With `locality`, the four spatial-locality columns (feature_layout.h,
+// 51-54) are appended to every row.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,7 @@
 #include "stages/core/feature_batch.h"
 #include "stages/core/transform.h"
 #include "stages/feature-lib/reuse_distance_tracker.h"
+#include "stages/feature-lib/u64_map.h"
 
 namespace pv {
 
@@ -43,6 +46,9 @@ struct ReuseDistanceOptions {
   bool keepAddresses = false;
   size_t historyBytes = 0;
   std::function<void(const std::string&)> warn;
+  // Append the spatial-locality columns 51-54 (feature_layout.h): every
+  // batch widens from 51 to 55 columns and the header names them.
+  bool locality = false;
 };
 
 class ReuseDistanceStage : public Transform<FeatureBatch, FeatureBatch> {
@@ -66,7 +72,18 @@ class ReuseDistanceStage : public Transform<FeatureBatch, FeatureBatch> {
   size_t historyBytes() const;
 
  private:
+  // The locality columns of one row with a data address (before its own
+  // access updates the line histories).
+  void fillLocality(float* out, uint64_t pc, uint64_t addr);
+
   bool keepAddresses_;
+  bool locality_;
+  struct PcHistory {
+    uint64_t lastAddr = 0;
+    int64_t lastStride = 0;
+    bool hasAddr = false, hasStride = false;
+  };
+  reuse::U64Map<PcHistory> pcs_;
   std::function<void(const std::string&)> warn_;
   size_t budget_ = 0;
   bool warned_ = false;

@@ -281,5 +281,65 @@ RC_GTEST_PROP(ReuseDistanceStage, OutputDoesNotDependOnHowTheInputIsSplit, ()) {
   RC_ASSERT(total == rows.size());
 }
 
+// --locality: the header names 55 columns; one pc walking a stream.
+TEST(ReuseDistanceStage, FillsTheLocalityColumnsAsDefined) {
+  ReuseDistanceOptions o;
+  o.locality = true;
+  ReuseDistanceStage stage(o);
+  const StreamHeader h = stage.describe(featureHeader());
+  ASSERT_EQ(h.featureColumns.size(), 55u);
+  EXPECT_EQ(h.featureColumns[51], "pc_stride_lines_log2");
+  EXPECT_EQ(h.featureColumns[54], "neighbour_line_reuse_log2");
+  const uint64_t a = 0x10000;  // line 0x400
+  const auto out = run(stage, {batchOf({{0x40, a, AccessKind::kLoad},            // first access of pc 0x40
+                                        {0x40, a + 64, AccessKind::kLoad},       // +1 line
+                                        {0x44, 0, AccessKind::kNone},            // no data address
+                                        {0x40, a + 128, AccessKind::kLoad},      // +1 line, stride repeats
+                                        {0x40, a + 128 + 8, AccessKind::kStore},  // same line
+                                        {0x40, a - 64 * 7, AccessKind::kLoad}})});  // 9 lines down
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].columns, 55u);
+  const float never = static_cast<float>(std::log2(1.0 + 1e8));
+  const std::vector<std::array<float, 4>> expected = {
+      {40, 0, 0, never},                                 // neither neighbour line seen yet
+      {1, 0, 1, 1},                                      // line - 1 was the last line touched (distance 1)
+      {0, 0, 0, 0},                                      // no data address: zeros
+      {1, 1, 1, 1},                                      // stride 64 again; line - 1 just touched
+      {0, 0, 0, static_cast<float>(std::log2(3.0))},     // stride 8; line - 1 at distance 2
+      {static_cast<float>(std::log2(1.0 + 9)), 0, -1, never}};  // 9 lines down; neighbours never seen
+  for (size_t r = 0; r < expected.size(); ++r) {
+    const float* row = out[0].row(r);
+    for (size_t c = 0; c < 4; ++c) EXPECT_FLOAT_EQ(row[51 + c], expected[r][c]) << "row " << r << " column " << 51 + c;
+    EXPECT_EQ(row[f::kOpClass], static_cast<float>(r));  // the 51 are carried over
+  }
+}
+
+// --locality appends columns and changes none of the 51 (bit for bit), and
+// its columns do not depend on how the input is split either.
+RC_GTEST_PROP(ReuseDistanceStage, LocalityKeepsThe51AndDoesNotDependOnTheSplit, ()) {
+  const auto rows = *rc::gen::container<std::vector<Row>>(rc::gen::construct<Row>(
+      rc::gen::inRange<uint64_t>(0, 6),
+      rc::gen::map(rc::gen::inRange<uint64_t>(0, 64), [](uint64_t a) { return a * 24; }),
+      rc::gen::element(AccessKind::kNone, AccessKind::kLoad, AccessKind::kStore, AccessKind::kOther)));
+  ReuseDistanceStage plain;
+  plain.describe(featureHeader());
+  const auto narrow = run(plain, {batchOf(rows)});
+  ReuseDistanceOptions o;
+  o.locality = true;
+  ReuseDistanceStage whole(o);
+  whole.describe(featureHeader());
+  const auto wide = run(whole, {batchOf(rows)});
+  RC_ASSERT(wide.size() == 1u);
+  RC_ASSERT(wide[0].columns == 55u);
+  for (size_t r = 0; r < rows.size(); ++r)
+    RC_ASSERT(std::memcmp(wide[0].row(r), narrow[0].row(r), 51 * sizeof(float)) == 0);
+  const size_t cut = *rc::gen::inRange<size_t>(0, rows.size() + 1);
+  ReuseDistanceStage split(o);
+  split.describe(featureHeader());
+  const auto pieces = run(split, {batchOf(std::vector<Row>(rows.begin(), rows.begin() + cut)),
+                                  batchOf(std::vector<Row>(rows.begin() + cut, rows.end()), cut)});
+  RC_ASSERT(bits(pieces) == bits(wide));
+}
+
 }  // namespace
 }  // namespace pv

@@ -62,6 +62,7 @@ void encodeEncoder(const Model& m, wire::ModelBody::Builder b) {
 
 void encodeBody(const Model& m, wire::ModelBody::Builder b) {
   b.setName(m.name);
+  b.setNonNegativeUarchs(m.nonNegativeUarchs);  // false is canonical zero: older files keep their hash
   b.setDescription(m.description);
   encodeEncoder(m, b);
   setTexts(b.initTargetNames(m.targetNames.size()), m.targetNames);
@@ -195,6 +196,13 @@ void validateModel(const Model& m, const std::string& where) {
                        u.name, u.representation.size(), m.targetNames.size() * a.hidden,
                        m.targetNames.size(), a.hidden));
   }
+  if (m.nonNegativeUarchs)
+    for (const auto& u : m.uarchs)
+      for (size_t k = 0; k < u.representation.size(); ++k)
+        if (!(u.representation[k] >= 0))
+          fail(fmt::format("microarchitecture '{}' has M_u[{}] = {} in a model whose representations must be "
+                           "non-negative (target '{}', dimension {})",
+                           u.name, k, u.representation[k], m.targetNames[k / a.hidden], k % a.hidden));
   for (size_t i = 0; i < m.uarchs.size(); ++i)
     for (size_t j = i + 1; j < m.uarchs.size(); ++j)
       if (m.uarchs[i].name == m.uarchs[j].name) fail("microarchitecture '" + m.uarchs[i].name + "' twice");
@@ -260,6 +268,7 @@ Model loadModel(const std::string& path) {
     bounded(b.getTraining().getPrograms().size(), "programs");
     bounded(b.getUarchModel().getLayers().size(), "layers");
     m.name = b.getName();
+    m.nonNegativeUarchs = b.getNonNegativeUarchs();
     m.description = b.getDescription();
     auto a = b.getArchitecture();
     m.architecture = {a.getKind(), a.getFeatures(), a.getHidden(), a.getLayers(), a.getWindow(), a.getChunk()};

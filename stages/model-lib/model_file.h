@@ -81,6 +81,10 @@ struct Model {
   std::vector<NamedTensor> tensors;
   TrainingRecord training;
   UarchParameterModel uarchModel;
+  // Every M_u >= 0, and the parametric model's output clamped at 0, so that
+  // T = R_p . M_u >= 0 by construction (R_i >= 0: the encoder ends in ReLU).
+  // validateModel refuses a negative M_u in such a model.
+  bool nonNegativeUarchs = false;
 
   // Set by loadModel / saveModel: "xxh3-128:<32 hex digits>".
   std::string contentHash;  // of everything

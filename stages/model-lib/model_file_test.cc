@@ -40,6 +40,7 @@ Model smallModel(uint32_t hidden = 4, size_t uarchs = 2) {
 RC_GTEST_PROP(ModelFile, whatIsSavedLoadsBackIdentically, ()) {
   Model m = smallModel(*rc::gen::inRange<uint32_t>(1, 16), *rc::gen::inRange<size_t>(0, 5));
   m.description = *rc::gen::arbitrary<std::string>();
+  m.nonNegativeUarchs = *rc::gen::arbitrary<bool>();
   m.tensors[0].values = *rc::gen::container<std::vector<float>>(6, rc::gen::map(rc::gen::arbitrary<int>(),
                                                                                 [](int v) { return v / 7.0f; }));
   std::string path = tempPath();
@@ -51,6 +52,7 @@ RC_GTEST_PROP(ModelFile, whatIsSavedLoadsBackIdentically, ()) {
   RC_ASSERT(back.uarchs == m.uarchs);
   RC_ASSERT(back.architecture == m.architecture);
   RC_ASSERT(back.description == m.description);
+  RC_ASSERT(back.nonNegativeUarchs == m.nonNegativeUarchs);
   std::remove(path.c_str());
 }
 
@@ -112,6 +114,31 @@ TEST(ModelFile, inconsistentModelsAreRejectedWithTheReason) {
   Model k = smallModel();
   k.architecture.kind = "transformer";
   EXPECT_THROW(validateModel(k, "x"), StageError);
+}
+
+// The non-negative flag is part of the file (and its hash), and such a model
+// with a negative M_u entry is refused with the entry named.
+TEST(ModelFile, aNonNegativeModelKeepsItsFlagAndRefusesANegativeEntry) {
+  Model m = smallModel();
+  const std::string signedHash = computeContentHash(m);
+  m.nonNegativeUarchs = true;
+  EXPECT_NE(computeContentHash(m), signedHash);
+  const std::string path = tempPath();
+  saveModel(m, path);
+  EXPECT_TRUE(loadModel(path).nonNegativeUarchs);
+  std::remove(path.c_str());
+  m.uarchs[1].representation[5] = -0.25f;  // commit (targets fetch, commit; hidden 4), dimension 1
+  try {
+    validateModel(m, "m.pvm");
+    FAIL() << "no error";
+  } catch (const StageError& e) {
+    EXPECT_NE(e.message().find("microarchitecture 'u1' has M_u[5] = -0.25 in a model whose representations must "
+                               "be non-negative (target 'commit', dimension 1)"),
+              std::string::npos)
+        << e.what();
+  }
+  m.nonNegativeUarchs = false;  // an unconstrained (PerfVec-style) model may hold it
+  EXPECT_NO_THROW(validateModel(m, "m.pvm"));
 }
 
 TEST(ModelFile, garbageIsNotAModel) {

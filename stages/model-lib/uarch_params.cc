@@ -93,7 +93,8 @@ std::vector<float> parametricRepresentation(const Model& model, const Microarchi
       double s = b.values[o];
       for (size_t i = 0; i < in; ++i) s += double(w.values[o * in + i]) * x[i];
       y[o] = static_cast<float>(s);
-      if (l + 2 < p.layers.size()) y[o] = std::max(0.0f, y[o]);
+      // ReLU between layers, and after the last in a non-negative model.
+      if (l + 2 < p.layers.size() || model.nonNegativeUarchs) y[o] = std::max(0.0f, y[o]);
     }
     x = std::move(y);
   }

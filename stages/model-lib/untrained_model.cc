@@ -57,7 +57,10 @@ Model makeUntrainedModel(const UntrainedModelOptions& o) {
     for (uint32_t i = 0; i < o.uarchCount; ++i) uarchs.push_back({fmt::format("uarch-{}", i), {}, 0, {}, "untrained"});
   std::mt19937_64 rng(o.seed ^ 0x6d5f75ull);
   const float bound = 1.0f / std::sqrt(static_cast<float>(o.hidden));
-  std::uniform_real_distribution<float> dist(-bound, bound);
+  // M_u >= 0 like a trained model's (pv-train's default), so that even an
+  // untrained model predicts no negative time.
+  std::uniform_real_distribution<float> dist(0.0f, bound);
+  m.nonNegativeUarchs = true;
   for (auto& u : uarchs) {
     u.representation.resize(m.targetNames.size() * static_cast<size_t>(o.hidden));
     for (float& v : u.representation) v = dist(rng);

@@ -38,6 +38,7 @@ std::string infoJson(const Model& m, const std::string& path) {
                  {"chunk", a.chunk}}},
                {"weights", weightCount(m)},
                {"targets", m.targetNames},
+               {"non_negative_uarchs", m.nonNegativeUarchs},
                {"uarchs", uarchs}};
   // Text that is not UTF-8 is printed with U+FFFD, never refused.
   return info.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
@@ -69,6 +70,8 @@ std::string infoText(const Model& m, const std::string& path) {
   }
   if (!m.uarchModel.empty())
     fmt::format_to(it, "parametric   MLP from {} configuration inputs to M_u\n", m.uarchModel.inputs.size());
+  fmt::format_to(it, "M_u          {}\n", m.nonNegativeUarchs ? ">= 0 (no prediction can be negative)"
+                                                               : "of any sign (a prediction can be negative)");
   fmt::format_to(it, "uarchs       {}\n", m.uarchs.size());
   for (const auto& u : m.uarchs) {
     std::string params;

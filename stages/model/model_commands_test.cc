@@ -63,6 +63,7 @@ TEST(ModelInfo, textListsTheModelAndItsTraining) {
             "uarch set    sample --seed 5 --count 3\n"
             "validation   loss 0.1235\n"
             "parametric   MLP from 2 configuration inputs to M_u\n"
+            "M_u          of any sign (a prediction can be negative)\n"
             "uarchs       3\n"
             "  s5-0000 [trained] @ 3.2 GHz core.width=4 l1d.size=32KiB\n"
             "  plain\n"
@@ -84,7 +85,7 @@ TEST(ModelInfo, jsonIsOneObjectWithEveryParameter) {
             "{\"file\":\"dir/m.pvm\",\"name\":\"tiny\",\"description\":\"a \\\"small\\\" model\","
             "\"content_hash\":\"xxh3-128:c\",\"encoder_hash\":\"xxh3-128:e\","
             "\"architecture\":{\"kind\":\"lstm\",\"features\":2,\"hidden\":3,\"layers\":1,\"window\":4,\"chunk\":32},"
-            "\"weights\":3,\"targets\":[\"fetch\",\"commit\"],"
+            "\"weights\":3,\"targets\":[\"fetch\",\"commit\"],\"non_negative_uarchs\":false,"
             "\"uarchs\":[{\"name\":\"s5-0000\",\"origin\":\"trained\",\"clock_ghz\":3.2,"
             "\"params\":{\"core.width\":\"4\",\"l1d.size\":\"32KiB\"}},"
             "{\"name\":\"plain\",\"origin\":\"\",\"clock_ghz\":0.0,\"params\":{}}]}\n");

@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
   stage.cli().add_flag("--keep-addresses", keepAddresses,
                        "Keep the pc/dataAddr/access side columns in the output (default: drop "
                        "them)");
+  bool locality = false;
+  stage.cli().add_flag("--locality", locality,
+                       "Append 4 spatial-locality columns after the 51 (which stay PerfVec's): the line stride "
+                       "of this pc's data address from its previous one (log2), whether its byte stride "
+                       "repeats, its direction, and the reuse distance of the neighbouring lines (log2)");
   size_t historyMb = pv::kDefaultHistoryMb;
   stage.cli()
       .add_option("--history-mb", historyMb,
@@ -27,6 +32,7 @@ int main(int argc, char** argv) {
   if (auto rc = stage.parse(argc, argv)) return *rc;
   pv::ReuseDistanceOptions options;
   options.keepAddresses = keepAddresses;
+  options.locality = locality;
   options.historyBytes = historyMb << 20;
   options.warn = [](const std::string& m) { std::fprintf(stderr, "pv-reuse-distance: warning: %s\n", m.c_str()); };
   pv::ReuseDistanceStage transform(std::move(options));

@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.schedule.warmupSteps, "Linear warm-up steps")->capture_default_str();
   app.add_option("--clip-norm", o.clipNorm, "Gradient norm limit (0: none)")->capture_default_str();
   app.add_option("--weight-decay", o.weightDecay, "Decoupled weight decay")->capture_default_str();
+  app.add_flag("--signed-uarchs", o.signedUarchs,
+               "Leave M_u unconstrained, as the original PerfVec (default: M_u >= 0, so that with R_i >= 0 no "
+               "predicted time or count can be negative)");
   app.add_option("--validation-stream", o.validationStreams,
                  "A labelled stream of a validation program (repeatable): its first --validation-chunks chunks "
                  "are scored instead of chunks held out of the training streams (unless --validation is given)")

@@ -84,6 +84,7 @@ TrainerConfig trainerConfig(const TrainOptions& o, const DataLayout& layout) {
   config.targets = static_cast<int64_t>(layout.targets.size());
   config.clipNorm = o.clipNorm;
   config.weightDecay = o.weightDecay;
+  config.nonNegativeTable = !o.signedUarchs;
   config.seed = o.seed;
   config.targetWeights.assign(config.targets, 1.0f);
   for (const auto& w : o.weights) {
@@ -128,6 +129,7 @@ void writeModel(const TrainOptions& o, const Plan& plan, const RunResult& result
     model.featureStd.push_back(static_cast<float>(plan.statistics.stddev[i]));
   }
   model.targetNames = plan.layout.targets;
+  model.nonNegativeUarchs = plan.config.nonNegativeTable;
   const size_t per = plan.layout.targets.size() * static_cast<size_t>(o.hidden);
   for (size_t u = 0; u < plan.layout.uarchs.size(); ++u) {
     Microarchitecture m;

@@ -52,6 +52,9 @@ struct TrainOptions {
   uint64_t checkpointEvery = 200;
   double checkpointSeconds = 300;
   double clipNorm = 1.0, weightDecay = 0;
+  // PerfVec's unconstrained M_u (can predict negative times) instead of the
+  // default M_u >= 0.
+  bool signedUarchs = false;
   std::string command;  // recorded in the model
 };
 

@@ -17,6 +17,7 @@
 #include <ATen/ops/gru.h>
 #include <ATen/ops/lstm.h>
 #include <ATen/ops/matmul.h>
+#include <ATen/ops/clamp_min.h>
 #include <ATen/ops/relu.h>
 #include <ATen/ops/zeros.h>
 #include <ATen/ops/zeros_like.h>
@@ -256,7 +257,8 @@ Trainer::Trainer(const TrainerConfig& config) : impl_(std::make_unique<Impl>()) 
   std::vector<float> table(config.uarchs * config.targets * h);
   SplitMix64 random(config.seed * SplitMix64::kGamma + 0x7461626c65ull);
   const double bound = 1.0 / std::sqrt(static_cast<double>(h));
-  for (float& x : table) x = static_cast<float>((random.uniform() * 2.0 - 1.0) * bound);
+  for (float& x : table)
+    x = static_cast<float>(config.nonNegativeTable ? random.uniform() * bound : (random.uniform() * 2.0 - 1.0) * bound);
   d.names.push_back("uarch_table");
   d.params.push_back(at::from_blob(table.data(), {config.uarchs, config.targets, h}, at::kFloat).clone().to(d.device));
   for (auto& p : d.params) {
@@ -318,6 +320,7 @@ StepResult Trainer::step(const Batch& batch, int64_t globalRows, double lr, Grad
     at::Tensor denom = (d.v[i] / c2).sqrt_().add_(d.config.epsilon);
     p.addcdiv_(d.m[i], denom, -lr / c1);
   }
+  if (d.config.nonNegativeTable) d.params.back().clamp_min_(0.0);  // the table is last
   return result;
 }
 

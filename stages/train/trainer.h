@@ -57,6 +57,10 @@ struct TrainerConfig {
   // An LSTM's gradients by autograd (at::lstm) instead of perfvec's own
   // backward pass (the reference the tests compare it with).
   bool autograd = false;
+  // M >= 0: initialised in [0, 1/sqrt(H)) and projected onto M >= 0 after
+  // every step (projected Adam). With R_i >= 0 (ReLU) no prediction can then
+  // be negative (Model::nonNegativeUarchs).
+  bool nonNegativeTable = false;
   // Where the tensors live: "cpu", or "cuda:N" where LibTorch has CUDA
   // (there the LSTM trains by autograd; perfvec's own backward pass is a
   // CPU kernel). Gradients are summed across workers through host memory.

@@ -45,11 +45,11 @@ uint64_t broadcastCount(uint64_t value, bool source, GradientReducer& reducer) {
 std::string runKey(const RunIdentity& r, const TrainerConfig& config) {
   std::string s = fmt::format(
       "arch {} F {} H {} L {} W {} K {} B {} epochs {} steps {} lr {} final {} warm {} val {} valn {} shuffle {} "
-      "seed {} init {} decay {} clip {} world {}",
+      "seed {} init {} decay {} clip {} world {} nonneg {}",
       encode::archName(config.encoder.arch), config.encoder.features, config.encoder.hidden, config.encoder.layers,
       r.window, r.chunk, r.batch, r.epochs, r.totalSteps, r.schedule.learningRate, r.schedule.finalLearningRate,
       r.schedule.warmupSteps, r.validationFraction, r.validationChunks, r.shuffleChunks, r.dataSeed, config.seed,
-      config.weightDecay, config.clipNorm, r.world);
+      config.weightDecay, config.clipNorm, r.world, config.nonNegativeTable);
   for (const auto& v : r.validationPrograms) s += " v:" + v;
   for (const auto& t : r.layout.targets) s += " t:" + t;
   for (float w : config.targetWeights) s += fmt::format(" w:{}", w);

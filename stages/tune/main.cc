@@ -8,7 +8,9 @@
 // microarchitecture give M_u (ridge towards the mean trained M). The
 // parametric variant learns M_u from configuration parameters, so that
 // pv-dot-predict --uarch CONFIG.toml predicts for configurations never
-// simulated. Flags only; the work is pv::tune::runTune (tuning.h).
+// simulated. In a non-negative model (--non-negative, or pv-train's models)
+// every fit is under M_u >= 0. Flags only; the work is pv::tune::runTune
+// (tuning.h).
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -42,6 +44,9 @@ int main(int argc, char** argv) {
                "Also refit the model's own microarchitectures (calibration: least squares on the programs' "
                "intervals, towards each one's trained M_u; they keep their origin)");
   app.add_flag("--parametric", o.parametric, "Fit the parametric model (MLP from parameters to M_u)");
+  app.add_flag("--non-negative", o.nonNegative,
+               "Constrain every M_u to >= 0 from now on, so that no prediction can be negative (models from "
+               "pv-train 0.15 are; an older model needs --dataset DIR --refit, and --parametric if it has an MLP)");
   app.add_option("--mlp-hidden", o.mlp.hidden, "Hidden units of the parametric MLP")->capture_default_str();
   app.add_option("--mlp-iterations", o.mlp.iterations, "Full-batch Adam iterations")->capture_default_str();
   app.add_option("--mlp-weight-decay", o.mlp.weightDecay, "Decoupled weight decay of the MLP's weights")

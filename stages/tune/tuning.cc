@@ -86,7 +86,7 @@ std::vector<std::string> fitLeastSquares(Model& model, const std::vector<eval::P
       equations(summaries, model, name, t, x, y);
       const std::vector<double>& from = own.empty() ? prior : own;
       const std::vector<double> p(from.begin() + t * h, from.begin() + (t + 1) * h);
-      const auto m = ridgeFit(x, y, h, p, o.ridge);
+      const auto m = model.nonNegativeUarchs ? nonNegativeRidgeFit(x, y, h, p, o.ridge) : ridgeFit(x, y, h, p, o.ridge);
       for (size_t d = 0; d < h; ++d) u.representation[t * h + d] = static_cast<float>(m[d]);
     }
     auto it = std::find_if(model.uarchs.begin(), model.uarchs.end(),
@@ -102,9 +102,25 @@ std::vector<std::string> fitLeastSquares(Model& model, const std::vector<eval::P
 }
 
 void runTune(const TuneOptions& o, std::ostream& log) {
-  if (o.dataset.empty() && !o.parametric)
-    throw runtime::UsageError("nothing to do: give --dataset (least squares) or --parametric");
+  if (o.dataset.empty() && !o.parametric && !o.nonNegative)
+    throw runtime::UsageError("nothing to do: give --dataset (least squares), --parametric or --non-negative");
   Model model = loadModel(o.modelPath);
+  if (o.nonNegative && !model.nonNegativeUarchs) {
+    // Every M_u of the output must be fitted under the bound, or be
+    // non-negative already; an MLP fitted without it must be fitted again.
+    if (!o.leastSquares.refit || o.dataset.empty())
+      for (const auto& u : model.uarchs)
+        for (size_t k = 0; k < u.representation.size(); ++k)
+          if (u.representation[k] < 0)
+            throw runtime::UsageError(fmt::format(
+                "--non-negative: microarchitecture '{}' of {} has negative entries in M_u (M_u[{}] = {}); "
+                "add --dataset DIR --refit to refit every microarchitecture under the constraint",
+                u.name, o.modelPath, k, u.representation[k]));
+    if (!model.uarchModel.empty() && !o.parametric)
+      throw runtime::UsageError("--non-negative: " + o.modelPath +
+                                " has a parametric model fitted without the constraint; add --parametric to fit it again");
+    model.nonNegativeUarchs = true;
+  }
   if (!o.dataset.empty()) {
     const dataset::Manifest manifest = dataset::requireManifest(o.dataset);
     const std::vector<std::string>& programs = o.programs.empty() ? model.training.programs : o.programs;

@@ -48,6 +48,11 @@ struct TuneOptions {
   LeastSquaresOptions leastSquares;   // uarchDir "": DATASET/uarchs
   bool parametric = false;
   MlpOptions mlp;
+  // Make the model's microarchitectures non-negative (Model::nonNegativeUarchs):
+  // every fit from here on is under m >= 0. UsageError where an M_u that is
+  // not refitted (no --refit) is negative, or where a parametric model
+  // fitted without the bound would stay (no --parametric).
+  bool nonNegative = false;
   bool quiet = false;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <nlopt.h>
 #include <stdexcept>
 
 #include "stages/core/splitmix64.h"
@@ -43,12 +44,18 @@ std::vector<double> solveSpd(std::vector<double> a, std::vector<double> b, size_
 
 }  // namespace
 
-std::vector<double> ridgeFit(const std::vector<double>& x, const std::vector<double>& y, size_t h,
-                             const std::vector<double>& prior, double ridge) {
+namespace {
+
+// The normal equations of the ridge problem in d = m - prior:
+// (X^T X + lambda I) d = X^T (y - X prior), lambda = ridge * trace(X^T X) / H.
+void ridgeNormalEquations(const std::vector<double>& x, const std::vector<double>& y, size_t h,
+                          const std::vector<double>& prior, double ridge, std::vector<double>& a,
+                          std::vector<double>& b) {
   const size_t rows = y.size();
   if (rows == 0 || x.size() != rows * h || prior.size() != h)
     throw std::invalid_argument("ridgeFit: sizes do not match");
-  std::vector<double> a(h * h, 0.0), b(h, 0.0);
+  a.assign(h * h, 0.0);
+  b.assign(h, 0.0);
   for (size_t r = 0; r < rows; ++r) {
     const double* xr = x.data() + r * h;
     double residual = y[r];
@@ -62,8 +69,84 @@ std::vector<double> ridgeFit(const std::vector<double>& x, const std::vector<dou
   for (size_t i = 0; i < h; ++i) trace += a[i * h + i];
   const double lambda = std::max(ridge * trace / static_cast<double>(h), 1e-12);
   for (size_t i = 0; i < h; ++i) a[i * h + i] += lambda;
+}
+
+// The bound-constrained quadratic min z^T Q z - 2 c^T z, z >= lower, for
+// NLopt: Q = S A S and c = S b with S = diag(1 / sqrt(A_ii)), so that the
+// Hessian has a unit diagonal whatever the scale of the representations.
+struct BoxQuadratic {
+  size_t n = 0;
+  std::vector<double> q, c, qz;
+};
+
+double boxQuadraticValue(unsigned n, const double* z, double* grad, void* data) {
+  auto& p = *static_cast<BoxQuadratic*>(data);
+  double value = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    double s = 0;
+    for (unsigned j = 0; j < n; ++j) s += p.q[i * n + j] * z[j];
+    p.qz[i] = s;
+    value += z[i] * (s - 2 * p.c[i]);
+  }
+  if (grad)
+    for (unsigned i = 0; i < n; ++i) grad[i] = 2 * (p.qz[i] - p.c[i]);
+  return value;
+}
+
+}  // namespace
+
+std::vector<double> ridgeFit(const std::vector<double>& x, const std::vector<double>& y, size_t h,
+                             const std::vector<double>& prior, double ridge) {
+  std::vector<double> a, b;
+  ridgeNormalEquations(x, y, h, prior, ridge, a, b);
   std::vector<double> d = solveSpd(std::move(a), std::move(b), h);
   for (size_t i = 0; i < h; ++i) d[i] += prior[i];
+  return d;
+}
+
+std::vector<double> nonNegativeRidgeFit(const std::vector<double>& x, const std::vector<double>& y, size_t h,
+                                        const std::vector<double>& prior, double ridge) {
+  std::vector<double> a, b;
+  ridgeNormalEquations(x, y, h, prior, ridge, a, b);
+  // The unconstrained optimum, when it is feasible, is the answer (exactly
+  // ridgeFit's): the bound only acts where it cuts.
+  std::vector<double> d = solveSpd(a, b, h);
+  bool feasible = true;
+  for (size_t i = 0; i < h; ++i) feasible = feasible && d[i] + prior[i] >= 0;
+  if (feasible) {
+    for (size_t i = 0; i < h; ++i) d[i] += prior[i];
+    return d;
+  }
+  BoxQuadratic p;
+  p.n = h;
+  std::vector<double> scale(h);
+  for (size_t i = 0; i < h; ++i) scale[i] = 1.0 / std::sqrt(a[i * h + i]);
+  p.q.resize(h * h);
+  for (size_t i = 0; i < h; ++i)
+    for (size_t j = 0; j < h; ++j) p.q[i * h + j] = a[i * h + j] * scale[i] * scale[j];
+  p.c.resize(h);
+  p.qz.resize(h);
+  std::vector<double> lower(h), z(h);
+  for (size_t i = 0; i < h; ++i) {
+    p.c[i] = b[i] * scale[i];
+    lower[i] = -prior[i] / scale[i];              // m = prior + S z >= 0
+    z[i] = std::max(d[i] / scale[i], lower[i]);   // start: the optimum, clipped
+  }
+  nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, static_cast<unsigned>(h));
+  if (!opt) throw std::runtime_error("nonNegativeRidgeFit: NLopt could not create its optimiser");
+  nlopt_set_min_objective(opt, boxQuadraticValue, &p);
+  nlopt_set_lower_bounds(opt, lower.data());
+  nlopt_set_ftol_rel(opt, 1e-15);
+  nlopt_set_xtol_rel(opt, 1e-12);
+  nlopt_set_maxeval(opt, 200000);
+  double value = 0;
+  const nlopt_result status = nlopt_optimize(opt, z.data(), &value);
+  nlopt_destroy(opt);
+  // Rounding stops (NLOPT_ROUNDOFF_LIMITED) are at the optimum to working
+  // precision; anything else negative is a failure.
+  if (status < 0 && status != NLOPT_ROUNDOFF_LIMITED)
+    throw std::runtime_error(fmt::format("nonNegativeRidgeFit: NLopt failed (status {})", static_cast<int>(status)));
+  for (size_t i = 0; i < h; ++i) d[i] = std::max(0.0, prior[i] + scale[i] * std::max(z[i], lower[i]));
   return d;
 }
 
@@ -83,7 +166,8 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
   p.clockScaled.clear();
   p.inputs = parameterInputNames(withParams);
   const size_t n = train.size(), in = p.inputs.size();
-  const size_t out = model.targetNames.size() * model.architecture.hidden;
+  const size_t outputs = model.targetNames.size() * model.architecture.hidden;
+  const bool nonNegative = model.nonNegativeUarchs;
   const size_t hid = static_cast<size_t>(o.hidden);
   if (in == 0) throw StageError("pv-tune --parametric", "", "the microarchitectures' parameters do not vary");
   // Time-like targets are learned in cycles (M_u x clock): a configuration's
@@ -120,10 +204,10 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
   // Parameters: W1 [hid, in], b1 [hid], W2 [out, hid], b2 [out] (b2 starts at the mean M).
   SplitMix64 random(o.seed);
   auto uniform = [&](double bound) { return (random.uniform() * 2 - 1) * bound; };
-  std::vector<double> w1(hid * in), b1(hid, 0), w2(out * hid), b2(out, 0);
+  std::vector<double> w1(hid * in), b1(hid, 0), w2(outputs * hid), b2(outputs, 0);
   for (auto& w : w1) w = uniform(1.0 / std::sqrt(double(in)));
   for (auto& w : w2) w = uniform(1.0 / std::sqrt(double(hid)));
-  for (size_t k = 0; k < out; ++k) {
+  for (size_t k = 0; k < outputs; ++k) {
     for (const auto& y : ys) b2[k] += y[k];
     b2[k] /= double(n);
   }
@@ -138,9 +222,9 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
   // Output scale: errors are measured relative to the spread of M.
   double var = 0;
   for (const auto& y : ys)
-    for (size_t k = 0; k < out; ++k) var += (y[k] - b2[k]) * (y[k] - b2[k]);
-  var = std::max(var / double(n * out), 1e-30);
-  std::vector<double> hidden(hid), pre(hid), pred(out), dh(hid);
+    for (size_t k = 0; k < outputs; ++k) var += (y[k] - b2[k]) * (y[k] - b2[k]);
+  var = std::max(var / double(n * outputs), 1e-30);
+  std::vector<double> hidden(hid), pre(hid), dh(hid);
   double loss = 0;
   for (int it = 1; it <= o.iterations; ++it) {
     for (auto& g : grads) std::fill(g.begin(), g.end(), 0.0);
@@ -154,12 +238,17 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
         hidden[j] = std::max(0.0, a);
       }
       std::fill(dh.begin(), dh.end(), 0.0);
-      for (size_t k = 0; k < out; ++k) {
+      for (size_t k = 0; k < outputs; ++k) {
         double a = b2[k];
         for (size_t j = 0; j < hid; ++j) a += w2[k * hid + j] * hidden[j];
-        const double e = (a - ys[s][k]) / var;
-        loss += (a - ys[s][k]) * (a - ys[s][k]) / var;
-        const double g = 2 * e / double(n * out);
+        // A non-negative model's output is max(0, a). Its gradient is passed
+        // on also where a < 0 if the output is too small, so that an output
+        // cut to 0 can come back.
+        const double predicted = nonNegative ? std::max(0.0, a) : a;
+        const double e = (predicted - ys[s][k]) / var;
+        loss += (predicted - ys[s][k]) * (predicted - ys[s][k]) / var;
+        double g = 2 * e / double(n * outputs);
+        if (nonNegative && a <= 0 && g > 0) g = 0;
         grads[3][k] += g;
         for (size_t j = 0; j < hid; ++j) {
           grads[2][k * hid + j] += g * hidden[j];
@@ -172,7 +261,7 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
         for (size_t i = 0; i < in; ++i) grads[0][j * in + i] += dh[j] * x[i];
       }
     }
-    loss /= double(n * out);
+    loss /= double(n * outputs);
     const double c1 = 1 - std::pow(0.9, it), c2 = 1 - std::pow(0.999, it);
     for (size_t q = 0; q < params.size(); ++q)
       for (size_t i = 0; i < sizes[q]; ++i) {
@@ -191,7 +280,7 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
     return t;
   };
   p.layers = {tensor("layer0.weight", {uint32_t(hid), uint32_t(in)}, w1), tensor("layer0.bias", {uint32_t(hid)}, b1),
-              tensor("layer1.weight", {uint32_t(out), uint32_t(hid)}, w2), tensor("layer1.bias", {uint32_t(out)}, b2)};
+              tensor("layer1.weight", {uint32_t(outputs), uint32_t(hid)}, w2), tensor("layer1.bias", {uint32_t(outputs)}, b2)};
   return loss;  // relative to the variance of M around its mean
 }
 

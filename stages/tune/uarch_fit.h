@@ -9,9 +9,13 @@
 //   m = prior + argmin_d |X d - (y - X prior)|^2 + lambda |d|^2,
 //   lambda = ridge * trace(X^T X) / H.
 //
+// In a model with non-negative microarchitectures (Model::nonNegativeUarchs)
+// the fit is constrained to m >= 0 (nonNegativeRidgeFit).
+//
 // Parametric: an MLP (one hidden ReLU layer) from a configuration's
 // parameter inputs (stages/model-lib/uarch_params.h) to M_u, trained by
-// full-batch Adam on the trained microarchitectures.
+// full-batch Adam on the trained microarchitectures; in a non-negative model
+// its output passes through ReLU too.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +29,12 @@ namespace pv::tune {
 // std::invalid_argument on sizes that do not match or no rows.
 std::vector<double> ridgeFit(const std::vector<double>& x, const std::vector<double>& y, size_t h,
                              const std::vector<double>& prior, double ridge);
+
+// ridgeFit under m >= 0 (a box-constrained quadratic, NLopt's L-BFGS on
+// the problem scaled to a unit-diagonal Hessian). Where ridgeFit's answer is
+// non-negative it is returned as is.
+std::vector<double> nonNegativeRidgeFit(const std::vector<double>& x, const std::vector<double>& y, size_t h,
+                                        const std::vector<double>& prior, double ridge);
 
 struct MlpOptions {
   int hidden = 64;

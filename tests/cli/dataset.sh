@@ -4,7 +4,8 @@
 # - every workload of the suite runs natively to success on its inputs;
 # - pv-dataset on three small workloads (tiny regions, 2 sampled
 #   configurations) writes labelled feature files pv-cat prints with 32
-#   labels per row, and a manifest;
+#   labels per row, and a manifest; with --locality, 4 more columns and the
+#   51 unchanged;
 # - killed (SIGKILL) after its first workload, then rerun, it does not redo
 #   that workload and ends with the same bytes as an uninterrupted run;
 # - a bad suite entry, a missing program and a failing program give clear
@@ -65,6 +66,25 @@ ls "$tmp/a" | grep -q part && fail "a partial file was left behind"
 "$OUT/pv-dataset" -o "$tmp/a" "${args[@]}" 2> "$tmp/rerun.err"
 grep -q "3 of 3 workloads already finished" "$tmp/rerun.err" || { cat "$tmp/rerun.err"; fail "rerun redid work"; }
 
+# --locality in the same folder: the key differs, so matmul is labelled
+# again, with 55 columns whose first 51 are the bytes of the plain run's.
+cp -r "$tmp/a" "$tmp/l"
+"$OUT/pv-dataset" -o "$tmp/l" -w matmul --sample 2 --seed 1 --scale 0.002 --no-progress --locality 2> "$tmp/loc.err" || { cat "$tmp/loc.err"; fail "--locality"; }
+grep -q "1 done, 0 failed, 0 already finished" "$tmp/loc.err" || { cat "$tmp/loc.err"; fail "--locality did not relabel"; }
+"$OUT/pv-cat" --format csv "$tmp/a/matmul.pvs.zst" > "$tmp/plain.csv"
+"$OUT/pv-cat" --format csv "$tmp/l/matmul.pvs.zst" > "$tmp/loc.csv"
+python3 - "$tmp/plain.csv" "$tmp/loc.csv" <<'EOF2' || fail "--locality: the 51 columns changed or the 4 are missing"
+import csv, sys
+plain = list(csv.reader(open(sys.argv[1])))
+loc = list(csv.reader(open(sys.argv[2])))
+assert len(plain) == len(loc) > 1000, (len(plain), len(loc))
+assert loc[0][52:] == ["pc_stride_lines_log2", "pc_stride_repeats", "pc_stride_direction", "neighbour_line_reuse_log2"], loc[0]
+assert all(len(a) == 52 and b[:52] == a and len(b) == 56 for a, b in zip(plain, loc))  # index + columns
+repeats = sum(float(b[53]) for b in loc[1:])
+assert repeats > 0.2 * len(loc), repeats  # matmul's loads stream: most strides repeat
+print(f"--locality: {len(loc) - 1} rows, the 51 columns identical, stride repeats in {repeats:.0f}")
+EOF2
+
 # --- killed after the first workload, then resumed ---
 "$OUT/pv-dataset" -o "$tmp/b" "${args[@]}" 2> "$tmp/b1.err" &
 pid=$!
@@ -99,14 +119,14 @@ packages = []
 command = ["/bin/true"]
 skip = 0
 count = 10
-split = "validation"
+split = "holdout"
 EOF
 set +e
 "$OUT/pv-dataset" --suite "$tmp/bad.toml" -o "$tmp/c" --sample 1 2> "$tmp/c.err"
 rc=$?
 set -e
 [ $rc -eq 2 ] || fail "bad suite: exit $rc, not 2"
-grep -qF "bad.toml:9:9: workload 'w': split must be \"train\" or \"test\", not \"validation\"" "$tmp/c.err" \
+grep -qF "bad.toml:9:9: workload 'w': split must be \"train\", \"validation\" or \"test\", not \"holdout\"" "$tmp/c.err" \
   || { cat "$tmp/c.err"; fail "bad suite: unclear error"; }
 
 cat > "$tmp/missing.toml" <<'EOF'

@@ -4,7 +4,8 @@
 # VERSION, then the stream schema and model format versions, which must
 # equal the schema files' constants).
 #
-# One exception: pv-kernels, the workload suite's own kernels, is a traced
+# Exceptions: pv-kernels and pv-science, the workload suite's own kernels, are
+# traced programs, not tools (pv-science follows pv-kernels). pv-kernels is a traced
 # program, not a tool. Its code is frozen: the demo's R_p and ground truth
 # (and every number in the docs measured on it) follow from its exact
 # instruction stream, and adding flag handling to its main moved its code
@@ -21,9 +22,9 @@ count=0
 for exe in "$OUT"/pv-*; do
   [ -f "$exe" ] && [ -x "$exe" ] || continue
   name=$(basename "$exe")
-  if [ "$name" = pv-kernels ]; then
+  if [ "$name" = pv-kernels ] || [ "$name" = pv-science ]; then
     out=$("$exe" --help 2>&1); rc=$?
-    [ $rc -eq 2 ] && grep -q "^usage: pv-kernels" <<<"$out" || { echo "pv-kernels --help: rc $rc: $out"; fail=1; }
+    [ $rc -eq 2 ] && grep -q "^usage: $name" <<<"$out" || { echo "$name --help: rc $rc: $out"; fail=1; }
     continue
   fi
   count=$((count + 1))

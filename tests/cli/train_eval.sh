@@ -8,7 +8,9 @@
 #    seen/unseen programs and microarchitectures;
 #  - pv-train killed (SIGKILL) mid-run and restarted resumes from its last
 #    checkpoint and ends with the bytes of an uninterrupted run;
-#  - two local workers (c10d Gloo) train and write the model.
+#  - two local workers (c10d Gloo) train and write the model;
+#  - M_u >= 0 by default; pv-tune --non-negative makes a --signed-uarchs
+#    model non-negative (with --refit) and refuses it without.
 set -uo pipefail
 OUT=$(cd "$1" && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -127,6 +129,28 @@ for r in ev:
     pred = float(r["predicted_ns"])
     assert abs(pred - pipe[r["uarch"]]) <= 1e-4 * abs(pred) + 1e-3, (r, pipe)
 EOF2
+
+# M_u >= 0: pv-train's default. A --signed-uarchs model (PerfVec's
+# unconstrained M_u) is made non-negative by pv-tune --non-negative, which
+# needs --refit to refit the negative M_u; the result predicts through the
+# pipeline, and pv-eval reports no negative time.
+grep -q "^M_u          >= 0" "$tmp/info.txt" || { cat "$tmp/info.txt"; fail "pv-train's model: M_u not >= 0"; }
+"$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --signed-uarchs --max-steps 3 --no-checkpoint -o "$tmp/signed.pvm" \
+  2> "$tmp/signed.log" || { cat "$tmp/signed.log"; fail "--signed-uarchs"; }
+"$OUT/pv-model" info "$tmp/signed.pvm" | grep -q "^M_u          of any sign" || fail "--signed-uarchs: not recorded"
+"$OUT/pv-tune" -m "$tmp/signed.pvm" -o "$tmp/nn.pvm" --non-negative -q 2> "$tmp/err.txt"
+rc=$?; [ $rc -eq 2 ] || fail "pv-tune --non-negative on negative M_u without --refit: exit $rc, not 2"
+grep -q "microarchitecture 's5-0000' of .*signed.pvm has negative entries in M_u .*--refit" "$tmp/err.txt" \
+  || { cat "$tmp/err.txt"; fail "--non-negative without --refit: unclear error"; }
+[ ! -e "$tmp/nn.pvm" ] || fail "a refused pv-tune wrote its output"
+"$OUT/pv-tune" -m "$tmp/signed.pvm" -o "$tmp/nn.pvm" --non-negative --dataset "$ds" --refit --interval 2048 -q -t 1 \
+  || fail "pv-tune --non-negative --refit"
+"$OUT/pv-model" info "$tmp/nn.pvm" | grep -q "^M_u          >= 0" || fail "--non-negative: not recorded"
+"$OUT/pv-window" -m "$tmp/nn.pvm" "$ds/chase.pvs.zst" | "$OUT/pv-encode" -m "$tmp/nn.pvm" -t 1 \
+  | "$OUT/pv-aggregate" | "$OUT/pv-dot-predict" -m "$tmp/nn.pvm" --format csv > "$tmp/nn.csv" \
+  || fail "the non-negative model in the pipeline"
+"$OUT/pv-eval" -m "$tmp/nn.pvm" --dataset "$ds" -q -t 1 > "$tmp/nn-eval.txt" || fail "pv-eval (non-negative)"
+! grep -q NEGATIVE "$tmp/nn-eval.txt" || { cat "$tmp/nn-eval.txt"; fail "the non-negative model predicted a negative time"; }
 
 # Bad inputs: an unlabelled stream, a missing target.
 "$OUT/pv-synth-gem5" -n 500 --seed 2 --out-dir "$tmp/run" >/dev/null || fail "synthetic trace"
