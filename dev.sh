@@ -42,7 +42,6 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev  # the libFuzzer build (tests/fuzz/run.sh)
   valgrind liblzma-dev zlib1g-dev
   libtorch-dev libopenblas0-pthread libgloo-dev nlohmann-json3-dev
-  libnlopt-dev  # pv-tune: least squares under M_u >= 0
   # the workload suite (examples/workloads/workloads.toml)
   xz-utils bzip2 gzip perl-base python3-minimal lua5.4 bc gawk sqlite3 cpp-12
   vpx-tools libjpeg-turbo-progs imagemagick-6.q16 openssl grep sed coreutils

@@ -26,11 +26,14 @@ StreamHeader WindowStreamEncoder::describe(const StreamHeader& in) {
   if (in.featureColumns != cols) {
     size_t i = 0;
     while (i < in.featureColumns.size() && i < cols.size() && in.featureColumns[i] == cols[i]) ++i;
+    // A model trained on the locality columns needs them made the same way.
+    const bool needsLocality = i == in.featureColumns.size() && i < cols.size() && cols[i] == "pc_stride_lines_log2";
     throw StageError("", "",
                      fmt::format("feature columns differ from the model's ({}): column {} is '{}' in "
-                                 "the stream and '{}' in the model",
+                                 "the stream and '{}' in the model{}",
                                  modelName_, i, i < in.featureColumns.size() ? in.featureColumns[i] : "(none)",
-                                 i < cols.size() ? cols[i] : "(none)"));
+                                 i < cols.size() ? cols[i] : "(none)",
+                                 needsLocality ? " (the model was trained with pv-reuse-distance --locality)" : ""));
   }
   const auto& arch = model_.architecture;
   if (in.window != arch.window)

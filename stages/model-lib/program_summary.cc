@@ -30,7 +30,14 @@ ProgramSummary summarize(const Model& model, const encode::InstructionEncoder& e
     throw StageError(spec, "header", "not a feature stream (pv-eval and pv-tune read pv-dataset files)");
   if (!h.pendingColumns.empty()) throw StageError(spec, "header", "feature columns still to be filled (pv-reuse-distance)");
   if (h.featureColumns != model.featureColumns)
-    throw StageError(spec, "header", "its feature columns are not the model's");
+    throw StageError(spec, "header",
+                     fmt::format("its {} feature columns are not the model's {}{}", h.featureColumns.size(),
+                                 model.featureColumns.size(),
+                                 model.featureColumns.size() > h.featureColumns.size()
+                                     ? " (a model trained on more columns: pv-dataset --locality)"
+                                     : h.featureColumns.size() > model.featureColumns.size()
+                                           ? " (a stream with more columns: a dataset made with --locality)"
+                                           : ""));
   const auto& cfg = encoder.config();
   const int64_t f = cfg.features, c = cfg.context(), hdim = cfg.hidden;
   const int64_t k = model.architecture.chunk ? model.architecture.chunk : 4096;

@@ -69,6 +69,7 @@ TEST(Tuning, aNewMicroarchitectureFitsTheProgramTotals) {
   Dataset data;
   const std::vector<eval::ProgramSummary> summaries = {data.summary("alpha", 0), data.summary("beta", 0)};
   Model model = data.m;
+  model.nonNegativeUarchs = false;  // exact solutions of these equations need entries < 0
   LeastSquaresOptions o;
   o.ridge = 1e-9;
   EXPECT_EQ(fitLeastSquares(model, summaries, o, "m.pvm", "dataset"), std::vector<std::string>{"new"});
@@ -90,6 +91,7 @@ TEST(Tuning, eachIntervalIsAnEquation) {
   const std::vector<eval::ProgramSummary> summaries = {data.summary("beta", 16)};
   ASSERT_EQ(summaries[0].intervalRecords, (std::vector<uint64_t>{16, 16, 16}));
   Model model = data.m;
+  model.nonNegativeUarchs = false;  // exact solutions of these equations need entries < 0
   LeastSquaresOptions o;
   o.ridge = 1e-9;
   fitLeastSquares(model, summaries, o, "m.pvm", "dataset");
@@ -101,6 +103,41 @@ TEST(Tuning, eachIntervalIsAnEquation) {
       EXPECT_NEAR(dot(s.intervalRepresentation.data() + k * 4, model.uarchs[1].representation, t), truth,
                   1e-3 * truth);
     }
+}
+
+// In a non-negative model (an untrained one is) the same fit stays >= 0,
+// and it fits the intervals better than the unconstrained fit cut at 0.
+TEST(Tuning, aNonNegativeModelsFitIsNonNegativeAndBeatsCuttingTheSignedOne) {
+  Dataset data;
+  const std::vector<eval::ProgramSummary> summaries = {data.summary("beta", 16)};
+  ASSERT_TRUE(data.m.nonNegativeUarchs);
+  LeastSquaresOptions o;
+  o.ridge = 1e-9;
+  Model bounded = data.m, cut = data.m;
+  fitLeastSquares(bounded, summaries, o, "m.pvm", "dataset");
+  cut.nonNegativeUarchs = false;
+  fitLeastSquares(cut, summaries, o, "m.pvm", "dataset");
+  bool cutSomething = false;
+  for (float& v : cut.uarchs[1].representation)
+    if (v < 0) {
+      v = 0;
+      cutSomething = true;
+    }
+  ASSERT_TRUE(cutSomething) << "the signed fit needs no negative entry: the test shows nothing";
+  for (float v : bounded.uarchs[1].representation) EXPECT_GE(v, 0.0f);
+  const auto& s = summaries[0];
+  const size_t width = s.uarchNames.size() * s.targetNames.size();
+  auto residual = [&](const Model& m) {
+    double sum = 0;
+    for (size_t k = 0; k < 3; ++k)
+      for (size_t t = 0; t < m.targetNames.size(); ++t) {
+        const double e = dot(s.intervalRepresentation.data() + k * 4, m.uarchs[1].representation, t) -
+                         s.intervalLabelSums[k * width + 1 * s.targetNames.size() + t];
+        sum += e * e;
+      }
+    return sum;
+  };
+  EXPECT_LT(residual(bounded), residual(cut));
 }
 
 TEST(Tuning, theModelsOwnMicroarchitecturesNeedReplaceOrRefit) {

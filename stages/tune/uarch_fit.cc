@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
-#include <nlopt.h>
 #include <stdexcept>
 
 #include "stages/core/splitmix64.h"
@@ -71,28 +70,6 @@ void ridgeNormalEquations(const std::vector<double>& x, const std::vector<double
   for (size_t i = 0; i < h; ++i) a[i * h + i] += lambda;
 }
 
-// The bound-constrained quadratic min z^T Q z - 2 c^T z, z >= lower, for
-// NLopt: Q = S A S and c = S b with S = diag(1 / sqrt(A_ii)), so that the
-// Hessian has a unit diagonal whatever the scale of the representations.
-struct BoxQuadratic {
-  size_t n = 0;
-  std::vector<double> q, c, qz;
-};
-
-double boxQuadraticValue(unsigned n, const double* z, double* grad, void* data) {
-  auto& p = *static_cast<BoxQuadratic*>(data);
-  double value = 0;
-  for (unsigned i = 0; i < n; ++i) {
-    double s = 0;
-    for (unsigned j = 0; j < n; ++j) s += p.q[i * n + j] * z[j];
-    p.qz[i] = s;
-    value += z[i] * (s - 2 * p.c[i]);
-  }
-  if (grad)
-    for (unsigned i = 0; i < n; ++i) grad[i] = 2 * (p.qz[i] - p.c[i]);
-  return value;
-}
-
 }  // namespace
 
 std::vector<double> ridgeFit(const std::vector<double>& x, const std::vector<double>& y, size_t h,
@@ -110,44 +87,93 @@ std::vector<double> nonNegativeRidgeFit(const std::vector<double>& x, const std:
   ridgeNormalEquations(x, y, h, prior, ridge, a, b);
   // The unconstrained optimum, when it is feasible, is the answer (exactly
   // ridgeFit's): the bound only acts where it cuts.
-  std::vector<double> d = solveSpd(a, b, h);
+  std::vector<double> m = solveSpd(a, b, h);
   bool feasible = true;
-  for (size_t i = 0; i < h; ++i) feasible = feasible && d[i] + prior[i] >= 0;
-  if (feasible) {
-    for (size_t i = 0; i < h; ++i) d[i] += prior[i];
-    return d;
-  }
-  BoxQuadratic p;
-  p.n = h;
-  std::vector<double> scale(h);
-  for (size_t i = 0; i < h; ++i) scale[i] = 1.0 / std::sqrt(a[i * h + i]);
-  p.q.resize(h * h);
-  for (size_t i = 0; i < h; ++i)
-    for (size_t j = 0; j < h; ++j) p.q[i * h + j] = a[i * h + j] * scale[i] * scale[j];
-  p.c.resize(h);
-  p.qz.resize(h);
-  std::vector<double> lower(h), z(h);
   for (size_t i = 0; i < h; ++i) {
-    p.c[i] = b[i] * scale[i];
-    lower[i] = -prior[i] / scale[i];              // m = prior + S z >= 0
-    z[i] = std::max(d[i] / scale[i], lower[i]);   // start: the optimum, clipped
+    m[i] += prior[i];
+    feasible = feasible && m[i] >= 0;
   }
-  nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, static_cast<unsigned>(h));
-  if (!opt) throw std::runtime_error("nonNegativeRidgeFit: NLopt could not create its optimiser");
-  nlopt_set_min_objective(opt, boxQuadraticValue, &p);
-  nlopt_set_lower_bounds(opt, lower.data());
-  nlopt_set_ftol_rel(opt, 1e-15);
-  nlopt_set_xtol_rel(opt, 1e-12);
-  nlopt_set_maxeval(opt, 200000);
-  double value = 0;
-  const nlopt_result status = nlopt_optimize(opt, z.data(), &value);
-  nlopt_destroy(opt);
-  // Rounding stops (NLOPT_ROUNDOFF_LIMITED) are at the optimum to working
-  // precision; anything else negative is a failure.
-  if (status < 0 && status != NLOPT_ROUNDOFF_LIMITED)
-    throw std::runtime_error(fmt::format("nonNegativeRidgeFit: NLopt failed (status {})", static_cast<int>(status)));
-  for (size_t i = 0; i < h; ++i) d[i] = std::max(0.0, prior[i] + scale[i] * std::max(z[i], lower[i]));
-  return d;
+  if (feasible) return m;
+  // In m itself: min 1/2 m^T A m - q^T m over m >= 0, q = b + A prior, by
+  // Lawson and Hanson's active set: free entries are added one at a time
+  // (the most negative gradient first) and the free subproblem is solved
+  // exactly; a step that would make a free entry negative stops at the
+  // bound and frees it no more. Finite and exact, unlike a general
+  // optimiser (NLopt's L-BFGS stopped with a failure on the shipped
+  // model's refit).
+  std::vector<double> q(h);
+  for (size_t i = 0; i < h; ++i) {
+    q[i] = b[i];
+    for (size_t j = 0; j < h; ++j) q[i] += a[i * h + j] * prior[j];
+  }
+  double scale = 0;
+  for (double v : q) scale = std::max(scale, std::fabs(v));
+  // Gradients are sums of large terms that cancel; below this they are 0.
+  const double tolerance = 1e-9 * std::max(scale, 1e-300);
+  std::vector<bool> free(h, false), blocked(h, false);
+  std::fill(m.begin(), m.end(), 0.0);
+  // The optimum of the free entries with the others at 0.
+  auto solveFree = [&] {
+    std::vector<size_t> idx;
+    for (size_t i = 0; i < h; ++i)
+      if (free[i]) idx.push_back(i);
+    const size_t n = idx.size();
+    std::vector<double> sub(n * n), rhs(n);
+    for (size_t r = 0; r < n; ++r) {
+      rhs[r] = q[idx[r]];
+      for (size_t c = 0; c < n; ++c) sub[r * n + c] = a[idx[r] * h + idx[c]];
+    }
+    const std::vector<double> z = solveSpd(std::move(sub), std::move(rhs), n);
+    std::vector<double> out(h, 0.0);
+    for (size_t r = 0; r < n; ++r) out[idx[r]] = z[r];
+    return out;
+  };
+  for (size_t round = 0;; ++round) {
+    if (round > 20 * h) throw std::runtime_error("nonNegativeRidgeFit: the active set did not settle");
+    size_t enter = h;
+    double steepest = -tolerance;
+    for (size_t i = 0; i < h; ++i) {
+      if (free[i] || blocked[i]) continue;
+      double g = -q[i];
+      for (size_t j = 0; j < h; ++j) g += a[i * h + j] * m[j];
+      if (g < steepest) {
+        steepest = g;
+        enter = i;
+      }
+    }
+    if (enter == h) break;  // KKT: every bound entry's gradient >= 0 (to rounding)
+    free[enter] = true;
+    std::vector<double> s = solveFree();
+    if (s[enter] <= 0) {
+      // Rounding: the entry's gradient said "enter" but its optimum is not
+      // above 0. Lawson and Hanson's remedy: leave it bound and do not try
+      // it again until the free set changes.
+      free[enter] = false;
+      blocked[enter] = true;
+      continue;
+    }
+    std::fill(blocked.begin(), blocked.end(), false);
+    for (size_t inner = 0;; ++inner) {
+      if (inner > h) throw std::runtime_error("nonNegativeRidgeFit: the active set did not settle");
+      double step = 1.0;
+      for (size_t i = 0; i < h; ++i)
+        if (free[i] && s[i] <= 0) step = std::min(step, m[i] / (m[i] - s[i]));
+      if (step >= 1.0) {
+        m = s;
+        break;
+      }
+      for (size_t i = 0; i < h; ++i) {
+        if (!free[i]) continue;
+        m[i] += step * (s[i] - m[i]);
+        if (m[i] <= 0 || (s[i] <= 0 && m[i] <= tolerance * 1e-3)) {
+          m[i] = 0;
+          free[i] = false;
+        }
+      }
+      s = solveFree();
+    }
+  }
+  return m;
 }
 
 double fitParametricModel(Model& model, const MlpOptions& o) {

@@ -30,9 +30,9 @@ namespace pv::tune {
 std::vector<double> ridgeFit(const std::vector<double>& x, const std::vector<double>& y, size_t h,
                              const std::vector<double>& prior, double ridge);
 
-// ridgeFit under m >= 0 (a box-constrained quadratic, NLopt's L-BFGS on
-// the problem scaled to a unit-diagonal Hessian). Where ridgeFit's answer is
-// non-negative it is returned as is.
+// ridgeFit under m >= 0 (a quadratic with bounds, solved exactly by Lawson
+// and Hanson's active-set method). Where ridgeFit's answer is non-negative
+// it is returned as is.
 std::vector<double> nonNegativeRidgeFit(const std::vector<double>& x, const std::vector<double>& y, size_t h,
                                         const std::vector<double>& prior, double ridge);
 

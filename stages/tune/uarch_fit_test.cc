@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "stages/model-lib/uarch_params.h"
 
@@ -123,6 +124,61 @@ TEST(NonNegativeRidgeFit, FindsTheBestNonNegativeFit) {
     for (double v : fit) EXPECT_GE(v, 0.0) << "seed " << seed;
     EXPECT_NEAR(ridgeObjective(x, y, fit, prior, lambda), best, 1e-7 * best) << "seed " << seed;
   }
+}
+
+// Like the real equations: 64 dimensions, fewer intervals than dimensions,
+// sums of ReLU outputs over 16,384 instructions (large, nearly collinear),
+// a prior of both signs. The fit must settle at a KKT point.
+TEST(NonNegativeRidgeFit, SettlesOnLargeNearlyCollinearEquations) {
+  const size_t h = 64;
+  size_t atTheBound = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    uint64_t st = seed;
+    auto next = [&] {
+      st = st * 6364136223846793005ull + 1442695040888963407ull;
+      return static_cast<double>(st >> 40) / double(1 << 24);
+    };
+    const size_t rows = 8 + seed * 6;
+    std::vector<double> base(h), x, y, prior(h);
+    for (auto& v : base) v = next() * 16384;
+    for (size_t r = 0; r < rows; ++r) {
+      double dot = 0;
+      for (size_t i = 0; i < h; ++i) {
+        const double v = base[i] * (0.9 + 0.2 * next()) * (next() < 0.2 ? 0.0 : 1.0);
+        x.push_back(v);
+        dot += v * (next() - 0.3);
+      }
+      y.push_back(std::fabs(dot) + 1000 * next());
+    }
+    for (auto& p : prior) p = next() * 2 - 1;
+    std::vector<double> m;
+    ASSERT_NO_THROW(m = nonNegativeRidgeFit(x, y, h, prior, 1e-3)) << "seed " << seed;
+    // KKT of min |X m - y|^2 + lambda |m - prior|^2, m >= 0, in gradient units.
+    double trace = 0;
+    for (double v : x) trace += v * v;
+    const double lambda = 1e-3 * trace / h;
+    std::vector<double> g(h, 0.0);
+    for (size_t r = 0; r < rows; ++r) {
+      double e = -y[r];
+      for (size_t i = 0; i < h; ++i) e += x[r * h + i] * m[i];
+      for (size_t i = 0; i < h; ++i) g[i] += 2 * x[r * h + i] * e;
+    }
+    double gscale = 0;
+    for (size_t i = 0; i < h; ++i) {
+      g[i] += 2 * lambda * (m[i] - prior[i]);
+      double ref = 2 * lambda * std::fabs(prior[i]);
+      for (size_t r = 0; r < rows; ++r) ref += 2 * std::fabs(x[r * h + i] * y[r]);
+      gscale = std::max(gscale, ref);
+    }
+    for (size_t i = 0; i < h; ++i) {
+      ASSERT_GE(m[i], 0.0) << "seed " << seed;
+      atTheBound += m[i] == 0;
+      if (m[i] > 0) EXPECT_LT(std::fabs(g[i]), 1e-6 * gscale) << "seed " << seed << " entry " << i;
+      else EXPECT_GT(g[i], -1e-6 * gscale) << "seed " << seed << " entry " << i;
+    }
+  }
+  std::printf("large equations: %zu of %zu entries at the bound\n", atTheBound, 10 * h);
+  EXPECT_GT(atTheBound, 10u);  // the bound acts
 }
 
 TEST(ParametricModel, FitsAndEvaluatesLikePvDotPredict) {

@@ -84,6 +84,12 @@ repeats = sum(float(b[53]) for b in loc[1:])
 assert repeats > 0.2 * len(loc), repeats  # matmul's loads stream: most strides repeat
 print(f"--locality: {len(loc) - 1} rows, the 51 columns identical, stride repeats in {repeats:.0f}")
 EOF2
+# A 51-column model refuses the 55-column stream and says why.
+if "$OUT/pv-eval" -m examples/foundation/foundation.pvm "$tmp/l/matmul.pvs.zst" -q 2> "$tmp/eval.err"; then
+  fail "a 51-column model evaluated a --locality stream"
+fi
+grep -q "its 55 feature columns are not the model's 51 (a stream with more columns: a dataset made with --locality)" \
+  "$tmp/eval.err" || { cat "$tmp/eval.err"; fail "51-column model on a --locality stream: unclear error"; }
 
 # --- killed after the first workload, then resumed ---
 "$OUT/pv-dataset" -o "$tmp/b" "${args[@]}" 2> "$tmp/b1.err" &
