@@ -28,6 +28,9 @@ StreamHeader FeatureStreamEncoder::describe(const StreamHeader& in) {
   if (in.hasAddresses) {
     ReuseDistanceOptions o = reuseOptions_;
     o.keepAddresses = false;
+    // A model trained on the locality columns gets them made here too.
+    o.locality = o.locality || std::find(model_.featureColumns.begin(), model_.featureColumns.end(),
+                                         "pc_stride_lines_log2") != model_.featureColumns.end();
     reuse_ = std::make_unique<ReuseDistanceStage>(std::move(o));
     h = reuse_->describe(h);
     h.stages.push_back("pv-reuse-distance");
@@ -38,6 +41,7 @@ StreamHeader FeatureStreamEncoder::describe(const StreamHeader& in) {
   const uint32_t window = model_.architecture.window;
   const uint32_t chunk = model_.architecture.chunk ? model_.architecture.chunk : kExactModelChunk;
   chunker_ = std::make_unique<WindowChunker>(window, chunk, std::max(1u, kInstructionsPerWindowBatch / chunk));
+  chunker_->selectColumns(model_.featureColumns);
   h = chunker_->describe(h);
   h.stages.push_back("pv-window");
   return encoder_.describe(h);

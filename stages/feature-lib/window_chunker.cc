@@ -25,17 +25,42 @@ StreamHeader WindowChunker::describe(const StreamHeader& in) {
   out.hasAddresses = false;
   out.window = window_;
   out.chunk = chunk_;
-  columns_ = static_cast<uint32_t>(in.featureColumns.size());
+  inColumns_ = static_cast<uint32_t>(in.featureColumns.size());
+  pick_.clear();
+  if (!wanted_.empty() && wanted_ != in.featureColumns) {
+    for (const auto& name : wanted_) {
+      auto it = std::find(in.featureColumns.begin(), in.featureColumns.end(), name);
+      if (it == in.featureColumns.end())
+        throw StageError("", "",
+                         "the stream has no feature column '" + name + "' (it has " +
+                             std::to_string(in.featureColumns.size()) + ")" +
+                             (name == "pc_stride_lines_log2" || name == "pc_stride_repeats" ||
+                                      name == "pc_stride_direction" || name == "neighbour_line_reuse_log2"
+                                  ? ": the model was trained with the locality columns (pv-reuse-distance --locality)"
+                                  : ""));
+      pick_.push_back(static_cast<uint32_t>(it - in.featureColumns.begin()));
+    }
+    out.featureColumns = wanted_;
+  }
+  columns_ = static_cast<uint32_t>(out.featureColumns.size());
   labelWidth_ = in.labelWidth();
   context_.assign(size_t{window_ - 1} * columns_, 0.0f);  // padding at stream start
   return out;
 }
 
 void WindowChunker::process(FeatureBatch&& batch, const Emit<FeatureBatch>& emit) {
-  if (batch.columns != columns_ || batch.contextRows != 0)
+  if (batch.columns != inColumns_ || batch.contextRows != 0)
     throw StageError("", "", "batch of " + std::to_string(batch.columns) + " columns, expected " +
-                                 std::to_string(columns_));
-  pending_.insert(pending_.end(), batch.values.begin(), batch.values.end());
+                                 std::to_string(inColumns_));
+  if (pick_.empty()) {
+    pending_.insert(pending_.end(), batch.values.begin(), batch.values.end());
+  } else {
+    const size_t rows = batch.rows();
+    for (size_t r = 0; r < rows; ++r) {
+      const float* row = batch.row(r);
+      for (uint32_t c : pick_) pending_.push_back(row[c]);
+    }
+  }
   labels_.insert(labels_.end(), batch.labels.begin(), batch.labels.end());
   const size_t perBatch = size_t{chunk_} * chunksPerBatch_;
   while (pending_.size() / columns_ >= perBatch) emitBatch(perBatch, emit);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "stages/core/feature_batch.h"
@@ -28,6 +29,11 @@ class WindowChunker : public Transform<FeatureBatch, FeatureBatch> {
   // Requires a complete feature stream (no pending columns, no address side
   // columns); emits payload windows with window/chunk in the header.
   StreamHeader describe(const StreamHeader& in) override;
+  // Emit only these columns, in this order, picked by name from the input's
+  // (a model's columns from a stream that may have more, e.g. the locality
+  // columns for a PerfVec-style model). describe() throws StageError naming
+  // a column the stream lacks. Call before describe().
+  void selectColumns(std::vector<std::string> names) { wanted_ = std::move(names); }
   void process(FeatureBatch&& batch, const Emit<FeatureBatch>& emit) override;
   void finish(const Emit<FeatureBatch>& emit) override;
 
@@ -35,7 +41,10 @@ class WindowChunker : public Transform<FeatureBatch, FeatureBatch> {
   void emitBatch(size_t rows, const Emit<FeatureBatch>& emit);
 
   uint32_t window_, chunk_, chunksPerBatch_;
-  uint32_t columns_ = 0;
+  uint32_t columns_ = 0;           // output columns
+  uint32_t inColumns_ = 0;         // input columns
+  std::vector<std::string> wanted_;
+  std::vector<uint32_t> pick_;     // input column of each output column; empty: all
   size_t labelWidth_ = 0;
   uint64_t nextIndex_ = 0;        // stream index of pending_'s first row
   std::vector<float> context_;    // the W-1 rows before pending_

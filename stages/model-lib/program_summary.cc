@@ -29,15 +29,22 @@ ProgramSummary summarize(const Model& model, const encode::InstructionEncoder& e
   if (h.payload != PayloadKind::kFeatures)
     throw StageError(spec, "header", "not a feature stream (pv-eval and pv-tune read pv-dataset files)");
   if (!h.pendingColumns.empty()) throw StageError(spec, "header", "feature columns still to be filled (pv-reuse-distance)");
-  if (h.featureColumns != model.featureColumns)
-    throw StageError(spec, "header",
-                     fmt::format("its {} feature columns are not the model's {}{}", h.featureColumns.size(),
-                                 model.featureColumns.size(),
-                                 model.featureColumns.size() > h.featureColumns.size()
-                                     ? " (a model trained on more columns: pv-dataset --locality)"
-                                     : h.featureColumns.size() > model.featureColumns.size()
-                                           ? " (a stream with more columns: a dataset made with --locality)"
-                                           : ""));
+  // The model's columns, picked by name (a stream may have more: the
+  // locality columns for a PerfVec-style model).
+  std::vector<size_t> pick;
+  for (const auto& name : model.featureColumns) {
+    auto it = std::find(h.featureColumns.begin(), h.featureColumns.end(), name);
+    if (it == h.featureColumns.end())
+      throw StageError(spec, "header",
+                       fmt::format("no feature column '{}' (the stream has {}, the model {}){}", name,
+                                   h.featureColumns.size(), model.featureColumns.size(),
+                                   model.featureColumns.size() > h.featureColumns.size()
+                                       ? ": the model was trained on the locality columns (pv-dataset --locality)"
+                                       : ""));
+    pick.push_back(static_cast<size_t>(it - h.featureColumns.begin()));
+  }
+  const bool allColumns = h.featureColumns == model.featureColumns;
+  const size_t streamColumns = h.featureColumns.size();
   const auto& cfg = encoder.config();
   const int64_t f = cfg.features, c = cfg.context(), hdim = cfg.hidden;
   const int64_t k = model.architecture.chunk ? model.architecture.chunk : 4096;
@@ -60,7 +67,12 @@ ProgramSummary summarize(const Model& model, const encode::InstructionEncoder& e
     size_t take = batch.rows();
     if (options.maxRows > 0) take = std::min<size_t>(take, static_cast<size_t>(options.maxRows) - n);
     const size_t at = rows.size();
-    rows.insert(rows.end(), batch.values.begin(), batch.values.begin() + take * f);
+    if (allColumns) {
+      rows.insert(rows.end(), batch.values.begin(), batch.values.begin() + take * f);
+    } else {
+      for (size_t r = 0; r < take; ++r)
+        for (size_t col : pick) rows.push_back(batch.values[r * streamColumns + col]);
+    }
     normaliser.apply(rows.data() + at, static_cast<int64_t>(take));
     if (width && batch.labels.size() == batch.rows() * width) {
       for (size_t r = 0; r < take; ++r) {

@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.schedule.warmupSteps, "Linear warm-up steps")->capture_default_str();
   app.add_option("--clip-norm", o.clipNorm, "Gradient norm limit (0: none)")->capture_default_str();
   app.add_option("--weight-decay", o.weightDecay, "Decoupled weight decay")->capture_default_str();
+  app.add_option("--features", o.features,
+                 "Feature columns to train on, in order: column names, or the groups perfvec (the 51) and "
+                 "locality (the 4 of pv-dataset --locality); default: every column of the streams")
+      ->delimiter(',');
   app.add_flag("--signed-uarchs", o.signedUarchs,
                "Leave M_u unconstrained, as the original PerfVec (default: M_u >= 0, so that with R_i >= 0 no "
                "predicted time or count can be negative)");

@@ -350,7 +350,7 @@ int runTrain(TrainOptions o) {
                    o.rank, world, all.size(), all.size() == 1 ? "" : "s", world, world);
     }
   }
-  LabelSelection selection{o.targets, o.uarchs, o.excludeUarchs, o.holdoutUarchs};
+  LabelSelection selection{o.targets, o.uarchs, o.excludeUarchs, o.holdoutUarchs, o.features};
   bool rereadable = true;
   for (const auto& s : readHere) rereadable = rereadable && isRereadable(s.spec);
   if (!rereadable && o.epochsGiven && o.epochs != 1)
@@ -407,7 +407,7 @@ int runTrain(TrainOptions o) {
     // now (they must have the training streams' layout).
     std::vector<StreamInput> vin;
     for (const auto& v : o.validationStreams) vin.push_back({v, ""});
-    LabelSelection same{plan.layout.targets, plan.layout.uarchs, {}, 0};
+    LabelSelection same{plan.layout.targets, plan.layout.uarchs, {}, 0, plan.layout.featureColumns};
     ChunkSource vsource(vin, same, o.window, o.chunk, o.maxRows, o.openStreams);
     const DataLayout& vl = vsource.layout();
     if (vl.featureColumns != plan.layout.featureColumns)

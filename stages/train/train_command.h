@@ -55,6 +55,8 @@ struct TrainOptions {
   // PerfVec's unconstrained M_u (can predict negative times) instead of the
   // default M_u >= 0.
   bool signedUarchs = false;
+  // Feature columns (names, or the groups perfvec and locality); empty: all.
+  std::vector<std::string> features;
   std::string command;  // recorded in the model
 };
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "stages/core/feature_batch.h"
+#include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
 #include "stages/runtime/stream.h"
 
@@ -36,6 +37,14 @@ std::vector<size_t> resolve(const std::vector<std::string>& have, const std::vec
   return out;
 }
 
+std::vector<size_t> resolveFeatures(const std::vector<std::string>& have, const std::vector<std::string>& wanted,
+                                    const std::string& input, bool& all) {
+  std::vector<size_t> out = resolve(have, wanted, "feature column", input);
+  all = out.size() == have.size();
+  for (size_t i = 0; all && i < out.size(); ++i) all = out[i] == i;
+  return out;
+}
+
 // A stateless, platform-independent hash of one word.
 constexpr uint64_t mix(uint64_t x) { return SplitMix64::hash(x); }
 
@@ -51,6 +60,21 @@ bool isRereadable(const std::string& spec) {
 }
 
 // ---------------------------------------------------------------- LabelledStream
+
+std::vector<std::string> expandFeatureGroups(const std::vector<std::string>& words) {
+  std::vector<std::string> out;
+  for (const auto& w : words) {
+    std::vector<std::string> add = w == "perfvec"    ? features::columnNames()
+                                   : w == "locality" ? features::localityColumnNames()
+                                                     : std::vector<std::string>{w};
+    for (auto& name : add) {
+      if (std::find(out.begin(), out.end(), name) != out.end())
+        throw StageError("--features", name, "the column is chosen twice");
+      out.push_back(std::move(name));
+    }
+  }
+  return out;
+}
 
 LabelledStream::LabelledStream(const StreamInput& input, const LabelSelection& selection, DataLayout& layout,
                                int64_t maxRows)
@@ -77,7 +101,8 @@ LabelledStream::LabelledStream(const StreamInput& input, const LabelSelection& s
     targetIndex_ = resolve(h.targetNames, selection.targets, "target", where_);
     const auto chosen = resolve(h.uarchNames, selection.uarchs, "microarchitecture", where_);
     DataLayout l;
-    l.featureColumns = h.featureColumns;
+    featureIndex_ = resolveFeatures(h.featureColumns, expandFeatureGroups(selection.features), where_, allFeatures_);
+    for (size_t c : featureIndex_) l.featureColumns.push_back(h.featureColumns[c]);
     for (size_t t : targetIndex_) l.targets.push_back(h.targetNames[t]);
     for (size_t u : chosen) {
       const std::string& name = h.uarchNames[u];
@@ -103,8 +128,8 @@ LabelledStream::LabelledStream(const StreamInput& input, const LabelSelection& s
   }
   targetIndex_ = resolve(h.targetNames, layout.targets, "target", where_);
   uarchIndex_ = resolve(h.uarchNames, layout.uarchs, "microarchitecture", where_);
-  if (h.featureColumns != layout.featureColumns)
-    throw StageError(where_, "header", "its feature columns differ from the first training stream's");
+  // Later streams need the chosen columns, not the same ones.
+  featureIndex_ = resolveFeatures(h.featureColumns, layout.featureColumns, where_, allFeatures_);
 }
 
 LabelledStream::~LabelledStream() = default;
@@ -139,7 +164,14 @@ bool LabelledStream::next(std::vector<float>& features, std::vector<float>& labe
       if (!std::isfinite(batch.values[i]))
         throw StageError(where_, fmt::format("record {}", batch.firstIndex + i / columns),
                          fmt::format("feature {} is not a finite number", featureColumns_[i % columns]));
-    features.assign(batch.values.begin(), batch.values.begin() + take * columns);
+    if (allFeatures_) {
+      features.assign(batch.values.begin(), batch.values.begin() + take * columns);
+    } else {
+      features.resize(take * featureIndex_.size());
+      float* f = features.data();
+      for (size_t r = 0; r < take; ++r)
+        for (size_t c : featureIndex_) *f++ = batch.values[r * columns + c];
+    }
     labels.resize(take * uarchIndex_.size() * targetIndex_.size());
     float* out = labels.data();
     bool finite = true;

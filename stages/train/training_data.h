@@ -45,7 +45,16 @@ struct LabelSelection {
   std::vector<std::string> uarchs;
   std::vector<std::string> excludeUarchs;  // held out by name
   int holdoutLast = 0;                     // and the last N of the rest
+  // Feature columns to train on, in this order (empty: every column of the
+  // streams): names, or the groups "perfvec" (the 51) and "locality" (the 4
+  // of pv-reuse-distance --locality); see expandFeatureGroups.
+  std::vector<std::string> features;
 };
+
+// Column names for a --features list: "perfvec" and "locality" expand to
+// their columns, other words are column names. StageError naming the
+// option on a name given twice.
+std::vector<std::string> expandFeatureGroups(const std::vector<std::string>& words);
 
 // One input: a stream endpoint (file, .zst, "-", a named pipe, ipc://...)
 // and the program name ("" = the file's base name).
@@ -94,6 +103,8 @@ class LabelledStream {
   FeatureBatch batch_;  // reused: its buffers keep their pages from message to message
   std::string spec_, name_, where_;  // where_: the input as messages name it ("<stdin>")
   std::vector<std::string> featureColumns_, targetNames_, uarchNames_;
+  std::vector<size_t> featureIndex_;  // the layout's columns in this stream
+  bool allFeatures_ = true;           // featureIndex_ is 0, 1, ..., n - 1
   std::vector<size_t> targetIndex_, uarchIndex_;
   int64_t maxRows_ = 0, rows_ = 0;
   bool ended_ = false;

@@ -52,6 +52,7 @@ std::string runKey(const RunIdentity& r, const TrainerConfig& config) {
       config.weightDecay, config.clipNorm, r.world, config.nonNegativeTable);
   for (const auto& v : r.validationPrograms) s += " v:" + v;
   for (const auto& t : r.layout.targets) s += " t:" + t;
+  for (const auto& c : r.layout.featureColumns) s += " f:" + c;
   for (float w : config.targetWeights) s += fmt::format(" w:{}", w);
   for (const auto& u : r.layout.uarchs) s += " u:" + u;
   for (size_t i = 0; i < r.programs.size(); ++i)

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
                            "before them, for pv-encode (windows become strided views, not copies).");
   uint32_t window = 256, chunk = 1024, chunksPerBatch = 0;
   std::string model;
+  std::vector<std::string> columns;  // the model's, picked from the stream's
   auto* w = stage.cli()
                 .add_option("-w,--window", window, "Instructions per window W (the instruction itself last)")
                 ->capture_default_str()
@@ -19,7 +20,8 @@ int main(int argc, char** argv) {
                 ->check(CLI::Range(1u, 1u << 20));
   stage.cli().add_option("-m,--model", model,
                          "Take W, and K when the model was trained chunked, from this model file "
-                         "(-w and -k override)");
+                         "(-w and -k override), and emit the model's feature columns (picked by name from "
+                         "a stream that may have more)");
   stage.cli().add_option("--chunks-per-batch", chunksPerBatch,
                          "Chunks per output batch (default: enough for about 4096 instructions)")
       ->check(CLI::Range(0u, 1u << 16));
@@ -30,11 +32,13 @@ int main(int argc, char** argv) {
       const pv::Model m = pv::loadModel(model);
       if (w->count() == 0) window = m.architecture.window;
       if (k->count() == 0 && m.architecture.chunk != 0) chunk = m.architecture.chunk;
+      columns = m.featureColumns;
     });
     if (rc != 0) return rc;
   }
   if (chunksPerBatch == 0) chunksPerBatch = std::max(1u, 4096u / chunk);
   // The option checks keep every size >= 1, so the constructor cannot fail.
   pv::WindowChunker chunker(window, chunk, chunksPerBatch);
+  chunker.selectColumns(columns);
   return stage.run(chunker);
 }

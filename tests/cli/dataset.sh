@@ -84,12 +84,31 @@ repeats = sum(float(b[53]) for b in loc[1:])
 assert repeats > 0.2 * len(loc), repeats  # matmul's loads stream: most strides repeat
 print(f"--locality: {len(loc) - 1} rows, the 51 columns identical, stride repeats in {repeats:.0f}")
 EOF2
-# A 51-column model refuses the 55-column stream and says why.
-if "$OUT/pv-eval" -m examples/foundation/foundation.pvm "$tmp/l/matmul.pvs.zst" -q 2> "$tmp/eval.err"; then
-  fail "a 51-column model evaluated a --locality stream"
+# A 51-column model picks its columns from the 55 (pv-window -m): the same
+# R_p from both files.
+for f in a l; do
+  "$OUT/pv-window" -m examples/foundation/foundation.pvm "$tmp/$f/matmul.pvs.zst" \
+    | "$OUT/pv-encode" -m examples/foundation/foundation.pvm -t 1 | "$OUT/pv-aggregate" \
+    | "$OUT/pv-cat" > "$tmp/rp-$f.txt" || fail "the foundation model on $f/matmul.pvs.zst"
+done
+[ -s "$tmp/rp-a.txt" ] && cmp -s "$tmp/rp-a.txt" "$tmp/rp-l.txt" \
+  || fail "a 51-column model's R_p differs on a --locality stream"
+# pv-train takes every column, or those --features names (an ablation).
+small=(--hidden 8 --layers 1 -W 4 -K 16 --batch 4 --max-steps 2 --no-checkpoint -q)
+"$OUT/pv-train" "$tmp/l/matmul.pvs.zst" "${small[@]}" -o "$tmp/m55.pvm" || fail "pv-train on 55 columns"
+"$OUT/pv-train" "$tmp/l/matmul.pvs.zst" "${small[@]}" --features perfvec -o "$tmp/m51.pvm" || fail "--features perfvec"
+"$OUT/pv-model" info "$tmp/m55.pvm" | grep -q "^features     55$" || fail "a 55-column model expected"
+"$OUT/pv-model" info "$tmp/m51.pvm" | grep -q "^features     51$" || fail "--features perfvec: 51 columns expected"
+if "$OUT/pv-train" "$tmp/a/matmul.pvs.zst" "${small[@]}" --features perfvec,locality -o "$tmp/x.pvm" 2> "$tmp/f.err"; then
+  fail "--features locality on a stream without them"
 fi
-grep -q "its 55 feature columns are not the model's 51 (a stream with more columns: a dataset made with --locality)" \
-  "$tmp/eval.err" || { cat "$tmp/eval.err"; fail "51-column model on a --locality stream: unclear error"; }
+grep -q "no feature column 'pc_stride_lines_log2' in this stream" "$tmp/f.err" || { cat "$tmp/f.err"; fail "--features: unclear error"; }
+# The 55-column model on a 51-column stream says what is missing.
+if "$OUT/pv-window" -m "$tmp/m55.pvm" "$tmp/a/matmul.pvs.zst" > /dev/null 2> "$tmp/w.err"; then
+  fail "a 55-column model windowed a 51-column stream"
+fi
+grep -q "no feature column 'pc_stride_lines_log2'.*pv-reuse-distance --locality" "$tmp/w.err" \
+  || { cat "$tmp/w.err"; fail "55-column model on 51 columns: unclear error"; }
 
 # --- killed after the first workload, then resumed ---
 "$OUT/pv-dataset" -o "$tmp/b" "${args[@]}" 2> "$tmp/b1.err" &
