@@ -58,9 +58,9 @@ PACKAGES=(
 SUITE_PACKAGES=(
   lzop ncompress p7zip-full lz4 zip
   vorbis-tools opus-tools sox optipng
-  ruby tcl guile-3.0 php-cli gforth
+  ruby3.1 tcl8.6 guile-3.0 php8.2-cli gforth
   nasm m4 tcc jq groff-base hunspell hunspell-en-us graphviz
-  minisat picosat gnugo stockfish pari-gp
+  picosat gnugo stockfish pari-gp
 )
 
 OUT=${PV_OUT:-out}
