@@ -46,11 +46,12 @@ declare -A README=(
   [pv-launch]=launcher/README.md
   [pv-dataset]=dataset/README.md
   [pv-kernels]=examples/workloads/kernels/README.md
+  [pv-science]=examples/workloads/kernels/README.md
   [pv-workload-inputs]=
 )
 EXECUTABLES=(pv-trace-tap pv-feature pv-reuse-distance pv-window pv-encode pv-aggregate
              pv-dot-predict pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune
-             pv-dataset pv-kernels pv-workload-inputs)
+             pv-dataset pv-kernels pv-science pv-workload-inputs)
 
 for exe in "${EXECUTABLES[@]}"; do
   [ -x "$out/$exe" ] || { echo "install.sh: $out/$exe is not built" >&2; exit 1; }
@@ -84,6 +85,7 @@ copy_data() {  # FILE... (paths relative to the source tree)
    examples/foundation/uarchs/*.toml \
    examples/workloads/workloads.toml examples/workloads/README.md \
    examples/workloads/scripts/* examples/workloads/kernels/kernels.c \
+   examples/workloads/kernels/science.c \
    examples/gem5-arm-21/*)
 
 # ---- man pages --------------------------------------------------------------
@@ -147,13 +149,16 @@ for exe in "${EXECUTABLES[@]}"; do
   mkdir "$parts"
   sections=0
   [ -z "$readme" ] || sections=$(readme_split "$src/$readme" "$parts")
-  if [ "$exe" = pv-kernels ]; then
-    # A traced program with frozen code and no --help (tests/cli/help_version.sh):
-    # its man page is its README alone, in help2man's layout.
+  if [ "$exe" = pv-kernels ] || [ "$exe" = pv-science ]; then
+    # Traced programs with no --help (tests/cli/help_version.sh): the man
+    # page is the kernels' README alone (it describes both), in help2man's
+    # layout.
+    if [ "$exe" = pv-kernels ]; then what="small programs of known behaviour, for tracing"
+    else what="scientific and graph kernels of known behaviour, for tracing"; fi
     {
-      printf '.TH PV-KERNELS "1" "%s" "perfvec %s" "User Commands"\n' \
+      printf '.TH %s "1" "%s" "perfvec %s" "User Commands"\n' "${exe^^}" \
         "$(date +'%B %Y')" "$(tr -d '[:space:]' <"$src/VERSION")"
-      printf '.SH NAME\npv-kernels \\- small programs of known behaviour, for tracing\n'
+      printf '.SH NAME\n%s \\- %s\n' "$exe" "$what"
       printf '.SH DESCRIPTION\n'
       roff "$parts/0.md"
       for ((i = 1; i <= sections; i++)); do
