@@ -58,9 +58,9 @@ PACKAGES=(
 SUITE_PACKAGES=(
   lzop ncompress p7zip-full lz4 zip
   vorbis-tools opus-tools sox optipng
-  ruby3.1 tcl8.6 guile-3.0 php8.2-cli gforth
-  nasm m4 tcc jq groff-base hunspell hunspell-en-us graphviz
-  picosat gnugo stockfish pari-gp
+  tcl8.6 php8.2-cli gforth
+  m4 tcc jq groff-base hunspell hunspell-en-us
+  picosat gnugo pari-gp
 )
 
 OUT=${PV_OUT:-out}

@@ -304,28 +304,6 @@ std::string audio(uint64_t seed, int seconds) {
   return out;
 }
 
-// A layered directed graph in DOT for graphviz's dot: nodes in ranks, most
-// edges to the next rank, some skipping ranks or pointing back (so that
-// cycle breaking, ranking, crossing reduction and positioning all work).
-std::string graph(uint64_t seed, int ranks, int perRank) {
-  SplitMix64 rng(seed);
-  std::string out = "digraph g {\n  node [shape=box];\n";
-  auto id = [&](int r, int k) { return "n" + std::to_string(r) + "_" + std::to_string(k); };
-  for (int r = 0; r < ranks; r++)
-    for (int k = 0; k < perRank; k++) {
-      int edges = 1 + static_cast<int>(rng.below(3));
-      for (int e = 0; e < edges; e++) {
-        int span = rng.below(8) == 0 ? 2 + static_cast<int>(rng.below(4)) : 1;
-        if (rng.below(25) == 0) span = -1 - static_cast<int>(rng.below(3));
-        int to = r + span;
-        if (to < 0 || to >= ranks) continue;
-        out += "  " + id(r, k) + " -> " + id(to, static_cast<int>(rng.below(perRank))) + ";\n";
-      }
-    }
-  out += "}\n";
-  return out;
-}
-
 // A random 3-SAT formula in DIMACS CNF, near the satisfiability threshold
 // (4.26 clauses per variable), where solvers search longest.
 std::string cnf(uint64_t seed, int variables, int clauses) {
@@ -362,8 +340,6 @@ std::vector<InputFile> generateInputs() {
                    sqlScript(5, 3000, 30000)});
   files.push_back({"music.wav", "10 s of 16-bit stereo 44.1 kHz audio: melody, chords, noise",
                    audio(6, 10)});
-  files.push_back({"graph.gv", "layered directed graph for dot: 40 ranks of 12 nodes",
-                   graph(7, 40, 12)});
   files.push_back({"sat.cnf", "random 3-SAT near the threshold: 250 variables, 1065 clauses",
                    cnf(8, 250, 1065)});
   return files;

@@ -36,7 +36,6 @@ TEST(WorkloadInputs, SizesAndHashesArePinned) {
       {"image.ppm", {589839, "58a17f676f59dc45"}},
       {"shop.sql", {1949409, "8f0779db8e7d1c75"}},
       {"music.wav", {1764044, "b0dbf244b4097fdf"}},
-      {"graph.gv", {16557, "8c52c5057ef9e3cf"}},
       {"sat.cnf", {15121, "b07920f6de0355e4"}},
   };
   auto files = generateInputs();
