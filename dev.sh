@@ -23,6 +23,10 @@
 #                    pages in PREFIX/share/man/man1 (docs/install.md;
 #                    DESTDIR=STAGE puts the files under STAGE/PREFIX)
 #   ./dev.sh bench   build and run the benchmarks (prints numbers)
+#   ./dev.sh suite-deps
+#                    install the Debian packages of the workload suite's
+#                    programs beyond those the tests run (SUITE_PACKAGES;
+#                    before generating the whole dataset with pv-dataset)
 #
 # Environment: PV_OUT (build folder, default out), PV_GN_ARGS (extra gn args,
 # e.g. 'is_debug=true use_asan=true'), PV_JOBS (ninja -j).
@@ -49,11 +53,23 @@ PACKAGES=(
   time  # GNU time: peak RSS per stage in bench/footprint/run.sh
 )
 
+# The other programs of the workload suite v2 (./dev.sh suite-deps): kept
+# apart so that building and testing do not install them.
+SUITE_PACKAGES=(
+  lzop ncompress p7zip-full lz4 zip
+  vorbis-tools opus-tools sox optipng
+  tcl8.6 php8.2-cli gforth
+  m4 tcc jq groff-base hunspell hunspell-en-us
+  picosat gnugo pari-gp
+)
+
 OUT=${PV_OUT:-out}
 
+# install_deps [PACKAGE...]: those not installed yet (default: PACKAGES).
 install_deps() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
+  local wanted=("$@") missing=()
+  [ $# -gt 0 ] || wanted=("${PACKAGES[@]}")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -115,6 +131,9 @@ case "${1:-}" in
   bench)
     build
     exec bench/run.sh "$OUT"
+    ;;
+  suite-deps)
+    install_deps "${SUITE_PACKAGES[@]}"
     ;;
   *)
     awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"

@@ -85,6 +85,7 @@ copy_data() {  # FILE... (paths relative to the source tree)
    examples/foundation/uarchs/*.toml \
    examples/workloads/workloads.toml examples/workloads/README.md \
    examples/workloads/scripts/* examples/workloads/kernels/kernels.c \
+   examples/workloads/kernels/science.c \
    examples/gem5-arm-21/*)
 
 # ---- man pages --------------------------------------------------------------
@@ -149,12 +150,13 @@ for exe in "${EXECUTABLES[@]}"; do
   sections=0
   [ -z "$readme" ] || sections=$(readme_split "$src/$readme" "$parts")
   if [ "$exe" = pv-kernels ] || [ "$exe" = pv-science ]; then
-    # Traced programs without --help (tests/cli/help_version.sh): the man
-    # page is the kernels' README alone, in help2man's layout.
+    # Traced programs with no --help (tests/cli/help_version.sh): the man
+    # page is the kernels' README alone (it describes both), in help2man's
+    # layout.
     if [ "$exe" = pv-kernels ]; then what="small programs of known behaviour, for tracing"
-    else what="floating-point, sparse and graph kernels, for tracing"; fi
+    else what="scientific and graph kernels of known behaviour, for tracing"; fi
     {
-      printf '.TH %s "1" "%s" "perfvec %s" "User Commands"\n' "$(tr a-z A-Z <<<"$exe")" \
+      printf '.TH %s "1" "%s" "perfvec %s" "User Commands"\n' "${exe^^}" \
         "$(date +'%B %Y')" "$(tr -d '[:space:]' <"$src/VERSION")"
       printf '.SH NAME\n%s \\- %s\n' "$exe" "$what"
       printf '.SH DESCRIPTION\n'

@@ -438,6 +438,18 @@ TEST(DatasetRun, NativeRunsEveryWorkloadOnceAndCountsFailures) {
   EXPECT_EQ(run(o, noInterrupt), 0);
 }
 
+TEST(DatasetRun, NativeRunsAProgramWithRegionsOnce) {
+  ScratchDir dir;
+  std::string regions = workload("multi", "/bin/true", 10) + "regions = 3\nevery = 20\n";
+  DatasetOptions o = prepareRun(dir, regions);
+  o.native = true;
+  EXPECT_EQ(run(o, noInterrupt), 0);
+  EXPECT_TRUE(fs::exists(dir / "out/logs/multi.native.log"));
+  EXPECT_FALSE(fs::exists(dir / "out/logs/multi.r1.native.log"));
+  o.names = {"multi.r2"};  // one region selects its program
+  EXPECT_EQ(run(o, noInterrupt), 0);
+}
+
 TEST(DatasetRun, SetUpProblemsAreExitStatusTwo) {
   ScratchDir dir;
   DatasetOptions o = prepareRun(dir, workload("alpha", "/bin/true", 100));

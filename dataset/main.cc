@@ -54,8 +54,8 @@ int main(int argc, char** argv) {
                "instead of PerfVec's 51, which stay the same");
   app.add_flag("--list", o.list, "Print the selected workloads and exit");
   app.add_flag("--native", o.native,
-               "Run each selected workload natively once (no tracing) in OUT and report its exit "
-               "status and time; writes only the inputs and logs");
+               "Run each selected program natively once (no tracing; its regions share the run) in "
+               "OUT and report its exit status and time; writes only the inputs and logs");
   bool progressOn = false, progressOff = false;
   app.add_flag("--progress", progressOn, "Show a progress line (default: when stderr is a terminal)");
   app.add_flag("--no-progress", progressOff, "Never show a progress line");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 namespace pv::dataset {
@@ -37,19 +38,24 @@ std::string errorOf(const std::string& text) {
   return "no error";
 }
 
-TEST(WorkloadSuite, ShippedSuiteHasSixteenDebianProgramsAndSixHeldOut) {
+TEST(WorkloadSuite, ShippedSuiteHasSixtyProgramsOfThreeRegionsInThreeSplits) {
   // Tests run from the repository root.
-  Suite s = loadSuite("examples/workloads/workloads.toml");;
-  std::set<std::string> programs;
-  size_t test = 0, kernels = 0;
+  Suite s = loadSuite("examples/workloads/workloads.toml");
+  std::map<std::string, int> regions;                    // program -> regions
+  std::map<std::string, std::set<std::string>> bySplit;  // split -> programs
+  std::set<std::string> kernels;
   for (const auto& w : s.workloads) {
-    if (w.packages.empty()) kernels++;
-    else programs.insert(w.command.front());
-    if (w.split == "test") test++;
+    regions[w.program]++;
+    bySplit[w.split].insert(w.program);
+    if (w.packages.empty()) kernels.insert(w.program);
   }
-  EXPECT_GE(programs.size(), 16u);
-  EXPECT_GE(kernels, 4u);
-  EXPECT_GE(test, 6u);
+  EXPECT_EQ(s.name, "perfvec-workloads-v2");
+  EXPECT_GE(regions.size(), 60u);
+  EXPECT_GE(kernels.size(), 15u);
+  for (const auto& [program, n] : regions) EXPECT_GE(n, 3) << program;
+  // About 60 / 20 / 20 by program.
+  for (const char* split : {"validation", "test"}) EXPECT_GE(bySplit[split].size(), regions.size() / 6) << split;
+  EXPECT_GE(bySplit["train"].size(), regions.size() / 2);
 }
 
 TEST(WorkloadSuite, ParsesEntriesAndExpandsPlaceholders) {

@@ -235,6 +235,96 @@ std::string sqlScript(uint64_t seed, int customers, int orders) {
   return out;
 }
 
+// A 16-bit stereo 44.1 kHz WAV: a melody of quarter-second notes with
+// decaying envelopes over a chord that changes every two seconds, plus a
+// little noise, so that the audio codecs see tonal and noisy content.
+// Integer only: phase accumulators and a parabolic sine.
+std::string audio(uint64_t seed, int seconds) {
+  SplitMix64 rng(seed);
+  const uint32_t rate = 44100, frames = rate * static_cast<uint32_t>(seconds);
+  const uint32_t dataBytes = frames * 4;
+  std::string out;
+  auto put16 = [&](uint32_t v) {
+    out += static_cast<char>(v & 255);
+    out += static_cast<char>((v >> 8) & 255);
+  };
+  auto put32 = [&](uint32_t v) {
+    put16(v & 0xffff);
+    put16(v >> 16);
+  };
+  out += "RIFF";
+  put32(36 + dataBytes);
+  out += "WAVEfmt ";
+  put32(16);
+  put16(1);  // PCM
+  put16(2);
+  put32(rate);
+  put32(rate * 4);
+  put16(4);
+  put16(16);
+  out += "data";
+  put32(dataBytes);
+  // Equal-tempered C4..B4 in centihertz.
+  static constexpr uint64_t kPitch[12] = {26163, 27718, 29366, 31113, 32963, 34923,
+                                          36999, 39200, 41530, 44000, 46616, 49388};
+  static constexpr int kPentatonic[5] = {0, 2, 4, 7, 9};
+  auto increment = [&](int semitone) {  // phase step per sample, 2^32 = one turn
+    int octave = semitone / 12;
+    uint64_t f = kPitch[semitone % 12] << octave;
+    return static_cast<uint32_t>((f << 32) / (100ull * rate) / 2);  // an octave below the table
+  };
+  auto sine = [](uint32_t phase) {  // about +-16384
+    int64_t x = static_cast<int64_t>(phase >> 16) - 32768;
+    return static_cast<int>(x * (32768 - (x < 0 ? -x : x)) >> 14);
+  };
+  const uint32_t note = rate / 4, bar = rate * 2;
+  uint32_t melodyPhase = 0, melodyStep = 0, chordPhase[3] = {0, 0, 0}, chordStep[3] = {0, 0, 0};
+  for (uint32_t i = 0; i < frames; i++) {
+    if (i % bar == 0) {
+      int root = static_cast<int>(rng.below(12));
+      chordStep[0] = increment(root);
+      chordStep[1] = increment(root + 4);
+      chordStep[2] = increment(root + 7);
+    }
+    if (i % note == 0)
+      melodyStep = increment(12 + kPentatonic[rng.below(5)] + 12 * static_cast<int>(rng.below(2)));
+    melodyPhase += melodyStep;
+    int chord = 0;
+    for (int c = 0; c < 3; c++) {
+      chordPhase[c] += chordStep[c];
+      chord += sine(chordPhase[c]) / 6;
+    }
+    int envelope = static_cast<int>(note - i % note);  // linear decay over each note
+    int melody = static_cast<int>(static_cast<int64_t>(sine(melodyPhase)) * envelope / note);
+    int noise = static_cast<int>(rng.below(513)) - 256;
+    int left = chord + melody / 2 + noise, right = chord + melody * 3 / 10 - noise;
+    put16(static_cast<uint32_t>(static_cast<uint16_t>(static_cast<int16_t>(left))));
+    put16(static_cast<uint32_t>(static_cast<uint16_t>(static_cast<int16_t>(right))));
+  }
+  return out;
+}
+
+// A random 3-SAT formula in DIMACS CNF, near the satisfiability threshold
+// (4.26 clauses per variable), where solvers search longest.
+std::string cnf(uint64_t seed, int variables, int clauses) {
+  SplitMix64 rng(seed);
+  std::string out = "p cnf " + std::to_string(variables) + " " + std::to_string(clauses) + "\n";
+  for (int c = 0; c < clauses; c++) {
+    int lits[3];
+    for (int l = 0; l < 3; l++) {
+      bool fresh;
+      do {  // three distinct variables
+        lits[l] = 1 + static_cast<int>(rng.below(static_cast<uint64_t>(variables)));
+        fresh = true;
+        for (int p = 0; p < l; p++) fresh = fresh && lits[p] != lits[l];
+      } while (!fresh);
+    }
+    for (int l = 0; l < 3; l++) out += std::to_string(rng.below(2) ? lits[l] : -lits[l]) + " ";
+    out += "0\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<InputFile> generateInputs() {
@@ -248,6 +338,10 @@ std::vector<InputFile> generateInputs() {
   files.push_back({"image.ppm", "512x384 RGB picture (binary PPM)", image(4, 512, 384)});
   files.push_back({"shop.sql", "SQL script: 3,000 customers, 30,000 purchases, queries",
                    sqlScript(5, 3000, 30000)});
+  files.push_back({"music.wav", "10 s of 16-bit stereo 44.1 kHz audio: melody, chords, noise",
+                   audio(6, 10)});
+  files.push_back({"sat.cnf", "random 3-SAT near the threshold: 250 variables, 1065 clauses",
+                   cnf(8, 250, 1065)});
   return files;
 }
 

@@ -35,6 +35,8 @@ TEST(WorkloadInputs, SizesAndHashesArePinned) {
       {"video.y4m", {1520923, "dc902cfeb1775ccd"}},
       {"image.ppm", {589839, "58a17f676f59dc45"}},
       {"shop.sql", {1949409, "8f0779db8e7d1c75"}},
+      {"music.wav", {1764044, "b0dbf244b4097fdf"}},
+      {"sat.cnf", {15121, "b07920f6de0355e4"}},
   };
   auto files = generateInputs();
   ASSERT_EQ(files.size(), expected.size());
@@ -55,6 +57,11 @@ TEST(WorkloadInputs, FilesHaveTheirFormats) {
     } else if (f.name == "image.ppm") {
       EXPECT_EQ(f.bytes.rfind("P6\n512 384\n255\n", 0), 0u);
       EXPECT_EQ(f.bytes.size(), 15 + 512u * 384 * 3);
+    } else if (f.name == "music.wav") {
+      // RIFF/WAVE, 16-byte PCM format chunk (2 channels, 44100 Hz), 10 s of data.
+      EXPECT_EQ(f.bytes.compare(0, 16, "RIFF\xc4\xea\x1a\x00WAVEfmt ", 16), 0);
+      EXPECT_EQ(f.bytes.compare(36, 4, "data"), 0);
+      EXPECT_EQ(f.bytes.size(), 44 + 44100u * 10 * 4);
     } else {
       // Text files: printable ASCII lines ending in a newline.
       EXPECT_EQ(f.bytes.back(), '\n') << f.name;

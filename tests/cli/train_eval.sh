@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training end to end with real processes on a small real workload:
-#  - pv-dataset labels two of the suite's kernels on 3 sampled configurations;
+#  - pv-dataset labels two of the suite's kernels (their first regions) on 3
+#    sampled configurations;
 #  - pv-train trains on one kernel and two configurations: the loss falls;
 #  - the model loads in pv-window | pv-encode | pv-aggregate | pv-dot-predict,
 #    whose times equal pv-eval's predictions;
@@ -17,13 +18,13 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 ds=$tmp/ds
-"$OUT/pv-dataset" -o "$ds" --sample 3 --seed 5 -w matmul,chase --scale 0.002 --bin "$OUT" --no-progress -q \
+"$OUT/pv-dataset" -o "$ds" --sample 3 --seed 5 -w matmul.r1,chase.r1 --scale 0.002 --bin "$OUT" --no-progress -q \
   || { cat "$ds"/logs/*.log 2>/dev/null | tail -20; fail "pv-dataset"; }
-for w in matmul chase; do [ -s "$ds/$w.pvs.zst" ] || fail "no $w.pvs.zst"; done
+for w in matmul.r1 chase.r1; do [ -s "$ds/$w.pvs.zst" ] || fail "no $w.pvs.zst"; done
 
 train=(--uarch-dir "$ds/uarchs" --holdout-uarchs 1 --targets commit,fetch --hidden 16 --layers 1 -W 8 -K 32
        --batch 16 --lr 1e-2 --warmup 5 --no-progress)
-"$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --max-steps 100 -o "$tmp/m.pvm" 2> "$tmp/train.log" \
+"$OUT/pv-train" "$ds/matmul.r1.pvs.zst" "${train[@]}" --max-steps 100 -o "$tmp/m.pvm" 2> "$tmp/train.log" \
   || { cat "$tmp/train.log"; fail "pv-train"; }
 cat "$tmp/train.log"
 line=$(grep -o 'loss [0-9.]* -> [0-9.]*' "$tmp/train.log") || fail "no loss line"
@@ -34,16 +35,16 @@ grep -q "held out     uarchs: s5-0002" "$tmp/info.txt" || { cat "$tmp/info.txt";
 grep -q "s5-0000 \[trained\] @" "$tmp/info.txt" || { cat "$tmp/info.txt"; fail "trained uarch and its clock not recorded"; }
 
 # The model in the streaming pipeline gives pv-eval's predictions.
-"$OUT/pv-window" -m "$tmp/m.pvm" "$ds/chase.pvs.zst" | "$OUT/pv-encode" -m "$tmp/m.pvm" -t 1 \
+"$OUT/pv-window" -m "$tmp/m.pvm" "$ds/chase.r1.pvs.zst" | "$OUT/pv-encode" -m "$tmp/m.pvm" -t 1 \
   | "$OUT/pv-aggregate" | "$OUT/pv-dot-predict" -m "$tmp/m.pvm" --format csv \
-      --truth "$ds/reports/chase.json" > "$tmp/pipe.csv" || fail "pipeline with the trained model"
+      --truth "$ds/reports/chase.r1.json" > "$tmp/pipe.csv" || fail "pipeline with the trained model"
 cat "$tmp/pipe.csv"
 "$OUT/pv-eval" -m "$tmp/m.pvm" --dataset "$ds" --csv "$tmp/eval.csv" -q -t 1 > "$tmp/eval.txt" || fail "pv-eval"
 cat "$tmp/eval.txt"
 python3 - "$tmp/pipe.csv" "$tmp/eval.csv" <<'EOF' || fail "pipeline and pv-eval disagree"
 import csv, sys
 pipe = {r["uarch"]: r for r in csv.DictReader(open(sys.argv[1]))}
-ev = [r for r in csv.DictReader(open(sys.argv[2])) if r["program"] == "chase"]
+ev = [r for r in csv.DictReader(open(sys.argv[2])) if r["program"] == "chase.r1"]
 assert len(ev) == 2 and len(pipe) == 2, (ev, pipe)
 for r in ev:
     p = pipe[r["uarch"]]
@@ -53,8 +54,8 @@ for r in ev:
     assert r["program_seen"] == "0" and r["uarch_seen"] == "1", r
 print("pipeline R_p . M_u == pv-eval's prediction; label sums == pv-uarch's report")
 EOF
-grep -q "^chase  *unseen" "$tmp/eval.txt" || fail "pv-eval: chase not reported as an unseen program"
-grep -q "^matmul  *seen" "$tmp/eval.txt" || fail "pv-eval: matmul not reported as a seen program"
+grep -q "^chase\.r1  *unseen" "$tmp/eval.txt" || fail "pv-eval: chase not reported as an unseen program"
+grep -q "^matmul\.r1  *seen" "$tmp/eval.txt" || fail "pv-eval: matmul not reported as a seen program"
 
 # pv-tune: the held-out configuration by least squares; then it is an unseen uarch.
 "$OUT/pv-tune" -m "$tmp/m.pvm" -o "$tmp/tuned.pvm" --dataset "$ds" --interval 2048 -q -t 1 || fail "pv-tune"
@@ -65,7 +66,7 @@ grep -Eq "^unseen +unseen +1 " "$tmp/eval2.txt" || fail "no unseen-program x uns
 
 # Kill -9 mid-run, restart: resumes from the checkpoint, same bytes as a run never killed.
 mkdir -p "$tmp/a" "$tmp/b"
-long=("$ds/matmul.pvs.zst" "${train[@]}" --max-steps 400 --checkpoint-every 5 -t 1 -o m.pvm)
+long=("$ds/matmul.r1.pvs.zst" "${train[@]}" --max-steps 400 --checkpoint-every 5 -t 1 -o m.pvm)
 (cd "$tmp/a" && "$OUT/pv-train" "${long[@]}" 2>/dev/null) || fail "uninterrupted run"
 (cd "$tmp/b" && exec "$OUT/pv-train" "${long[@]}" 2>/dev/null) &
 pid=$!
@@ -83,7 +84,7 @@ echo "killed and resumed run == uninterrupted run (model bytes)"
 # A worker killed mid-run (-j 2): pv-train names it, keeps the checkpoint and
 # exits 1; the same command resumes and ends with an uninterrupted run's bytes.
 mkdir -p "$tmp/c" "$tmp/d"
-two=("$ds/matmul.pvs.zst" "${train[@]}" --max-steps 120 --checkpoint-every 5 -j 2 -t 1 -o m.pvm)
+two=("$ds/matmul.r1.pvs.zst" "${train[@]}" --max-steps 120 --checkpoint-every 5 -j 2 -t 1 -o m.pvm)
 (cd "$tmp/c" && "$OUT/pv-train" "${two[@]}" 2>/dev/null) || fail "uninterrupted -j 2 run"
 (cd "$tmp/d" && exec "$OUT/pv-train" "${two[@]}" 2> "$tmp/d/err") &
 pid=$!
@@ -106,20 +107,20 @@ cmp "$tmp/c/m.pvm" "$tmp/d/m.pvm" || fail "the resumed -j 2 run's model differs 
 echo "a killed worker: named, exit 1, checkpoint kept; resumed == uninterrupted (model bytes)"
 
 # Two local workers joined by Gloo.
-"$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --max-steps 6 -j 2 -t 1 --no-checkpoint -o "$tmp/two.pvm" \
+"$OUT/pv-train" "$ds/matmul.r1.pvs.zst" "${train[@]}" --max-steps 6 -j 2 -t 1 --no-checkpoint -o "$tmp/two.pvm" \
   2> "$tmp/two.log" || { cat "$tmp/two.log"; fail "two workers"; }
 grep -q "with 2 workers" "$tmp/two.log" || { cat "$tmp/two.log"; fail "two workers: no summary"; }
 "$OUT/pv-model" info "$tmp/two.pvm" | grep -q "2 workers" || fail "two workers not recorded"
 
 # An exact model (PerfVec's: every R_i from a fresh window) trains and runs
 # through the pipeline (pv-encode in exact mode) to pv-eval's predictions.
-"$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --exact --max-steps 3 --no-checkpoint -o "$tmp/exact.pvm" \
+"$OUT/pv-train" "$ds/matmul.r1.pvs.zst" "${train[@]}" --exact --max-steps 3 --no-checkpoint -o "$tmp/exact.pvm" \
   2> "$tmp/exact.log" || { cat "$tmp/exact.log"; fail "exact model"; }
 "$OUT/pv-model" info "$tmp/exact.pvm" | grep -q "window 8, exact" || fail "exact model: architecture"
-"$OUT/pv-window" -m "$tmp/exact.pvm" "$ds/chase.pvs.zst" | "$OUT/pv-encode" -m "$tmp/exact.pvm" -t 1 \
+"$OUT/pv-window" -m "$tmp/exact.pvm" "$ds/chase.r1.pvs.zst" | "$OUT/pv-encode" -m "$tmp/exact.pvm" -t 1 \
   | "$OUT/pv-aggregate" | "$OUT/pv-dot-predict" -m "$tmp/exact.pvm" --format csv > "$tmp/exact-pipe.csv" \
   || fail "exact model in the pipeline"
-"$OUT/pv-eval" -m "$tmp/exact.pvm" "$ds/chase.pvs.zst" --csv - -q -t 1 > "$tmp/exact-eval.csv" || fail "pv-eval (exact)"
+"$OUT/pv-eval" -m "$tmp/exact.pvm" "$ds/chase.r1.pvs.zst" --csv - -q -t 1 > "$tmp/exact-eval.csv" || fail "pv-eval (exact)"
 python3 - "$tmp/exact-pipe.csv" "$tmp/exact-eval.csv" <<'EOF2' || fail "exact: pipeline and pv-eval disagree"
 import csv, sys
 pipe = {r["uarch"]: float(r["time_ns"]) for r in csv.DictReader(open(sys.argv[1]))}
@@ -135,7 +136,7 @@ EOF2
 # needs --refit to refit the negative M_u; the result predicts through the
 # pipeline, and pv-eval reports no negative time.
 grep -q "^M_u          >= 0" "$tmp/info.txt" || { cat "$tmp/info.txt"; fail "pv-train's model: M_u not >= 0"; }
-"$OUT/pv-train" "$ds/matmul.pvs.zst" "${train[@]}" --signed-uarchs --max-steps 3 --no-checkpoint -o "$tmp/signed.pvm" \
+"$OUT/pv-train" "$ds/matmul.r1.pvs.zst" "${train[@]}" --signed-uarchs --max-steps 3 --no-checkpoint -o "$tmp/signed.pvm" \
   2> "$tmp/signed.log" || { cat "$tmp/signed.log"; fail "--signed-uarchs"; }
 "$OUT/pv-model" info "$tmp/signed.pvm" | grep -q "^M_u          of any sign" || fail "--signed-uarchs: not recorded"
 "$OUT/pv-tune" -m "$tmp/signed.pvm" -o "$tmp/nn.pvm" --non-negative -q 2> "$tmp/err.txt"
@@ -146,7 +147,7 @@ grep -q "microarchitecture 's5-0000' of .*signed.pvm has negative entries in M_u
 "$OUT/pv-tune" -m "$tmp/signed.pvm" -o "$tmp/nn.pvm" --non-negative --dataset "$ds" --refit --interval 2048 -q -t 1 \
   || fail "pv-tune --non-negative --refit"
 "$OUT/pv-model" info "$tmp/nn.pvm" | grep -q "^M_u          >= 0" || fail "--non-negative: not recorded"
-"$OUT/pv-window" -m "$tmp/nn.pvm" "$ds/chase.pvs.zst" | "$OUT/pv-encode" -m "$tmp/nn.pvm" -t 1 \
+"$OUT/pv-window" -m "$tmp/nn.pvm" "$ds/chase.r1.pvs.zst" | "$OUT/pv-encode" -m "$tmp/nn.pvm" -t 1 \
   | "$OUT/pv-aggregate" | "$OUT/pv-dot-predict" -m "$tmp/nn.pvm" --format csv > "$tmp/nn.csv" \
   || fail "the non-negative model in the pipeline"
 "$OUT/pv-eval" -m "$tmp/nn.pvm" --dataset "$ds" -q -t 1 > "$tmp/nn-eval.txt" || fail "pv-eval (non-negative)"
@@ -157,6 +158,6 @@ grep -q "microarchitecture 's5-0000' of .*signed.pvm has negative entries in M_u
 "$OUT/pv-trace-tap" "$tmp/run/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" -o "$tmp/plain.pvs" || fail "features"
 if "$OUT/pv-train" "$tmp/plain.pvs" -o "$tmp/x.pvm" --max-steps 1 2> "$tmp/err.txt"; then fail "unlabelled stream accepted"; fi
 grep -q "plain.pvs.*no labels" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "unlabelled: unclear error"; }
-if "$OUT/pv-train" "$ds/matmul.pvs.zst" --targets retire -o "$tmp/x.pvm" --max-steps 1 2> "$tmp/err.txt"; then fail "unknown target accepted"; fi
+if "$OUT/pv-train" "$ds/matmul.r1.pvs.zst" --targets retire -o "$tmp/x.pvm" --max-steps 1 2> "$tmp/err.txt"; then fail "unknown target accepted"; fi
 grep -q "no target 'retire'" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "unknown target: unclear error"; }
 echo "train_eval: all checks passed"
