@@ -83,7 +83,7 @@ copy_data() {  # FILE... (paths relative to the source tree)
 }
 (cd "$src" && copy_data examples/foundation/foundation.pvm examples/foundation/README.md \
    examples/foundation/uarchs/*.toml \
-   examples/workloads/workloads.toml examples/workloads/README.md \
+   examples/workloads/workloads.toml examples/workloads/workloads-v1.toml examples/workloads/README.md \
    examples/workloads/scripts/* examples/workloads/kernels/kernels.c \
    examples/workloads/kernels/science.c \
    examples/gem5-arm-21/*)
