@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Plots pv-eval's per-pair CSV (pv-eval --csv) as SVG with gnuplot:
+#   OUT/per-program-error.svg  mean |error| per program over its
+#                              configurations, bars from the smallest to the
+#                              largest |error|, held-out programs apart
+#   OUT/predicted-vs-truth.svg predicted against simulated time of every
+#                              pair (log-log), seen and held-out programs
+#
+#   docs/plots/plot-accuracy.sh docs/accuracy-pairs.csv docs/plots
+#
+# Needs gnuplot (Debian: gnuplot-nox) and python3.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 PAIRS.csv OUT_DIR" >&2; exit 2; }
+csv=$1; out=$2
+[ -r "$csv" ] || { echo "$0: $csv: cannot read" >&2; exit 1; }
+command -v gnuplot >/dev/null || { echo "$0: gnuplot is missing (apt-get install gnuplot-nox)" >&2; exit 1; }
+mkdir -p "$out"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+python3 - "$csv" "$tmp" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+need = {"program", "uarch", "program_seen", "uarch_seen", "truth_ns", "predicted_ns", "error"}
+if not rows or not need <= set(rows[0]):
+    sys.exit(f"{sys.argv[1]}: not a pv-eval --csv file (columns {sorted(need)})")
+order, by = [], {}
+for r in rows:
+    if r["program"] not in by:
+        order.append(r["program"])
+        by[r["program"]] = []
+    by[r["program"]].append(r)
+with open(f"{sys.argv[2]}/programs.dat", "w") as f:
+    # Seen programs first, then held-out ones, each in the CSV's order.
+    for seen in ("1", "0"):
+        for p in order:
+            rs = by[p]
+            if rs[0]["program_seen"] != seen:
+                continue
+            e = [100 * abs(float(r["error"])) for r in rs]
+            f.write(f'"{p}" {seen} {sum(e) / len(e):.4f} {min(e):.4f} {max(e):.4f}\n')
+with open(f"{sys.argv[2]}/pairs.dat", "w") as f:
+    for r in rows:
+        f.write(f'{r["truth_ns"]} {r["predicted_ns"]} {r["program_seen"]}\n')
+PY
+
+gnuplot <<GP
+set terminal svg size 900,460 font "sans,11" noenhanced
+set output "$out/per-program-error.svg"
+set title "|error| of the whole region's time per program (mean, and the range over configurations)"
+set ylabel "|error| %"
+set logscale y
+set yrange [0.01:1000]
+set xtics rotate by -45 nomirror
+set key top left horizontal
+set style fill solid 0.6 noborder
+set boxwidth 0.6
+set grid ytics
+plot "$tmp/programs.dat" using 0:(\$2 == 1 ? \$3 : 1/0):xtic(1) with boxes lc rgb "#4477aa" title "seen program (mean)", \
+     "" using 0:(\$2 == 0 ? \$3 : 1/0) with boxes lc rgb "#cc6677" title "held-out program (mean)", \
+     "" using 0:3:4:5 with yerrorbars pt -1 lc rgb "black" title "min to max over configurations"
+GP
+
+gnuplot <<GP
+set terminal svg size 560,520 font "sans,11" noenhanced
+set output "$out/predicted-vs-truth.svg"
+set title "predicted against simulated time per pair"
+set xlabel "simulated time (ns)"
+set ylabel "predicted time (ns)"
+set logscale xy
+set xrange [1e3:1e7]
+set yrange [1e3:1e7]
+set key top left
+set grid
+set size square
+plot "$tmp/pairs.dat" using 1:(\$3 == 1 ? \$2 : 1/0) with points pt 7 ps 0.35 lc rgb "#4477aa" title "seen programs", \
+     "" using 1:(\$3 == 0 ? \$2 : 1/0) with points pt 7 ps 0.35 lc rgb "#cc6677" title "held-out programs", \
+     x with lines lc rgb "black" dt 2 title "predicted = simulated"
+GP
+echo "$0: wrote $out/per-program-error.svg and $out/predicted-vs-truth.svg"
