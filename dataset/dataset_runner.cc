@@ -274,15 +274,16 @@ class JobRunner {
       finish(j, missing);
       return false;
     }
-    const std::vector<std::string> argv = {
+    std::vector<std::string> argv = {
         // Pipes, not ZeroMQ ipc: the bytes are the same, and a pipe cannot
         // lose a stream's end (a pipeline over ipc was seen to hang after
         // the tap ended; see dataset/README.md).
         launcher_.string(), pipeline_.string(), "--no-progress", "--transport", "pipe",
         "command=" + joinWords(j.command), "skip=" + std::to_string(j.workload.skip),
         "count=" + std::to_string(j.count),
-        "uarch_options=" + uarchOptions_ + " --report " + j.partReport,
-        std::string("reuse_options=") + (o_.locality ? "--locality" : ""), "out=" + j.partFile};
+        "uarch_options=" + uarchOptions_ + " --report " + j.partReport, "out=" + j.partFile};
+    // Only when asked: a pipeline of the user's (--pipeline) need not know it.
+    if (o_.locality) argv.push_back("reuse_options=--locality");
     try {
       j.pipeline = startInFolder(argv, workloadEnvironment(j.workload), out_, out_ / j.logFile);
     } catch (const runtime::SpawnError& e) {
