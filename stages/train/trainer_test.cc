@@ -142,14 +142,20 @@ RunResult trainInProcess(const ToyData& data, const ToyRun& run) {
   return result;
 }
 
-TEST(Trainer, LossFalls) {
-  const ToyData data(2, 512, 2);
+// 80 epochs of the toy problem with a tenth of its chunks held out.
+ToyRun learningRun() {
   ToyRun run;
   run.epochs = 80;
   run.batches.batch = 16;
   run.batches.validationFraction = 0.1;
   run.schedule.learningRate = 1e-2;
   run.schedule.warmupSteps = 1;
+  return run;
+}
+
+TEST(Trainer, LossFalls) {
+  const ToyData data(2, 512, 2);
+  const ToyRun run = learningRun();
   const RunResult r = trainInProcess(data, run);
   std::printf("toy problem: loss %.4f -> %.4f, validation %.4f after %llu steps\n", r.firstLoss, r.lastLoss,
               r.validationLoss, static_cast<unsigned long long>(r.steps));
@@ -163,12 +169,7 @@ TEST(Trainer, LossFalls) {
 // the unconstrained run ends with negative entries in M, this one with none.
 TEST(Trainer, ANonNegativeTableStaysNonNegativeAndLearns) {
   const ToyData data(2, 512, 2);
-  ToyRun run;
-  run.epochs = 80;
-  run.batches.batch = 16;
-  run.batches.validationFraction = 0.1;
-  run.schedule.learningRate = 1e-2;
-  run.schedule.warmupSteps = 1;
+  ToyRun run = learningRun();
   const RunResult signedRun = trainInProcess(data, run);
   run.nonNegative = true;
   const RunResult r = trainInProcess(data, run);
