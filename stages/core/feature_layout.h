@@ -61,6 +61,14 @@ inline std::vector<std::string> localityColumnNames() {
   return {"pc_stride_lines_log2", "pc_stride_repeats", "pc_stride_direction", "neighbour_line_reuse_log2"};
 }
 
+// Whether `name` is one of the locality columns (a model that has one needs
+// pv-reuse-distance --locality).
+inline bool isLocalityColumn(const std::string& name) {
+  for (const auto& c : localityColumnNames())
+    if (c == name) return true;
+  return false;
+}
+
 inline std::vector<std::string> columnNames() {
   std::vector<std::string> names = {
       "fault",           "op_class",         "sq_store",

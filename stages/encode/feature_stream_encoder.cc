@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
 
 namespace pv::encode {
@@ -29,8 +30,8 @@ StreamHeader FeatureStreamEncoder::describe(const StreamHeader& in) {
     ReuseDistanceOptions o = reuseOptions_;
     o.keepAddresses = false;
     // A model trained on the locality columns gets them made here too.
-    o.locality = o.locality || std::find(model_.featureColumns.begin(), model_.featureColumns.end(),
-                                         "pc_stride_lines_log2") != model_.featureColumns.end();
+    o.locality = o.locality || std::any_of(model_.featureColumns.begin(), model_.featureColumns.end(),
+                                           features::isLocalityColumn);
     reuse_ = std::make_unique<ReuseDistanceStage>(std::move(o));
     h = reuse_->describe(h);
     h.stages.push_back("pv-reuse-distance");

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
 #include "stages/model-lib/model_encoder.h"
 
@@ -27,7 +28,7 @@ StreamHeader WindowStreamEncoder::describe(const StreamHeader& in) {
     size_t i = 0;
     while (i < in.featureColumns.size() && i < cols.size() && in.featureColumns[i] == cols[i]) ++i;
     // A model trained on the locality columns needs them made the same way.
-    const bool needsLocality = i == in.featureColumns.size() && i < cols.size() && cols[i] == "pc_stride_lines_log2";
+    const bool needsLocality = i == in.featureColumns.size() && i < cols.size() && features::isLocalityColumn(cols[i]);
     throw StageError("", "",
                      fmt::format("feature columns differ from the model's ({}): column {} is '{}' in "
                                  "the stream and '{}' in the model{}",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
 
 namespace pv {
@@ -34,8 +35,7 @@ StreamHeader WindowChunker::describe(const StreamHeader& in) {
         throw StageError("", "",
                          "the stream has no feature column '" + name + "' (it has " +
                              std::to_string(in.featureColumns.size()) + ")" +
-                             (name == "pc_stride_lines_log2" || name == "pc_stride_repeats" ||
-                                      name == "pc_stride_direction" || name == "neighbour_line_reuse_log2"
+                             (features::isLocalityColumn(name)
                                   ? ": the model was trained with the locality columns (pv-reuse-distance --locality)"
                                   : ""));
       pick_.push_back(static_cast<uint32_t>(it - in.featureColumns.begin()));
