@@ -129,7 +129,7 @@ struct Running {
   int errFd = -1;  // read end of its stderr pipe, -1 once closed
   Clock::time_point termSent{};
   bool termed = false, killed = false;
-  uint64_t cpuAtActivity = 0;  // CPU ticks at the last progress (stall detection)
+  uint64_t cpuAtSample = 0;  // CPU ticks halfway through the current quiet spell (stall detection)
   std::optional<StderrSplitter> splitter;
 };
 
@@ -323,7 +323,7 @@ class Supervisor {
         running_(n_),
         outcome_() {
     outcome_.stages.resize(n_);
-    start_ = lastProgress_ = lastActivity_ = lastCpuSample_ = Clock::now();
+    start_ = lastProgress_ = lastActivity_ = spellSampleAt_ = Clock::now();
   }
 
   PipelineOutcome run() {
@@ -550,24 +550,27 @@ class Supervisor {
 
   // A stage reported more records, or ended: the pipeline is not hung.
   void activity() {
-    const auto now = Clock::now();
-    lastActivity_ = now;
-    if (options_.stallTimeout.count() == 0 || now - lastCpuSample_ < std::chrono::seconds(1)) return;
-    lastCpuSample_ = now;
-    sampleCpu();
+    lastActivity_ = Clock::now();
+    spellSampled_ = false;
   }
 
-  void sampleCpu() {
+  // Halfway through a quiet spell, each stage's CPU time: the stall verdict
+  // counts only what a stage used after it. Counting from the last progress
+  // instead would count start-up (LibTorch, or ASan's, 0.1-0.5 s) as a busy
+  // loop in a pipeline that never made progress.
+  void sampleCpu(Clock::time_point now) {
+    spellSampled_ = true;
+    spellSampleAt_ = now;
     for (size_t i = 0; i < n_; ++i) {
       if (outcome_.stages[i].kind != StageEnd::kRunning || !running_[i].child.running()) continue;
-      if (auto st = procStat(running_[i].child.pid())) running_[i].cpuAtActivity = st->cpuTicks;
+      if (auto st = procStat(running_[i].child.pid())) running_[i].cpuAtSample = st->cpuTicks;
     }
   }
 
   // No progress for the stall timeout: blame one stage, stop them all.
   void onStall(Clock::time_point now) {
     stalled_ = true;
-    const double idle = std::chrono::duration<double>(now - lastActivity_).count();
+    const double window = std::chrono::duration<double>(now - spellSampleAt_).count();
     const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
     std::optional<size_t> stopped, busy, waiting, first;
     double busiest = 0;
@@ -577,15 +580,12 @@ class Supervisor {
       auto st = procStat(running_[i].child.pid());
       if (!st) continue;
       if ((st->state == 'T' || st->state == 't') && !stopped) stopped = i;
-      const double cpu = (st->cpuTicks - std::min(st->cpuTicks, running_[i].cpuAtActivity)) / tick;
-      // A stage asleep now whose producer has ended waits for input, whatever
-      // CPU it used earlier in the window (its start-up may be in it: loading
-      // LibTorch, or ASan's, takes 0.1-0.5 s).
-      const bool asleepAfterProducer =
-          i > 0 && outcome_.stages[i - 1].kind != StageEnd::kRunning && st->state == 'S';
-      // Waiting stages use next to no CPU; a loaded machine may give a
-      // spinning one only a small share of a core.
-      if (!asleepAfterProducer && cpu > busiest && cpu > std::max(0.1 * idle, 0.05)) {
+      const double cpu =
+          spellSampled_ ? (st->cpuTicks - std::min(st->cpuTicks, running_[i].cpuAtSample)) / tick : 0.0;
+      // A busy loop is runnable now (state R) and used CPU in the second half
+      // of the spell; a waiting stage sleeps (S) and uses next to none. A
+      // loaded machine may give a spinning one only a small share of a core.
+      if (st->state == 'R' && cpu > busiest && cpu > std::max(0.1 * window, 0.05)) {
         busiest = cpu;
         busy = i;
       }
@@ -599,7 +599,8 @@ class Supervisor {
       note = "its process is stopped (SIGSTOP or a debugger)";
     } else if (busy) {
       blame = *busy;
-      std::snprintf(buf, sizeof buf, "it used %.1f s of CPU without reporting progress", busiest);
+      std::snprintf(buf, sizeof buf, "it is running and used %.1f s of CPU in the last %.1f s without reporting progress",
+                    busiest, window);
       note = buf;
     } else if (waiting) {
       blame = *waiting;
@@ -621,9 +622,10 @@ class Supervisor {
 
   void enforceDeadlines() {
     const auto now = Clock::now();
-    if (options_.stallTimeout.count() > 0 && !stalled_ && !failedAt_ && interrupts_ == 0 &&
-        now - lastActivity_ >= options_.stallTimeout)
-      onStall(now);
+    if (options_.stallTimeout.count() > 0 && !stalled_ && !failedAt_ && interrupts_ == 0) {
+      if (!spellSampled_ && now - lastActivity_ >= options_.stallTimeout / 2) sampleCpu(now);
+      if (now - lastActivity_ >= options_.stallTimeout) onStall(now);
+    }
     // After a failure, every stage has the grace period to end by itself.
     if (failedAt_ && now - *failedAt_ >= options_.grace) stopAll(StageEnd::kAfterFailure, SIGTERM);
     // A stage upstream of one that ended must end soon too.
@@ -699,7 +701,8 @@ class Supervisor {
   std::optional<Clock::time_point> failedAt_;
   std::map<size_t, Clock::time_point> endTime_;
   Clock::time_point start_, lastProgress_;
-  Clock::time_point lastActivity_, lastCpuSample_;  // stall detection
+  Clock::time_point lastActivity_, spellSampleAt_;  // stall detection
+  bool spellSampled_ = false;
   bool stalled_ = false;
 };
 

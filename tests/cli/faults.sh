@@ -158,6 +158,61 @@ grep -q "^pv-launch: pipeline quiet failed: stage 'feature' (pv-feature) hung: .
 clean "reader of a finished producer"
 echo "reader waiting on a finished producer: exit 4, reported"
 
+# Stage scripts for the stall verdict. pv-launch runs each once with --help
+# first (to learn its flags): that run must end.
+# burn-then-wait: about a second of busy start-up in its own process (like
+# loading LibTorch, or ASan's start-up), then silence. spin: a busy loop for
+# ever.
+cat >"$tmp/burn-then-wait.sh" <<'SH'
+#!/bin/sh
+[ "$1" = --help ] && exit 0
+i=0
+while [ $i -lt 800000 ]; do i=$((i + 1)); done
+exec sleep 300
+SH
+cat >"$tmp/spin.sh" <<'SH'
+#!/bin/sh
+[ "$1" = --help ] && exit 0
+while :; do :; done
+SH
+chmod +x "$tmp/burn-then-wait.sh" "$tmp/spin.sh"
+# stall_pipeline NAME SECOND_STAGE: a silent source, then SECOND_STAGE.
+stall_pipeline() {
+  cat >"$tmp/$1.toml" <<TOML
+[pipeline]
+name = "$1"
+[[stage]]
+name = "src"
+run = "/bin/sleep"
+args = ["300"]
+[[stage]]
+name = "second"
+run = "$2"
+TOML
+}
+
+# Start-up CPU is not a busy loop: the silent source is blamed, not the
+# stage that burnt CPU before it began to wait (CI once blamed pv-feature
+# for its 0.2 s of ASan start-up in the silent-source case above).
+stall_pipeline startup "$tmp/burn-then-wait.sh"
+launch "$tmp/startup.toml" --transport pipe --stall-timeout 5
+finish
+expect_rc 4 "busy start-up"
+grep -q "^pv-launch: pipeline startup failed: stage 'src' (/bin/sleep) hung: no stage made progress for 5 s and it is the first stage still running" "$tmp/err" \
+  || fail "busy start-up: the report blames the wrong stage"
+clean "busy start-up"
+echo "busy start-up, then a wait: the silent source is blamed"
+
+# A busy loop is blamed for the CPU it uses while nothing progresses.
+stall_pipeline spin "$tmp/spin.sh"
+launch "$tmp/spin.toml" --transport pipe --stall-timeout 2
+finish
+expect_rc 4 "busy loop"
+grep -q "^pv-launch: pipeline spin failed: stage 'second' ([^)]*/spin.sh) hung: no stage made progress for 2 s and it is running and used [0-9.]* s of CPU in the last [0-9.]* s without reporting progress" "$tmp/err" \
+  || fail "busy loop: the report does not blame the spinning stage"
+clean "busy loop"
+echo "busy loop: exit 4, the spinning stage is blamed"
+
 # ---------------------------------------------------------------- memory
 # pv-window with chunks of 262144 rows holds the whole trace (~25 MB of
 # features) plus its output batch: more than a 64M data limit allows.
