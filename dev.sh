@@ -109,7 +109,7 @@ case "${1:-}" in
       command="$OUT/pv-kernels stencil 512 20" skip=10000000 count=200000 \
       model="$model" uarch_options="$configs" report="$work/truth.json" out="$work/stencil.rp"
     echo "== pv-dot-predict: T = R_p . M_u on every microarchitecture of the model; truth: pv-uarch" >&2
-    "$OUT/pv-dot-predict" -m "$model" "$work/stencil.rp" --truth "$work/truth.json"
+    "$OUT/pv-dot-predict" -m "$model" "$work/stencil.rp" --truth "$work/truth.json" --program stencil
     ;;
   test)
     build

@@ -2,6 +2,11 @@
 
 #include "stages/dot-predict/dot_predict_command.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
 #include "stages/core/stage_error.h"
 #include "stages/model-lib/model_file.h"
 #include "stages/model-lib/uarch_params.h"
@@ -39,6 +44,26 @@ void expectProgramStream(const runtime::StreamReader& reader) {
 
 }  // namespace
 
+std::set<std::string> uarchsSeenInTraining(const Model& model) {
+  std::set<std::string> seen;
+  if (model.training.programs.empty()) return seen;
+  const std::set<std::string> heldOut(model.training.heldOutUarchs.begin(), model.training.heldOutUarchs.end());
+  for (const auto& u : model.uarchs)
+    if (u.origin != "parametric" && !heldOut.contains(u.name)) seen.insert(u.name);
+  return seen;
+}
+
+std::string trainingCaption(const Model& model, const std::string& program) {
+  const auto& t = model.training;
+  if (t.programs.empty()) return fmt::format("program '{}': the model records no training data", program);
+  const bool trained = std::find(t.programs.begin(), t.programs.end(), program) != t.programs.end();
+  const size_t seen = uarchsSeenInTraining(model).size();
+  return fmt::format("program '{}': {} (the model trained on {} programs: {}); {} of its {} microarchitectures "
+                     "were seen in training, {} not",
+                     program, trained ? "one of the training programs" : "not seen in training", t.programs.size(),
+                     fmt::join(t.programs, ", "), seen, model.uarchs.size(), model.uarchs.size() - seen);
+}
+
 void runDotPredict(const DotPredictOptions& o) {
   if (o.intervals && !o.truthPath.empty())
     throw runtime::UsageError("--truth holds whole-program times: it does not go with --intervals");
@@ -53,6 +78,9 @@ void runDotPredict(const DotPredictOptions& o) {
   options.allTargets = o.allTargets;
   options.intervals = o.intervals;
   options.truth = o.truthPath.empty() ? nullptr : &truth;
+  const std::set<std::string> seen = uarchsSeenInTraining(model);
+  if (!seen.empty()) options.seenUarchs = &seen;
+  if (!o.program.empty()) options.caption = trainingCaption(model, o.program);
   PredictionReport report(model.targetNames, options);
   // The output is committed only when the whole stream was read and
   // predicted; intervals are predicted and written as they stream in.

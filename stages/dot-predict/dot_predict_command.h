@@ -4,6 +4,7 @@
 // output (a file appears whole or not at all: runtime/output_file.h).
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,22 @@ struct DotPredictOptions {
   PredictionFormat format = PredictionFormat::kText;
   bool allTargets = false;
   bool intervals = false;
+  std::string program;  // --program: the caption says whether the model saw it
 };
+
+struct Model;
+
+// The microarchitectures of `model` whose M_u was learned with the encoder:
+// the model's training record names programs, and the microarchitecture is
+// not among its held-out ones nor parametric. Empty when the model records
+// no training (pv-model init).
+std::set<std::string> uarchsSeenInTraining(const Model& model);
+
+// One line on what `model` saw of `program` and of its microarchitectures,
+// e.g. "program 'stencil': not seen in training (the model trained on 16
+// programs: xz, gzip, ...); 64 of its 74 microarchitectures were seen in
+// training, 10 not".
+std::string trainingCaption(const Model& model, const std::string& program);
 
 // Throws runtime::UsageError for --truth with --intervals (the truth is of
 // the whole program), StageError for bad input (naming it).

@@ -82,5 +82,36 @@ TEST(DotPredictCommand, aFailingRunLeavesTheOutputAsItWas) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(f.dir.path()), {}), 5);  // no temporary file
 }
 
+// The text summary splits the error by what the model saw in training, and
+// the caption says whether it trained on the program.
+TEST(DotPredictCommand, textSummarySaysWhatTheModelSawInTraining) {
+  Files f;
+  Model m = testing::twoUarchModel();
+  m.training.programs = {"gzip", "xz"};
+  m.training.heldOutPrograms = {"stencil"};
+  m.training.heldOutUarchs = {"slow"};
+  saveModel(m, f.dir / "m.pvm");
+  EXPECT_EQ(uarchsSeenInTraining(m), std::set<std::string>{"fast"});
+  f.options.truthPath = f.dir / "truth.json";
+  f.options.format = PredictionFormat::kText;
+  f.options.program = "stencil";
+  runDotPredict(f.options);
+  const std::string out = slurp(f.dir / "out.csv");
+  const std::string summary = out.substr(out.find("program '"));
+  EXPECT_EQ(summary,
+            "program 'stencil': not seen in training (the model trained on 2 programs: gzip, xz); 1 of its 2 "
+            "microarchitectures were seen in training, 1 not\n"
+            "mean |error| 30.00%, max 40.00% over 2 microarchitectures with a truth\n"
+            "  1 seen in training: mean |error| 40.00%, max 40.00%\n"
+            "  1 not seen in training: mean |error| 20.00%, max 20.00%\n");
+  EXPECT_EQ(trainingCaption(m, "xz").substr(0, 43), "program 'xz': one of the training programs ");
+  // A parametric microarchitecture is never seen in training; a model
+  // without a training record has no split and says so in the caption.
+  m.uarchs[0].origin = "parametric";
+  EXPECT_TRUE(uarchsSeenInTraining(m).empty());
+  EXPECT_TRUE(uarchsSeenInTraining(testing::twoUarchModel()).empty());
+  EXPECT_EQ(trainingCaption(testing::twoUarchModel(), "xz"), "program 'xz': the model records no training data");
+}
+
 }  // namespace
 }  // namespace pv

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   app.add_option("--truth", o.truthPath,
                  "A pv-uarch --report (JSON) of the same program: print its times and the error next to the "
                  "prediction (not with --intervals)");
+  app.add_option("--program", o.program,
+                 "The program's name: in text, a caption before the summary says whether the model trained on it "
+                 "and how many of its microarchitectures it saw in training");
   app.footer("Exit status: 0 success, 1 data error (e.g. a representation of another encoder), 2 usage error.");
   if (auto rc = tool.parse(argc, argv)) return *rc;
   return tool.guard([&] { pv::runDotPredict(o); });

@@ -77,13 +77,19 @@ const double* truthOf(const UarchPrediction& u, const TruthTimes* truth) {
   return known != truth->end() && known->second > 0 ? &known->second : nullptr;
 }
 
+// A row's error and whether its microarchitecture was seen in training.
+struct RowError {
+  double error;
+  bool seen;
+};
+
 void appendRows(const Prediction& p, const std::vector<std::string>& targetNames, const ReportOptions& o,
-                std::vector<double>& errors, std::string& out) {
+                std::vector<RowError>& errors, std::string& out) {
   auto it = std::back_inserter(out);
   for (const auto& u : p.uarchs) {
     const double* truth = truthOf(u, o.truth);
     const double error = truth ? (u.timeNs - *truth) / *truth : 0;
-    if (truth) errors.push_back(error);
+    if (truth) errors.push_back({error, o.seenUarchs && o.seenUarchs->contains(u.uarch)});
     switch (o.format) {
       case PredictionFormat::kText:
         if (o.intervals) fmt::format_to(it, "{:>12} {:>12} ", p.firstIndex, p.instructions);
@@ -189,20 +195,35 @@ PredictionReport::PredictionReport(std::vector<std::string> targetNames, ReportO
 
 std::string PredictionReport::begin() const { return headerRow(targetNames_, options_); }
 
+void PredictionReport::ErrorSummary::add(double error) {
+  ++count;
+  sum += std::fabs(error);
+  max = std::max(max, std::fabs(error));
+}
+
 void PredictionReport::add(const Prediction& prediction, std::string& out) {
-  std::vector<double> errors;
+  std::vector<RowError> errors;
   appendRows(prediction, targetNames_, options_, errors, out);
-  for (double e : errors) {
-    ++errorCount_;
-    errorSum_ += std::fabs(e);
-    errorMax_ = std::max(errorMax_, std::fabs(e));
+  for (const auto& e : errors) {
+    all_.add(e.error);
+    (e.seen ? seen_ : unseen_).add(e.error);
   }
 }
 
 std::string PredictionReport::end() const {
-  if (options_.format != PredictionFormat::kText || errorCount_ == 0) return "";
-  return fmt::format("mean |error| {:.2f}%, max {:.2f}% over {} microarchitectures with a truth\n",
-                     100 * errorSum_ / errorCount_, 100 * errorMax_, errorCount_);
+  if (options_.format != PredictionFormat::kText) return "";
+  std::string out;
+  if (!options_.caption.empty()) out += options_.caption + "\n";
+  if (all_.count == 0) return out;
+  out += fmt::format("mean |error| {:.2f}%, max {:.2f}% over {} microarchitectures with a truth\n",
+                     100 * all_.sum / all_.count, 100 * all_.max, all_.count);
+  if (options_.seenUarchs && seen_.count > 0 && unseen_.count > 0) {
+    out += fmt::format("  {} seen in training: mean |error| {:.2f}%, max {:.2f}%\n", seen_.count,
+                       100 * seen_.sum / seen_.count, 100 * seen_.max);
+    out += fmt::format("  {} not seen in training: mean |error| {:.2f}%, max {:.2f}%\n", unseen_.count,
+                       100 * unseen_.sum / unseen_.count, 100 * unseen_.max);
+  }
+  return out;
 }
 
 std::string formatPredictions(const std::vector<Prediction>& predictions,

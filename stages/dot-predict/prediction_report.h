@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,12 +32,20 @@ struct ReportOptions {
   bool allTargets = false;  // T of every target, in the target's units
   bool intervals = false;   // rows start with the interval's first index and length
   const TruthTimes* truth = nullptr;  // compare with this (whole-program predictions only)
+  // The microarchitectures whose M_u the model learned in training (null:
+  // unknown). With a truth, the text summary then also gives the error over
+  // these and over the others (held out, tuned afterwards, parametric).
+  const std::set<std::string>* seenUarchs = nullptr;
+  // Text only: a line printed before the summary (what the model saw).
+  std::string caption;
 };
 
 // The whole output for `predictions` (a program, or its intervals): the
 // header row (text and CSV), one line per prediction and microarchitecture,
 // and in text with a truth the mean and max |error| over the
-// microarchitectures whose truth is above 0 (the others show "-").
+// microarchitectures whose truth is above 0 (the others show "-"); with
+// seenUarchs and both kinds present, also over the seen and the unseen
+// ones; the caption, when set, comes first.
 // `targetNames` are the model's. A prediction named "NAME (parametric)" is
 // compared with NAME's truth.
 //   text: uarch, time ns, cycles and CPI ("-" without a clock), truth ns
@@ -62,8 +71,12 @@ class PredictionReport {
  private:
   std::vector<std::string> targetNames_;
   ReportOptions options_;
-  size_t errorCount_ = 0;  // |error| over the rows with a truth
-  double errorSum_ = 0, errorMax_ = 0;
+  struct ErrorSummary {
+    size_t count = 0;  // rows with a truth
+    double sum = 0, max = 0;  // of |error|
+    void add(double error);
+  };
+  ErrorSummary all_, seen_, unseen_;
 };
 
 }  // namespace pv
