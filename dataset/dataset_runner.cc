@@ -564,7 +564,7 @@ std::string formatList(const Suite& suite, const std::vector<Workload>& selected
   char row[512];
   auto add = [&](std::string& out, const std::string& name, const std::string& split, const std::string& skip,
                  const std::string& count, const std::string& packages, const std::string& description) {
-    std::snprintf(row, sizeof row, "%-15s %-5s %15s %12s  %-22s ", name.c_str(), split.c_str(), skip.c_str(),
+    std::snprintf(row, sizeof row, "%-15s %-10s %15s %12s  %-22s ", name.c_str(), split.c_str(), skip.c_str(),
                   count.c_str(), packages.c_str());
     out += row + description + "\n";
   };

@@ -247,14 +247,14 @@ count = 5
 split = "test"
 )",
                            "t.toml");
-  // Columns: name 15 left, split 5 left, skip 15 right, count 12 right, two
+  // Columns: name 15 left, split 10 left (validation), skip 15 right, count 12 right, two
   // blanks, packages 22 left, description.
   auto blanks = [](size_t n) { return std::string(n, ' '); };
-  const std::string header = "name" + blanks(12) + "split" + blanks(12) + "skip" + blanks(8) + "count" +
+  const std::string header = "name" + blanks(12) + "split" + blanks(17) + "skip" + blanks(8) + "count" +
                              blanks(2) + "packages" + blanks(15) + "description\n";
-  const std::string gz = "gz" + blanks(14) + "train" + blanks(7) + "2,000,000" + blanks(7) + "50,000" +
+  const std::string gz = "gz" + blanks(14) + "train" + blanks(12) + "2,000,000" + blanks(7) + "50,000" +
                          blanks(2) + "gzip" + blanks(19) + "compress\n";
-  const std::string k = "k" + blanks(15) + "test" + blanks(16) + "0" + blanks(12) + "5" + blanks(2) +
+  const std::string k = "k" + blanks(15) + "test" + blanks(21) + "0" + blanks(12) + "5" + blanks(2) +
                         "(perfvec)" + blanks(14) + "\n";
   EXPECT_EQ(formatList(suite, suite.workloads), header + gz + k + "2 of 2 workloads of t\n");
   EXPECT_EQ(formatList(suite, {suite.workloads[1]}), header + k + "1 of 2 workloads of t\n");

@@ -49,7 +49,7 @@ std::set<std::string> uarchsSeenInTraining(const Model& model) {
   if (model.training.programs.empty()) return seen;
   const std::set<std::string> heldOut(model.training.heldOutUarchs.begin(), model.training.heldOutUarchs.end());
   for (const auto& u : model.uarchs)
-    if (u.origin != "parametric" && !heldOut.contains(u.name)) seen.insert(u.name);
+    if ((u.origin.empty() || u.origin == "trained") && !heldOut.contains(u.name)) seen.insert(u.name);
   return seen;
 }
 

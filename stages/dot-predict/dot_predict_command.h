@@ -28,8 +28,9 @@ struct DotPredictOptions {
 struct Model;
 
 // The microarchitectures of `model` whose M_u was learned with the encoder:
-// the model's training record names programs, and the microarchitecture is
-// not among its held-out ones nor parametric. Empty when the model records
+// the model's training record names programs, and the microarchitecture's
+// origin is "trained" (or unknown, as pv-eval counts it) and it is not among
+// the record's held-out ones (not "tuned" by pv-tune, not parametric). Empty when the model records
 // no training (pv-model init).
 std::set<std::string> uarchsSeenInTraining(const Model& model);
 

@@ -123,11 +123,14 @@ std::vector<EvaluationInput> evaluationInputs(const EvaluationOptions& o) {
   std::vector<EvaluationInput> inputs;
   for (const auto& d : o.datasets) {
     const dataset::Manifest manifest = dataset::requireManifest(d);
-    for (const dataset::ManifestEntry* w : manifest.finished()) inputs.push_back({dataset::streamPath(d, *w), w->name});
+    for (const dataset::ManifestEntry* w : manifest.finished())
+      if (o.split == "all" || w->split == o.split) inputs.push_back({dataset::streamPath(d, *w), w->name});
   }
   for (const auto& s : o.streams) inputs.push_back({s, runtime::streamBaseName(s)});
   if (inputs.empty())
-    throw StageError(fmt::format("{}", fmt::join(o.datasets, ", ")), "", "no finished workload to evaluate");
+    throw StageError(fmt::format("{}", fmt::join(o.datasets, ", ")), "",
+                     o.split == "all" ? "no finished workload to evaluate"
+                                      : "no finished workload of split " + o.split + " to evaluate");
   if (!o.programs.empty()) {
     std::erase_if(inputs, [&](const EvaluationInput& in) {
       return std::find(o.programs.begin(), o.programs.end(), in.name) == o.programs.end();

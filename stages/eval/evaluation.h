@@ -50,6 +50,7 @@ struct EvaluationOptions {
   std::vector<std::string> datasets;  // pv-dataset folders: their finished workloads
   std::vector<std::string> streams;   // labelled feature streams (name: the file's base name)
   std::vector<std::string> programs;  // only these (empty: all)
+  std::string split = "all";          // with datasets: only their workloads of this split
   std::string csvPath;                // also the pairs as CSV ("-": stdout instead of the table)
   int64_t maxRows = 0;                // records of each program (0: all)
   int threads = 1;

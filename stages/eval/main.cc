@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   app.add_option("--dataset", o.datasets, "pv-dataset folder(s): their finished workloads");
   app.add_option("streams", o.streams, "Labelled feature streams (name = file base name)");
   app.add_option("--programs", o.programs, "Only these programs (comma-separated)")->delimiter(',');
+  app.add_option("--split", o.split, "With --dataset: only the workloads of this split of the suite")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"train", "validation", "test", "all"}));
   app.add_option("--csv", o.csvPath,
                  "Also write every pair as CSV to this file ('-': stdout, no table; a file appears when complete)");
   app.add_option("--max-rows", o.maxRows, "Use at most this many records of each program");

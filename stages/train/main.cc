@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
                  "base name; name a live stream with it)")
       ->allow_extra_args(false);
   app.add_option("--dataset", o.dataset, "A pv-dataset folder: its finished workloads of --split");
-  app.add_option("--split", o.split, "With --dataset: train, test or all")->capture_default_str()
-      ->check(CLI::IsMember({"train", "test", "all"}));
+  app.add_option("--split", o.split, "With --dataset: train, validation, test or all")->capture_default_str()
+      ->check(CLI::IsMember({"train", "validation", "test", "all"}));
   app.add_option("-o,--output", o.output, "The model file to write (.pvm)")->required();
   pv::runtime::addCurveOptions(app);
   app.add_option("--uarch-dir", o.uarchDir,
@@ -80,6 +80,10 @@ int main(int argc, char** argv) {
                  "A labelled stream of a validation program (repeatable): its first --validation-chunks chunks "
                  "are scored instead of chunks held out of the training streams (unless --validation is given)")
       ->allow_extra_args(false);
+  app.add_option("--validation-split", o.validationSplit,
+                 "With --dataset: the finished workloads of this split (validation) are the --validation-stream "
+                 "inputs")
+      ->check(CLI::IsMember({"train", "validation", "test"}));
   app.add_option("--validation-chunks", o.validationChunks,
                  "Held-out chunks scored (the first ones of the first pass)")->capture_default_str();
   app.add_option("--validate-every", o.validateEvery, "Steps between validations (0: at the end only)")

@@ -56,8 +56,15 @@ Inputs resolveInputs(TrainOptions& o) {
         in.streams.push_back({dataset::streamPath(o.dataset, *w), w->name});
       else
         in.heldOutPrograms.push_back(w->name);
+      if (!o.validationSplit.empty() && w->split == o.validationSplit)
+        o.validationStreams.push_back(dataset::streamPath(o.dataset, *w));
     }
+    if (!o.validationSplit.empty() && (o.split == "all" || o.split == o.validationSplit))
+      throw runtime::UsageError("--validation-split " + o.validationSplit + " would validate on training data (--split " +
+                                o.split + ")");
     if (in.streams.empty()) throw StageError(o.dataset, "", "no finished workload of split " + o.split);
+    if (!o.validationSplit.empty() && o.validationStreams.empty())
+      throw StageError(o.dataset, "", "no finished workload of split " + o.validationSplit + " to validate on");
     if (o.uarchDir.empty()) o.uarchDir = o.dataset + "/uarchs";
   }
   int stdinCount = 0;

@@ -44,6 +44,7 @@ struct TrainOptions {
   double validationFraction = 0.05;
   bool validationFractionGiven = false;
   std::vector<std::string> validationStreams;  // a validation split of programs
+  std::string validationSplit;  // with dataset: its workloads of this split are validation streams
   size_t validationChunks = 256;
   uint64_t validateEvery = 0;
   std::string shuffleBuffer = "256MiB";  // chunks ("512") or bytes ("256MiB", "2GiB")

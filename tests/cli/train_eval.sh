@@ -153,6 +153,48 @@ grep -q "microarchitecture 's5-0000' of .*signed.pvm has negative entries in M_u
 "$OUT/pv-eval" -m "$tmp/nn.pvm" --dataset "$ds" -q -t 1 > "$tmp/nn-eval.txt" || fail "pv-eval (non-negative)"
 ! grep -q NEGATIVE "$tmp/nn-eval.txt" || { cat "$tmp/nn-eval.txt"; fail "the non-negative model predicted a negative time"; }
 
+# Splits: a suite of the same two kernel regions, one per split.
+# pv-train --validation-split validates on the validation program;
+# pv-eval --split reports only a split's workloads.
+cat > "$tmp/suite.toml" <<'TOML'
+[suite]
+name = "two-splits"
+description = "matmul to train on, chase to validate on"
+[[workload]]
+name = "mm"
+packages = []
+command = ["{bin}/pv-kernels", "matmul", "200"]
+skip = 10_000_000
+count = 20_000
+split = "train"
+description = "matmul"
+[[workload]]
+name = "ch"
+packages = []
+command = ["{bin}/pv-kernels", "chase", "32", "5000000"]
+skip = 22_000_000
+count = 20_000
+split = "validation"
+description = "chase"
+TOML
+"$OUT/pv-dataset" -o "$tmp/ds2" --suite "$tmp/suite.toml" --configs "$ds/uarchs" --bin "$OUT" --no-progress -q \
+  || { cat "$tmp/ds2"/logs/*.log 2>/dev/null | tail -20; fail "pv-dataset (two splits)"; }
+"$OUT/pv-train" --dataset "$tmp/ds2" --validation-split validation "${train[@]}" --max-steps 10 --no-checkpoint \
+  -o "$tmp/split.pvm" 2> "$tmp/split.log" || { cat "$tmp/split.log"; fail "pv-train --validation-split"; }
+grep -q "validation: [0-9]* chunks of 1 program" "$tmp/split.log" || { cat "$tmp/split.log"; fail "--validation-split: not the validation program"; }
+"$OUT/pv-model" info "$tmp/split.pvm" | grep -q "held out     programs: ch$" || fail "--validation-split: ch not held out"
+"$OUT/pv-eval" -m "$tmp/split.pvm" --dataset "$tmp/ds2" --split validation --csv - -q -t 1 > "$tmp/split.csv" \
+  || fail "pv-eval --split validation"
+[ "$(cut -d, -f1 "$tmp/split.csv" | sort -u | tr '\n' ' ')" = "ch program " ] \
+  || { cat "$tmp/split.csv"; fail "pv-eval --split validation: not only ch"; }
+"$OUT/pv-eval" -m "$tmp/split.pvm" --dataset "$tmp/ds2" --split test -q -t 1 2> "$tmp/err.txt"
+rc=$?; [ $rc -eq 1 ] || fail "pv-eval --split test of a suite without one: exit $rc, not 1"
+grep -q "ds2: no finished workload of split test to evaluate" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "--split test: unclear error"; }
+"$OUT/pv-train" --dataset "$tmp/ds2" --split all --validation-split validation -o "$tmp/x.pvm" 2> "$tmp/err.txt"
+rc=$?; [ $rc -eq 2 ] || fail "--split all --validation-split validation: exit $rc, not 2"
+grep -q "would validate on training data" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "--validation-split on trained data: unclear error"; }
+echo "splits: pv-train validates on the validation split, pv-eval reports one split"
+
 # Bad inputs: an unlabelled stream, a missing target.
 "$OUT/pv-synth-gem5" -n 500 --seed 2 --out-dir "$tmp/run" >/dev/null || fail "synthetic trace"
 "$OUT/pv-trace-tap" "$tmp/run/trace.txt" | "$OUT/pv-feature" | "$OUT/pv-reuse-distance" -o "$tmp/plain.pvs" || fail "features"
