@@ -8,29 +8,9 @@
 
 namespace pv {
 
-size_t timeTargetIndex(const Model& model) {
-  for (size_t t = 0; t < model.targetNames.size(); ++t)
-    if (model.targetNames[t] == "commit") return t;
-  return 0;
-}
-
 Prediction predict(const std::vector<double>& r, uint64_t firstIndex, uint64_t instructions,
                    const std::string& encoderHash, const Model& model, const std::string& where) {
-  if (encoderHash != model.encoderHash)
-    throw StageError(where, "",
-                     "representation made by encoder " + (encoderHash.empty() ? "<unknown>" : encoderHash) +
-                         " cannot be combined with microarchitectures of encoder " + model.encoderHash +
-                         " (re-encode the program with this model)");
-  const size_t hidden = model.architecture.hidden;
-  if (r.size() != hidden)
-    throw StageError(where, "", "representation of width " + std::to_string(r.size()) +
-                                    ", the model's is " + std::to_string(hidden));
-  // R_i >= 0 (ReLU), so a negative sum is a damaged input, not a program.
-  for (size_t d = 0; d < hidden; ++d)
-    if (!(r[d] >= 0))
-      throw StageError(where, "", fmt::format("representation entry {} is {} (instructions {}..{}): an encoder "
-                                              "output is never negative; the input is damaged",
-                                              d, r[d], firstIndex, firstIndex + instructions));
+  checkRepresentation(r, firstIndex, instructions, encoderHash, model, where);
   Prediction p;
   p.firstIndex = firstIndex;
   p.instructions = instructions;
@@ -40,9 +20,7 @@ Prediction predict(const std::vector<double>& r, uint64_t firstIndex, uint64_t i
     up.uarch = u.name;
     up.clockGhz = u.clockGhz;
     for (size_t t = 0; t < model.targetNames.size(); ++t) {
-      const float* m = u.representation.data() + t * hidden;
-      double dot = 0;
-      for (size_t d = 0; d < hidden; ++d) dot += r[d] * m[d];
+      const double dot = targetDot(r, u.representation, t);
       // A negative count or time is physically impossible: an error, never a
       // number to print (a model whose M_u are constrained cannot make one).
       if (!(dot >= 0))
@@ -55,7 +33,7 @@ Prediction predict(const std::vector<double>& r, uint64_t firstIndex, uint64_t i
                                                                "pv-tune --refit --non-negative constrains them)"));
       up.targets.push_back(dot);
     }
-    up.timeNs = up.targets[time] / 10.0;  // targets are in 0.1 ns
+    up.timeNs = up.targets[time] / kTimeUnitsPerNs;
     if (up.clockGhz > 0) {
       up.cycles = up.timeNs * up.clockGhz;
       if (instructions > 0) up.cpi = up.cycles / static_cast<double>(instructions);

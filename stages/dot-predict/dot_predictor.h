@@ -13,6 +13,7 @@
 
 #include "stages/core/representation.h"
 #include "stages/model-lib/model_file.h"
+#include "stages/model-lib/prediction.h"
 
 namespace pv {
 
@@ -31,11 +32,9 @@ struct Prediction {
   std::vector<UarchPrediction> uarchs;
 };
 
-// Index of the target whose sum is the execution time ("commit").
-size_t timeTargetIndex(const Model& model);
-
-// Throws StageError when `encoderHash` (the representation's) is not the
-// model's, or the widths differ. `where` names the representation's input.
+// Throws StageError when the representation fails checkRepresentation
+// (model-lib/prediction.h): another encoder, width, a negative entry.
+// `where` names the representation's input.
 Prediction predict(const std::vector<double>& representation, uint64_t firstIndex,
                    uint64_t instructions, const std::string& encoderHash, const Model& model,
                    const std::string& where);

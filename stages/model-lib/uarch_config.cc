@@ -3,6 +3,7 @@
 // written), validation.
 
 #include "stages/model-lib/uarch_config.h"
+#include "stages/model-lib/uarch_config_toml.h"
 
 #include <algorithm>
 #include <charconv>
@@ -445,8 +446,9 @@ void insertValue(toml::table& table, const Field& f) {
 
 }  // namespace
 
-UarchConfig parseConfig(std::string_view text, const std::string& file) {
-  const toml::table root = parseToml(text, file);
+UarchConfig parseConfig(std::string_view text, const std::string& file) { return parseConfig(parseToml(text, file), file); }
+
+UarchConfig parseConfig(const toml::table& root, const std::string& file) {
   Parser p(file);
   UarchConfig c;
   c.name = stemOf(file);

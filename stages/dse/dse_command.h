@@ -1,0 +1,39 @@
+// pv-dse's work once its command line is parsed: the space file, the model,
+// the program representations, the search and its report written to the
+// output (a file appears whole or not at all: runtime/output_file.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "stages/dse/dse_report.h"
+#include "stages/dse/search.h"
+
+namespace pv::dse {
+
+struct DseOptions {
+  std::string modelPath;            // -m: a model with a parametric model
+  std::vector<std::string> inputs;  // R_p streams (pv-aggregate)
+  std::string spacePath;            // --space
+  std::string objective = "time";   // time, time-cost or an expression
+  std::string cost = kOriginalCost; // --cost
+  bool geomean = false;
+  SearchOptions search;
+  size_t top = 10;
+  ReportFormat format = ReportFormat::kText;
+  std::string output = "-";
+};
+
+// The objective flag's meaning: "time", "time-cost" or an expression.
+ObjectiveOptions objectiveOf(const DseOptions& options);
+
+// Reads one program representation stream (the whole-program sum; a
+// stream's intervals are skipped). Throws StageError naming `path`.
+Program readProgram(const std::string& path);
+
+// Exit status 2 (runtime::ExitStatus) for a bad space file, a malformed
+// --objective or --cost (runtime::UsageError); StageError for bad data.
+void runDse(const DseOptions& options);
+
+}  // namespace pv::dse

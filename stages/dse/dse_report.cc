@@ -1,0 +1,145 @@
+// Text, CSV and JSON from one list of reported rows.
+
+#include "stages/dse/dse_report.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace pv::dse {
+namespace {
+
+struct Row {
+  std::string set;  // "best" or "pareto"
+  size_t rank = 0;  // 1.. within the set
+  ScoredPoint point;
+  PointChoice choice;
+  PointValue value;
+};
+
+std::vector<Row> rowsOf(const PointEvaluator& evaluator, const SearchOutcome& outcome, const std::string& set,
+                        const std::vector<ScoredPoint>& points) {
+  std::vector<Row> rows;
+  const DesignSpace& space = evaluator.space();
+  for (size_t i = 0; i < points.size(); ++i) {
+    PointChoice choice = outcome.choiceOf(space, points[i]);
+    PointValue value = evaluator.evaluate(choice, space.variablesAt(choice));
+    rows.push_back({set, i + 1, points[i], std::move(choice), std::move(value)});
+  }
+  return rows;
+}
+
+std::string searchLine(const SearchOutcome& o) {
+  return fmt::format("{}: {} of {} points looked at, {} satisfy the constraints",
+                     o.exhaustive ? "exhaustive" : "random", o.visited, o.spacePoints, o.points.size());
+}
+
+std::string text(const PointEvaluator& evaluator, const SearchOutcome& outcome, const ReportOptions& options,
+                 const std::vector<Row>& best, const std::vector<Row>& front) {
+  const DesignSpace& space = evaluator.space();
+  std::string out;
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "space      {} (base {})\n", space.file(), space.basePath());
+  fmt::format_to(it, "search     {}\n", searchLine(outcome));
+  for (size_t c = 0; c < space.constraints().size(); ++c)
+    fmt::format_to(it, "constraint \"{}\" ruled out {}\n", space.constraints()[c].text, outcome.rejectedBy[c]);
+  fmt::format_to(it, "programs   {}:", evaluator.programs().size());
+  for (const auto& p : evaluator.programs()) fmt::format_to(it, " {} ({} instructions)", p.name, p.instructions);
+  fmt::format_to(it, "\nobjective  {}\n", options.objectiveText);
+  auto table = [&](const std::vector<Row>& rows) {
+    fmt::format_to(it, "{:>5} {:>14} {:>14} {:>12}", "rank", "objective", "time ns", "cost");
+    for (const auto& p : space.parameters()) fmt::format_to(it, " {:>14}", p.key);
+    for (const auto& p : evaluator.programs()) fmt::format_to(it, " {:>14}", p.name + " ns");
+    out += '\n';
+    for (const Row& r : rows) {
+      fmt::format_to(it, "{:>5} {:>14.6g} {:>14.6g} {:>12.6g}", r.rank, r.value.objective, r.value.timeNs,
+                     r.value.cost);
+      for (size_t i = 0; i < r.choice.size(); ++i)
+        fmt::format_to(it, " {:>14}", valueText(space.parameters()[i].values[r.choice[i]]));
+      for (double t : r.value.programTimesNs) fmt::format_to(it, " {:>14.6g}", t);
+      out += '\n';
+    }
+  };
+  fmt::format_to(it, "\nbest {} points by objective\n", best.size());
+  table(best);
+  fmt::format_to(it, "\nPareto front of (time, cost): {} points, fastest first\n", front.size());
+  table(front);
+  return out;
+}
+
+std::string csv(const PointEvaluator& evaluator, const std::vector<Row>& best, const std::vector<Row>& front) {
+  const DesignSpace& space = evaluator.space();
+  std::string out = "set,rank,objective,time_ns,cost";
+  for (const auto& p : space.parameters()) out += "," + p.key;
+  for (const auto& p : evaluator.programs()) out += ",time_ns:" + p.name;
+  out += '\n';
+  auto it = std::back_inserter(out);
+  for (const auto* rows : {&best, &front})
+    for (const Row& r : *rows) {
+      fmt::format_to(it, "{},{},{:.9g},{:.9g},{:.9g}", r.set, r.rank, r.value.objective, r.value.timeNs,
+                     r.value.cost);
+      for (size_t i = 0; i < r.choice.size(); ++i)
+        out += "," + valueText(space.parameters()[i].values[r.choice[i]]);
+      for (double t : r.value.programTimesNs) fmt::format_to(it, ",{:.9g}", t);
+      out += '\n';
+    }
+  return out;
+}
+
+nlohmann::json jsonValue(const ParameterValue& v) {
+  return std::visit([](const auto& x) { return nlohmann::json(x); }, v);
+}
+
+std::string json(const PointEvaluator& evaluator, const SearchOutcome& outcome, const ReportOptions& options,
+                 const std::vector<Row>& best, const std::vector<Row>& front) {
+  const DesignSpace& space = evaluator.space();
+  nlohmann::json j;
+  j["space"] = space.file();
+  j["base"] = space.basePath();
+  j["search"] = outcome.exhaustive ? "exhaustive" : "random";
+  j["space_points"] = outcome.spacePoints;
+  j["visited"] = outcome.visited;
+  j["feasible"] = outcome.points.size();
+  j["objective"] = options.objectiveText;
+  j["constraints"] = nlohmann::json::array();
+  for (size_t c = 0; c < space.constraints().size(); ++c)
+    j["constraints"].push_back({{"expression", space.constraints()[c].text}, {"ruled_out", outcome.rejectedBy[c]}});
+  j["programs"] = nlohmann::json::array();
+  for (const auto& p : evaluator.programs())
+    j["programs"].push_back({{"name", p.name}, {"input", p.input}, {"instructions", p.instructions}});
+  auto points = [&](const std::vector<Row>& rows) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const Row& r : rows) {
+      nlohmann::json params = nlohmann::json::object(), times = nlohmann::json::object();
+      for (size_t i = 0; i < r.choice.size(); ++i)
+        params[space.parameters()[i].key] = jsonValue(space.parameters()[i].values[r.choice[i]]);
+      for (size_t p = 0; p < evaluator.programs().size(); ++p)
+        times[evaluator.programs()[p].name] = r.value.programTimesNs[p];
+      a.push_back({{"rank", r.rank},
+                   {"objective", r.value.objective},
+                   {"time_ns", r.value.timeNs},
+                   {"cost", r.value.cost},
+                   {"parameters", params},
+                   {"program_time_ns", times}});
+    }
+    return a;
+  };
+  j["best"] = points(best);
+  j["pareto"] = points(front);
+  return j.dump(2) + "\n";
+}
+
+}  // namespace
+
+std::string formatReport(const PointEvaluator& evaluator, const SearchOutcome& outcome, const ReportOptions& options) {
+  const std::vector<Row> best = rowsOf(evaluator, outcome, "best", bestPoints(outcome, options.top));
+  const std::vector<Row> front = rowsOf(evaluator, outcome, "pareto", timeCostFront(outcome));
+  switch (options.format) {
+    case ReportFormat::kCsv: return csv(evaluator, best, front);
+    case ReportFormat::kJson: return json(evaluator, outcome, options, best, front);
+    case ReportFormat::kText: break;
+  }
+  return text(evaluator, outcome, options, best, front);
+}
+
+}  // namespace pv::dse

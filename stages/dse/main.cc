@@ -1,0 +1,47 @@
+// pv-dse: design-space exploration with a model: the best points of a space
+// of microarchitectures and the Pareto front of (time, cost), every point
+// predicted as T = R_p . M(params). Flags only; the work is
+// pv::dse::runDse (dse_command.h).
+
+#include <CLI/CLI.hpp>
+#include <map>
+
+#include "stages/dse/dse_command.h"
+#include "stages/runtime/tool.h"
+
+int main(int argc, char** argv) {
+  pv::runtime::Tool tool("pv-dse", "Explores a space of microarchitectures with a model: every point's time is "
+                                    "T = R_p . M_u, M_u from the model's parametric model (pv-tune --parametric).");
+  CLI::App& app = tool.cli();
+  pv::dse::DseOptions o;
+  const std::map<std::string, pv::dse::ReportFormat> formats{{"text", pv::dse::ReportFormat::kText},
+                                                             {"csv", pv::dse::ReportFormat::kCsv},
+                                                             {"json", pv::dse::ReportFormat::kJson}};
+  app.add_option("inputs", o.inputs, "Program representations (R_p files from pv-aggregate), one or more")
+      ->required();
+  app.add_option("-m,--model", o.modelPath, "Model file (.pvm) with a parametric model")->required();
+  app.add_option("--space", o.spacePath, "Space file (TOML): a base configuration, parameters, constraints")
+      ->required();
+  app.add_option("--objective", o.objective,
+                 "time (the programs' summed time), time-cost (time x cost), or an expression over the "
+                 "configuration's keys, time and cost")
+      ->capture_default_str();
+  app.add_option("--cost", o.cost, "The hardware cost: an expression over the configuration's keys and time")
+      ->capture_default_str();
+  app.add_flag("--geomean", o.geomean, "time is the programs' geometric mean instead of their sum");
+  app.add_option("--max-points", o.search.maxPoints, "Search every point of a space this large or smaller")
+      ->capture_default_str();
+  app.add_option("--samples", o.search.samples, "A larger space: draw this many points at random")
+      ->capture_default_str();
+  app.add_option("--seed", o.search.seed, "Seed of the random search")->capture_default_str();
+  app.add_option("--top", o.top, "Report the best N points")->capture_default_str();
+  app.add_option("--format", o.format, "text (tables), csv, or json")
+      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
+      ->default_str("text");
+  app.add_option("-o,--output", o.output, "Output file ('-': stdout; a file appears when complete)")
+      ->capture_default_str();
+  app.footer("Exit status: 0 success, 1 data error (e.g. a representation of another encoder, a negative predicted "
+             "time), 2 usage error (a bad flag, space file or expression).");
+  if (auto rc = tool.parse(argc, argv)) return *rc;
+  return tool.guard([&] { pv::dse::runDse(o); });
+}
