@@ -37,6 +37,7 @@ declare -A README=(
   [pv-encode]=stages/encode/README.md
   [pv-aggregate]=stages/aggregate/README.md
   [pv-dot-predict]=stages/dot-predict/README.md
+  [pv-dse]=stages/dse/README.md
   [pv-model]=stages/model/README.md
   [pv-uarch]=stages/uarch/README.md
   [pv-cat]=stages/cat/README.md
@@ -50,7 +51,7 @@ declare -A README=(
   [pv-workload-inputs]=
 )
 EXECUTABLES=(pv-trace-tap pv-feature pv-reuse-distance pv-window pv-encode pv-aggregate
-             pv-dot-predict pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune
+             pv-dot-predict pv-dse pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune
              pv-dataset pv-kernels pv-science pv-workload-inputs)
 
 for exe in "${EXECUTABLES[@]}"; do

@@ -42,7 +42,7 @@ for exe in "$OUT"/pv-*; do
 done
 # The executables of the README's table and the tools beside them.
 for name in pv-trace-tap pv-feature pv-reuse-distance pv-window pv-encode pv-aggregate pv-dot-predict \
-            pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune pv-dataset pv-kernels \
+            pv-dse pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune pv-dataset pv-kernels \
             pv-science pv-workload-inputs pv-synth-gem5; do
   [ -x "$OUT/$name" ] || { echo "$name is not built in $OUT"; fail=1; }
 done

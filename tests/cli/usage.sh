@@ -34,6 +34,7 @@ pv-eval -m MODEL
 pv-tune -
 pv-aggregate
 pv-dot-predict -m MODEL
+pv-dse -
 pv-cat
 pv-uarch -c CFG
 pv-model -
