@@ -8,6 +8,18 @@
 #include <algorithm>
 
 namespace pv::dse {
+namespace {
+
+// muparser's message, with the position where its message leaves it out
+// ("Missing parenthesis").
+std::string messageOf(const mu::Parser::exception_type& e) {
+  std::string message = e.GetMsg();
+  if (message.find("position") == std::string::npos && e.GetPos() != static_cast<decltype(e.GetPos())>(-1))
+    message += " at position " + std::to_string(e.GetPos());
+  return message;
+}
+
+}  // namespace
 
 struct Expression::Compiled {
   mu::Parser parser;
@@ -26,7 +38,7 @@ Expression::Expression(std::string text, std::vector<std::string> names)
     // expression now, where its text is known, not at the first point.
     c.parser.Eval();
   } catch (const mu::Parser::exception_type& e) {
-    throw ExpressionError(e.GetMsg());
+    throw ExpressionError(messageOf(e));
   }
 }
 
@@ -40,7 +52,7 @@ double Expression::evaluate(std::span<const double> values) const {
   try {
     return c.parser.Eval();
   } catch (const mu::Parser::exception_type& e) {
-    throw ExpressionError(e.GetMsg());
+    throw ExpressionError(messageOf(e));
   }
 }
 
