@@ -60,6 +60,26 @@ std::string describeObjective(const DseOptions& o) {
   return o.objective + ", time = " + time + ", cost = " + o.cost;
 }
 
+// The reported points as pv-uarch configuration files, named by set and
+// rank (best-1.toml, pareto-3.toml; `name` inside the same), each written
+// whole or not at all.
+void writeConfigs(const DesignSpace& space, const SearchOutcome& outcome, const DseOptions& o) {
+  std::error_code ec;
+  std::filesystem::create_directories(o.configsDir, ec);
+  if (ec) throw StageError(o.configsDir, "", "cannot create the folder: " + ec.message());
+  auto write = [&](const std::string& set, const std::vector<ScoredPoint>& points) {
+    for (size_t r = 0; r < points.size(); ++r) {
+      const std::string name = set + "-" + std::to_string(r + 1);
+      runtime::OutputFile file((std::filesystem::path(o.configsDir) / (name + ".toml")).string());
+      file.write("# pv-dse: " + space.describe(outcome.choiceOf(space, points[r])) + " on " + space.basePath() + "\n");
+      file.write(space.configTomlAt(outcome.choiceOf(space, points[r]), name));
+      file.commit();
+    }
+  };
+  write("best", bestPoints(outcome, o.top));
+  write("pareto", timeCostFront(outcome));
+}
+
 }  // namespace
 
 void runDse(const DseOptions& o) {
@@ -99,6 +119,7 @@ void runDse(const DseOptions& o) {
     if (e.input() == space.file()) throw runtime::ExitStatus(2, e.what());
     throw;
   }
+  if (!o.configsDir.empty()) writeConfigs(space, outcome, o);
   ReportOptions report;
   report.format = o.format;
   report.top = o.top;

@@ -23,6 +23,7 @@ struct DseOptions {
   size_t top = 10;
   ReportFormat format = ReportFormat::kText;
   std::string output = "-";
+  std::string configsDir;  // --configs: the reported points' configuration files go here
 };
 
 // The objective flag's meaning: "time", "time-cost" or an expression.

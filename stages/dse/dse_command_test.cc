@@ -119,6 +119,23 @@ TEST_F(DseTest, theExhaustiveSearchEqualsABruteForceLoopOverThePoints) {
   EXPECT_EQ(best, 9);
 }
 
+TEST_F(DseTest, theReportedPointsConfigurationsAreWrittenAndPredictTheSameTimes) {
+  o.top = 2;
+  o.configsDir = dir / "configs";
+  runDse(o);
+  for (const auto& row : csvRows()) {
+    const std::string path = o.configsDir + "/" + row.at("set") + "-" + row.at("rank") + ".toml";
+    const Microarchitecture u = readUarchConfig(path);
+    EXPECT_EQ(u.name, row.at("set") + "-" + row.at("rank"));
+    EXPECT_EQ(*u.param("l1d.size_kb"), row.at("l1d.size_kb"));
+    EXPECT_EQ(*u.param("l2.size_kb"), row.at("l2.size_kb"));
+    EXPECT_EQ(*u.param("core.rob"), "128");  // the base's
+    const Program a = readProgram(o.inputs[0]);
+    const double t = targetDot(a.sum, parametricRepresentation(model, u, path), timeTargetIndex(model)) / kTimeUnitsPerNs;
+    EXPECT_NEAR(std::stod(row.at("time_ns:a")), t, 1e-8 * t);
+  }
+}
+
 TEST_F(DseTest, timeCostIsTimeTimesTheOriginalsCostAndItsFrontIsNonDominated) {
   o.objective = "time-cost";
   o.format = ReportFormat::kCsv;

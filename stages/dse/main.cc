@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
       ->default_str("text");
   app.add_option("-o,--output", o.output, "Output file ('-': stdout; a file appears when complete)")
       ->capture_default_str();
+  app.add_option("--configs", o.configsDir,
+                 "Also write the reported points' configurations (pv-uarch TOML) to this folder: best-RANK.toml, "
+                 "pareto-RANK.toml");
   app.footer("Exit status: 0 success, 1 data error (e.g. a representation of another encoder, a negative predicted "
              "time), 2 usage error (a bad flag, space file or expression).");
   if (auto rc = tool.parse(argc, argv)) return *rc;

@@ -27,7 +27,7 @@ l2.size_kb = { min = 256, max = 1024, factor = 2 }
 EOT
 "$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost --top 9 --format csv \
   -o "$tmp/dse.csv" "$tmp/stencil.rp" "$tmp/bzip2.rp" || fail "pv-dse"
-"$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost --top 9 --format json \
+"$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost --top 9 --format json --configs "$tmp/cfg" \
   "$tmp/stencil.rp" "$tmp/bzip2.rp" > "$tmp/dse.json" || fail "pv-dse --format json"
 "$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" "$tmp/stencil.rp" "$tmp/bzip2.rp" > "$tmp/dse.txt" \
   || fail "pv-dse (text)"
@@ -95,6 +95,13 @@ assert close(b0["program_time_ns"]["stencil"], truth[order[0] + ("stencil",)]), 
 assert len(j["pareto"]) == len(front), j["pareto"]
 print(f"9 points x 2 programs equal pv-dot-predict's; best {order[0]}; front of {len(front)}: {sorted(front)}")
 PY
+
+# The best point's configuration file, written by pv-dse, predicts its time
+# in pv-dot-predict.
+want=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i } $1 == "best" && $2 == 1 { print $col["time_ns:stencil"] }' "$tmp/dse.csv")
+got=$("$OUT/pv-dot-predict" -m "$model" "$tmp/stencil.rp" --uarch "$tmp/cfg/best-1.toml" --format csv \
+  | awk -F, '$1 == "best-1" { print $2 }')
+[ -n "$want" ] && [ "$want" = "$got" ] || fail "best-1.toml: pv-dot-predict says '$got' ns, pv-dse '$want'"
 
 # Bad space files: exit status 2 and the file, line and column.
 expect_error() {  # NAME PATTERN [pv-dse flags...]: the space file $tmp/bad.toml
