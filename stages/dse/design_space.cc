@@ -20,8 +20,9 @@
 namespace pv::dse {
 namespace {
 
-// A range longer than this is a mistake (a step far too small), not a space.
-constexpr uint64_t kMaxRangeValues = 1'000'000;
+// A range longer than this is a mistake (a step far too small), not a
+// space: a space is a product of parameters, each of a handful of values.
+constexpr uint64_t kMaxRangeValues = 10'000;
 
 std::string positionOf(const toml::source_region& region) {
   if (region.begin.line == 0) return "";
@@ -236,7 +237,7 @@ std::optional<double> valueNumber(const ParameterValue& value) {
   return std::nullopt;
 }
 
-DesignSpace DesignSpace::parse(std::string_view text, const std::string& file) {
+DesignSpace DesignSpace::parse(std::string_view text, const std::string& file, const BaseReader& readBase) {
   DesignSpace space;
   space.file_ = file;
   const toml::table root = parseToml(text, file);
@@ -266,7 +267,7 @@ DesignSpace DesignSpace::parse(std::string_view text, const std::string& file) {
   std::filesystem::path base = baseNode->as_string()->get();
   if (base.is_relative()) base = std::filesystem::path(file).parent_path() / base;
   space.basePath_ = base.lexically_normal().string();
-  space.baseTable_ = parseToml(readFileBytes(space.basePath_), space.basePath_);
+  space.baseTable_ = parseToml(readBase ? readBase(space.basePath_) : readFileBytes(space.basePath_), space.basePath_);
   space.base_ = uarch::parseConfig(space.baseTable_, space.basePath_);
 
   parser.collect(*parameters, "", space.parameters_);

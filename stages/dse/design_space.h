@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,9 +62,14 @@ using PointChoice = std::vector<size_t>;
 
 class DesignSpace {
  public:
+  // Reads the base configuration's bytes from its path (the fuzz target
+  // hands out one fixed configuration instead of the file system).
+  using BaseReader = std::function<std::string(const std::string& path)>;
+
   // Parses a space file's text; `file` names it in errors and anchors the
-  // base path. Reads the base configuration. Throws StageError.
-  static DesignSpace parse(std::string_view text, const std::string& file);
+  // base path. Reads the base configuration with `readBase` (default: the
+  // file). Throws StageError.
+  static DesignSpace parse(std::string_view text, const std::string& file, const BaseReader& readBase = {});
   static DesignSpace read(const std::string& path);
 
   const std::string& file() const { return file_; }

@@ -22,12 +22,13 @@ declare -A CORPUS=(
   [stream_fuzz]=stream [model_file_fuzz]=model [pipeline_file_fuzz]=pipeline
   [uarch_config_fuzz]=uarch [workload_suite_fuzz]=suite [dataset_manifest_fuzz]=manifest
   [aggregate_checkpoint_fuzz]=aggregate-checkpoint [train_checkpoint_fuzz]=train-checkpoint
+  [dse_space_fuzz]=dse-space
 )
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(gem5_trace_fuzz champsim_fuzz valgrind_records_fuzz stream_fuzz
                                      model_file_fuzz pipeline_file_fuzz uarch_config_fuzz
                                      workload_suite_fuzz dataset_manifest_fuzz aggregate_checkpoint_fuzz
-                                     train_checkpoint_fuzz)
+                                     train_checkpoint_fuzz dse_space_fuzz)
 
 if [ ! -f "$OUT/build.ninja" ]; then
   gn gen "$OUT" --root=. --dotfile=tests/fuzz/fuzz.gn --args='is_fuzz=true' >/dev/null || exit 1
