@@ -3,6 +3,8 @@
 #include "stages/dse/dse_command.h"
 
 #include <filesystem>
+#include <optional>
+#include <variant>
 
 #include "stages/core/stage_error.h"
 #include "stages/model-lib/prediction.h"

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace pv::dse {
 namespace {
 
@@ -46,17 +48,22 @@ std::string text(const PointEvaluator& evaluator, const SearchOutcome& outcome, 
   fmt::format_to(it, "programs   {}:", evaluator.programs().size());
   for (const auto& p : evaluator.programs()) fmt::format_to(it, " {} ({} instructions)", p.name, p.instructions);
   fmt::format_to(it, "\nobjective  {}\n", options.objectiveText);
+  // A column is as wide as its name, at least 14.
+  auto width = [](const std::string& name) { return std::max<size_t>(14, name.size()); };
   auto table = [&](const std::vector<Row>& rows) {
     fmt::format_to(it, "{:>5} {:>14} {:>14} {:>12}", "rank", "objective", "time ns", "cost");
-    for (const auto& p : space.parameters()) fmt::format_to(it, " {:>14}", p.key);
-    for (const auto& p : evaluator.programs()) fmt::format_to(it, " {:>14}", p.name + " ns");
+    for (const auto& p : space.parameters()) fmt::format_to(it, " {:>{}}", p.key, width(p.key));
+    for (const auto& p : evaluator.programs()) fmt::format_to(it, " {:>{}}", p.name + " ns", width(p.name + " ns"));
     out += '\n';
     for (const Row& r : rows) {
       fmt::format_to(it, "{:>5} {:>14.6g} {:>14.6g} {:>12.6g}", r.rank, r.value.objective, r.value.timeNs,
                      r.value.cost);
-      for (size_t i = 0; i < r.choice.size(); ++i)
-        fmt::format_to(it, " {:>14}", valueText(space.parameters()[i].values[r.choice[i]]));
-      for (double t : r.value.programTimesNs) fmt::format_to(it, " {:>14.6g}", t);
+      for (size_t i = 0; i < r.choice.size(); ++i) {
+        const SpaceParameter& p = space.parameters()[i];
+        fmt::format_to(it, " {:>{}}", valueText(p.values[r.choice[i]]), width(p.key));
+      }
+      for (size_t p = 0; p < r.value.programTimesNs.size(); ++p)
+        fmt::format_to(it, " {:>{}.6g}", r.value.programTimesNs[p], width(evaluator.programs()[p].name + " ns"));
       out += '\n';
     }
   };
