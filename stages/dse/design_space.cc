@@ -103,8 +103,10 @@ class SpaceParser {
     if (region.begin.line == 0 || region.begin.line > lines_.size()) return region;
     const std::string_view line = lines_[region.begin.line - 1];
     size_t col = std::min<size_t>(region.begin.column - 1, line.size());
-    auto inKey = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
-                                     c == '"' || c == '\'' || c == ' ' || c == '\t'; };
+    auto inKey = [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '"' || c == '\'' ||
+             c == ' ' || c == '\t';
+    };
     while (col > 0 && inKey(line[col - 1])) --col;
     while (col < line.size() && (line[col] == ' ' || line[col] == '\t')) ++col;
     region.begin.column = static_cast<toml::source_index>(col + 1);
@@ -124,8 +126,8 @@ class SpaceParser {
     if (it == keysOfTable_.end()) {
       std::string tables;
       for (const auto& [t, keys] : keysOfTable_) tables += (tables.empty() ? "" : ", ") + t;
-      fail(where, "unknown parameter '" + name + "': not a key of a pv-uarch configuration (its tables: " + tables +
-                      ")");
+      fail(where,
+           "unknown parameter '" + name + "': not a key of a pv-uarch configuration (its tables: " + tables + ")");
     }
     fail(where, fmt::format("unknown parameter '{}': [{}] has the keys {}", name, table, fmt::join(it->second, ", ")));
   }
@@ -182,7 +184,8 @@ class SpaceParser {
       fail(t.source(), fmt::format("parameter '{}': empty range: min {} is greater than max {}", name, min, max));
     if (geometric ? !(stride > 1) : !(stride > 0))
       fail(t.get(by)->source(), fmt::format("parameter '{}': {} must be {}", name, by, geometric ? "> 1" : "> 0"));
-    if (geometric && !(min > 0)) fail(t.get("min")->source(), "parameter '" + name + "': a geometric range needs min > 0");
+    if (geometric && !(min > 0))
+      fail(t.get("min")->source(), "parameter '" + name + "': a geometric range needs min > 0");
     // Integers stay integers when min, max and the stride are whole, so
     // that integer keys get integer values.
     const bool integral = t.get("min")->is_integer() && t.get("max")->is_integer() && isWhole(stride);
@@ -194,8 +197,10 @@ class SpaceParser {
       if (v > max + 1e-9 * std::max(1.0, std::abs(max))) break;
       if (values.size() >= kMaxRangeValues)
         fail(t.source(), fmt::format("parameter '{}': the range has more than {} values", name, kMaxRangeValues));
-      if (integral) values.emplace_back(static_cast<int64_t>(std::llround(v)));
-      else values.emplace_back(v);
+      if (integral)
+        values.emplace_back(static_cast<int64_t>(std::llround(v)));
+      else
+        values.emplace_back(v);
     }
     return values;
   }
@@ -374,8 +379,9 @@ uarch::UarchConfig DesignSpace::configAt(const PointChoice& choice, const std::s
   try {
     return uarch::parseConfig(tableAt(choice, name), basePath_);
   } catch (const StageError& e) {
-    throw StageError(file_, "", "point " + describe(choice) + " on " + basePath_ + ": " + e.message() +
-                                    " (a constraint can leave such points out)");
+    throw StageError(file_, "",
+                     "point " + describe(choice) + " on " + basePath_ + ": " + e.message() +
+                         " (a constraint can leave such points out)");
   }
 }
 

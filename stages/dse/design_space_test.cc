@@ -57,7 +57,8 @@ TEST_F(DesignSpaceTest, listsStepsAndFactorsGiveTheirValues) {
 }
 
 TEST_F(DesignSpaceTest, pointsCountInMixedRadixWithTheLastParameterFastest) {
-  const DesignSpace s = parse("base = \"base.toml\"\n[parameters]\nl1d.size_kb = [16, 32, 64]\nl2.size_kb = [256, 512]\n");
+  const DesignSpace s =
+      parse("base = \"base.toml\"\n[parameters]\nl1d.size_kb = [16, 32, 64]\nl2.size_kb = [256, 512]\n");
   EXPECT_EQ(s.pointAt(0), (PointChoice{0, 0}));
   EXPECT_EQ(s.pointAt(1), (PointChoice{0, 1}));
   EXPECT_EQ(s.pointAt(2), (PointChoice{1, 0}));
@@ -66,7 +67,8 @@ TEST_F(DesignSpaceTest, pointsCountInMixedRadixWithTheLastParameterFastest) {
 }
 
 TEST_F(DesignSpaceTest, aPointIsTheBaseWithItsKeysSetAsInAFile) {
-  const DesignSpace s = parse("base = \"base.toml\"\n[parameters]\nl1d.size_kb = [16, 32, 64]\nl2.size_kb = [256, 512]\n");
+  const DesignSpace s =
+      parse("base = \"base.toml\"\n[parameters]\nl1d.size_kb = [16, 32, 64]\nl2.size_kb = [256, 512]\n");
   const uarch::UarchConfig c = s.configAt(s.pointAt(3), "p3");
   // The same configuration as a file written by hand for the point.
   uarch::UarchConfig byHand = uarch::parseConfig(testing::pointConfig(32, 512), "p3.toml");
@@ -94,7 +96,7 @@ TEST_F(DesignSpaceTest, constraintsRuleOutPoints) {
       "base = \"base.toml\"\nconstraints = [\"l2.size_kb >= 16 * l1d.size_kb\", \"l1d.size_kb < 64\"]\n"
       "[parameters]\nl1d.size_kb = [16, 32, 64]\nl2.size_kb = [256, 512]\n");
   EXPECT_EQ(s.brokenConstraint(s.variablesAt({0, 0})), std::nullopt);  // 256 >= 256
-  EXPECT_EQ(s.brokenConstraint(s.variablesAt({1, 0})), 0u);             // 256 < 512
+  EXPECT_EQ(s.brokenConstraint(s.variablesAt({1, 0})), 0u);            // 256 < 512
   EXPECT_EQ(s.brokenConstraint(s.variablesAt({1, 1})), std::nullopt);
   EXPECT_EQ(s.brokenConstraint(s.variablesAt({2, 1})), 0u);
   EXPECT_EQ(s.constraints()[1].position, "2:50");
@@ -103,11 +105,13 @@ TEST_F(DesignSpaceTest, constraintsRuleOutPoints) {
 TEST_F(DesignSpaceTest, anUnknownParameterIsNamedWithItsPosition) {
   const std::string file = dir / "space.toml";
   EXPECT_EQ(errorOf("base = \"base.toml\"\n[parameters]\nl1d.size_kb = [16]\nl1d.size = [1, 2]\n"),
-            file + ":4:1: unknown parameter 'l1d.size': [l1d] has the keys latency, mshrs, prefetch_degree, "
-                   "prefetcher, size_kb, ways");
+            file +
+                ":4:1: unknown parameter 'l1d.size': [l1d] has the keys latency, mshrs, prefetch_degree, "
+                "prefetcher, size_kb, ways");
   EXPECT_EQ(errorOf("base = \"base.toml\"\n[parameters]\nl4.size_kb = [1, 2]\n"),
-            file + ":3:1: unknown parameter 'l4.size_kb': not a key of a pv-uarch configuration (its tables: "
-                   "branch, core, l1d, l1i, l2, l3, latency, memory, units)");
+            file +
+                ":3:1: unknown parameter 'l4.size_kb': not a key of a pv-uarch configuration (its tables: "
+                "branch, core, l1d, l1i, l2, l3, latency, memory, units)");
 }
 
 TEST_F(DesignSpaceTest, anEmptyRangeOrListIsAnError) {

@@ -102,7 +102,8 @@ void runDse(const DseOptions& o) {
     Program p = readProgram(input);
     checkRepresentation(p.sum, 0, p.instructions, p.encoderHash, model, p.input);
     for (const auto& q : programs)
-      if (q.name == p.name) throw runtime::UsageError("two programs named '" + p.name + "': " + q.input + " and " + p.input);
+      if (q.name == p.name)
+        throw runtime::UsageError("two programs named '" + p.name + "': " + q.input + " and " + p.input);
     programs.push_back(std::move(p));
   }
   const ObjectiveOptions objective = objectiveOf(o);

@@ -131,7 +131,8 @@ TEST_F(DseTest, theReportedPointsConfigurationsAreWrittenAndPredictTheSameTimes)
     EXPECT_EQ(*u.param("l2.size_kb"), row.at("l2.size_kb"));
     EXPECT_EQ(*u.param("core.rob"), "128");  // the base's
     const Program a = readProgram(o.inputs[0]);
-    const double t = targetDot(a.sum, parametricRepresentation(model, u, path), timeTargetIndex(model)) / kTimeUnitsPerNs;
+    const double t =
+        targetDot(a.sum, parametricRepresentation(model, u, path), timeTargetIndex(model)) / kTimeUnitsPerNs;
     EXPECT_NEAR(std::stod(row.at("time_ns:a")), t, 1e-8 * t);
   }
 }
@@ -204,14 +205,16 @@ TEST_F(DseTest, aSpaceLargerThanMaxPointsIsSampledWithTheSeed) {
 }
 
 TEST_F(DseTest, noPointSatisfyingTheConstraintsIsAUsageErrorNamingTheConstraint) {
-  spit(o.spacePath, "base = \"base.toml\"\nconstraints = [\"l1d.size_kb > 100\"]\n[parameters]\nl1d.size_kb = [16, 32]\n");
+  spit(o.spacePath,
+       "base = \"base.toml\"\nconstraints = [\"l1d.size_kb > 100\"]\n[parameters]\nl1d.size_kb = [16, 32]\n");
   try {
     runDse(o);
     FAIL() << "no error";
   } catch (const runtime::ExitStatus& e) {
     EXPECT_EQ(e.code(), 2);
-    EXPECT_EQ(std::string(e.what()), o.spacePath + ":2:16: no point satisfies the constraints: of the 2 points of "
-                                                   "the space, constraint \"l1d.size_kb > 100\" ruled out 2");
+    EXPECT_EQ(std::string(e.what()), o.spacePath +
+                                         ":2:16: no point satisfies the constraints: of the 2 points of "
+                                         "the space, constraint \"l1d.size_kb > 100\" ruled out 2");
   }
 }
 

@@ -52,7 +52,8 @@ RC_GTEST_PROP(ParetoFront, noPointOfTheFrontIsDominatedAndEveryOtherIs, (const s
   const std::vector<size_t> front = paretoFront(points);
   for (size_t i = 0; i < points.size(); ++i) {
     const bool onFront = std::find(front.begin(), front.end(), i) != front.end();
-    const bool dominated = std::any_of(points.begin(), points.end(), [&](const CostPair& p) { return dominates(p, points[i]); });
+    const bool dominated =
+        std::any_of(points.begin(), points.end(), [&](const CostPair& p) { return dominates(p, points[i]); });
     RC_ASSERT(onFront == !dominated);
   }
 }

@@ -59,8 +59,9 @@ PointValue PointEvaluator::evaluate(const PointChoice& choice, const std::vector
       throw StageError(p.input, "",
                        fmt::format("predicted time {} ns at point {}: negative, which no execution can take{}",
                                    t / kTimeUnitsPerNs, space_.describe(choice),
-                                   model_.nonNegativeUarchs ? "" : " (the model's M_u are unconstrained: "
-                                                                   "pv-tune --refit --non-negative constrains them)"));
+                                   model_.nonNegativeUarchs ? ""
+                                                            : " (the model's M_u are unconstrained: "
+                                                              "pv-tune --refit --non-negative constrains them)"));
     const double ns = t / kTimeUnitsPerNs;
     v.programTimesNs.push_back(ns);
     v.timeNs += ns;
@@ -71,8 +72,12 @@ PointValue PointEvaluator::evaluate(const PointChoice& choice, const std::vector
   vars.push_back(v.timeNs);
   v.cost = cost_.evaluate(vars);
   switch (options_.kind) {
-    case ObjectiveKind::kTime: v.objective = v.timeNs; break;
-    case ObjectiveKind::kTimeCost: v.objective = v.timeNs * v.cost; break;
+    case ObjectiveKind::kTime:
+      v.objective = v.timeNs;
+      break;
+    case ObjectiveKind::kTimeCost:
+      v.objective = v.timeNs * v.cost;
+      break;
     case ObjectiveKind::kExpression:
       vars.push_back(v.cost);
       v.objective = objective_->evaluate(vars);
@@ -122,10 +127,11 @@ SearchOutcome searchSpace(const PointEvaluator& evaluator, const SearchOptions& 
     // Name the constraint that ruled out the most points: the one to relax.
     const size_t worst = std::max_element(out.rejectedBy.begin(), out.rejectedBy.end()) - out.rejectedBy.begin();
     const SpaceConstraint& c = space.constraints()[worst];
-    throw StageError(space.file(), c.position,
-                     fmt::format("no point satisfies the constraints: of the {} points {}, constraint \"{}\" ruled "
-                                 "out {}",
-                                 out.visited, out.exhaustive ? "of the space" : "drawn", c.text, out.rejectedBy[worst]));
+    throw StageError(
+        space.file(), c.position,
+        fmt::format("no point satisfies the constraints: of the {} points {}, constraint \"{}\" ruled "
+                    "out {}",
+                    out.visited, out.exhaustive ? "of the space" : "drawn", c.text, out.rejectedBy[worst]));
   }
   return out;
 }
