@@ -43,7 +43,7 @@ PACKAGES=(
   libcli11-dev libfmt-dev libxxhash-dev
   libgtest-dev librapidcheck-dev
   libtomlplusplus-dev
-  libmuparser-dev  # pv-dse's expressions
+  libmuparser-dev libnlopt-dev  # pv-dse's expressions and optimizer
   clang-14 libclang-rt-14-dev  # the libFuzzer build (tests/fuzz/run.sh)
   valgrind liblzma-dev zlib1g-dev
   libtorch-dev libopenblas0-pthread libgloo-dev nlohmann-json3-dev

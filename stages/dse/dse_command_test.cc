@@ -204,6 +204,46 @@ TEST_F(DseTest, aSpaceLargerThanMaxPointsIsSampledWithTheSeed) {
   }
 }
 
+TEST_F(DseTest, nloptFindsTheOptimumOfALargeSpaceWithFewEvaluations) {
+  // 30 x 30 points; the model's time falls with both sizes, so the
+  // optimum is the corner of the largest caches.
+  spit(o.spacePath,
+       "base = \"base.toml\"\n[parameters]\nl1d.size_kb = { min = 1, max = 30, step = 1 }\n"
+       "l2.size_kb = { min = 256, max = 7680, step = 256 }\n");
+  o.search.maxPoints = 100;
+  o.search.samples = 400;
+  o.search.large = LargeSpaceSearch::kNlopt;
+  const DesignSpace space = DesignSpace::read(o.spacePath);
+  const PointEvaluator evaluator(space, model, {readProgram(o.inputs[0]), readProgram(o.inputs[1])},
+                                 objectiveOf(o));
+  const SearchOutcome a = searchSpace(evaluator, o.search);
+  EXPECT_FALSE(a.exhaustive);
+  EXPECT_EQ(a.method, "nlopt CRS2-LM");
+  EXPECT_EQ(a.spacePoints, 900u);
+  EXPECT_LE(a.visited, 400u);
+  const ScoredPoint best = bestPoints(a, 1)[0];
+  EXPECT_EQ(a.choiceOf(space, best), (PointChoice{29, 29}));
+  const std::vector<double> truth = bruteForce(30, 7680);
+  EXPECT_EQ(best.timeNs, truth[0] + truth[1]);
+  // The seed fixes the points looked at.
+  EXPECT_EQ(searchSpace(evaluator, o.search).sampled, a.sampled);
+}
+
+TEST_F(DseTest, anErrorAtAPointStopsNlopt) {
+  // 16 KB of 3 ways is not a whole number of sets: a space-file error.
+  spit(o.spacePath, "base = \"base.toml\"\n[parameters]\nl1d.ways = [3, 4]\nl1d.size_kb = [16, 24, 48]\n");
+  o.search.maxPoints = 2;
+  o.search.samples = 50;
+  o.search.large = LargeSpaceSearch::kNlopt;
+  try {
+    runDse(o);
+    FAIL() << "no error";
+  } catch (const runtime::ExitStatus& e) {
+    EXPECT_EQ(e.code(), 2);
+    EXPECT_NE(std::string(e.what()).find("point l1d.ways=3 l1d.size_kb=16"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(DseTest, noPointSatisfyingTheConstraintsIsAUsageErrorNamingTheConstraint) {
   spit(o.spacePath,
        "base = \"base.toml\"\nconstraints = [\"l1d.size_kb > 100\"]\n[parameters]\nl1d.size_kb = [16, 32]\n");

@@ -32,8 +32,8 @@ std::vector<Row> rowsOf(const PointEvaluator& evaluator, const SearchOutcome& ou
 }
 
 std::string searchLine(const SearchOutcome& o) {
-  return fmt::format("{}: {} of {} points looked at, {} satisfy the constraints",
-                     o.exhaustive ? "exhaustive" : "random", o.visited, o.spacePoints, o.points.size());
+  return fmt::format("{}: {} of {} points looked at, {} satisfy the constraints", o.method, o.visited,
+                     o.spacePoints, o.points.size());
 }
 
 std::string text(const PointEvaluator& evaluator, const SearchOutcome& outcome, const ReportOptions& options,
@@ -103,7 +103,7 @@ std::string json(const PointEvaluator& evaluator, const SearchOutcome& outcome, 
   nlohmann::json j;
   j["space"] = space.file();
   j["base"] = space.basePath();
-  j["search"] = outcome.exhaustive ? "exhaustive" : "random";
+  j["search"] = outcome.method;
   j["space_points"] = outcome.spacePoints;
   j["visited"] = outcome.visited;
   j["feasible"] = outcome.points.size();

@@ -33,7 +33,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--samples", o.search.samples, "A larger space: draw this many points at random")
       ->capture_default_str();
-  app.add_option("--seed", o.search.seed, "Seed of the random search")->capture_default_str();
+  const std::map<std::string, pv::dse::LargeSpaceSearch> optimizers{{"random", pv::dse::LargeSpaceSearch::kRandom},
+                                                                     {"nlopt", pv::dse::LargeSpaceSearch::kNlopt}};
+  app.add_option("--optimizer", o.search.large,
+                 "A larger space: random (points drawn uniformly) or nlopt (NLopt's CRS2-LM over the values, "
+                 "--samples evaluations)")
+      ->transform(CLI::CheckedTransformer(optimizers, CLI::ignore_case))
+      ->default_str("random");
+  app.add_option("--seed", o.search.seed, "Seed of the random search and of NLopt")->capture_default_str();
   app.add_option("--top", o.top, "Report the best N points")->capture_default_str();
   app.add_option("--format", o.format, "text (tables), csv, or json")
       ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))

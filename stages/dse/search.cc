@@ -5,8 +5,13 @@
 
 #include <fmt/format.h>
 
+#include <nlopt.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "stages/core/splitmix64.h"
@@ -28,6 +33,85 @@ Expression compile(const char* flag, const std::string& text, const DesignSpace&
   } catch (const ExpressionError& e) {
     throw ExpressionError(std::string(flag) + " \"" + text + "\": " + e.what());
   }
+}
+
+using PointVisitor = std::function<std::optional<double>(const PointChoice&, uint64_t id)>;
+
+// NLopt over the indices of the values: coordinate i in [-0.5, n_i - 0.5]
+// rounds to a value of parameter i (parameters of one value stay out). A
+// point is looked at once (a cache of the objective by point); a point the
+// constraints rule out is +inf to the optimizer. CRS2-LM needs no
+// gradient, which a grid has not, and takes the seed through nlopt_srand.
+class NloptSearch {
+ public:
+  NloptSearch(const DesignSpace& space, SearchOutcome& out, const PointVisitor& visit)
+      : space_(space), out_(out), visit_(visit) {
+    for (size_t i = 0; i < space.parameters().size(); ++i)
+      if (space.parameters()[i].values.size() > 1) free_.push_back(i);
+  }
+
+  void run(const SearchOptions& options) {
+    const unsigned n = static_cast<unsigned>(free_.size());
+    nlopt_opt opt = nlopt_create(NLOPT_GN_CRS2_LM, n);
+    if (!opt) throw StageError("nlopt", "", "cannot create the optimizer");
+    std::vector<double> lower(n), upper(n), x(n);
+    for (unsigned d = 0; d < n; ++d) {
+      lower[d] = -0.5;
+      upper[d] = double(space_.parameters()[free_[d]].values.size()) - 0.5;
+      x[d] = (lower[d] + upper[d]) / 2;
+    }
+    nlopt_srand(options.seed);
+    nlopt_set_lower_bounds(opt, lower.data());
+    nlopt_set_upper_bounds(opt, upper.data());
+    nlopt_set_min_objective(opt, &NloptSearch::objective, this);
+    nlopt_set_maxeval(opt, static_cast<int>(std::min<uint64_t>(options.samples, INT32_MAX)));
+    opt_ = opt;
+    double best = 0;
+    const nlopt_result result = nlopt_optimize(opt, x.data(), &best);
+    nlopt_destroy(opt);
+    // An error of a point (a negative time, a configuration the format
+    // refuses) stopped the optimizer: it is the search's error.
+    if (failure_) std::rethrow_exception(failure_);
+    // Ending without a feasible point is reported by the caller; other
+    // failures are NLopt's.
+    if (result < 0 && result != NLOPT_ROUNDOFF_LIMITED && !out_.points.empty())
+      throw StageError("nlopt", "", fmt::format("the optimizer failed (NLopt result {})", int(result)));
+  }
+
+ private:
+  static double objective(unsigned n, const double* x, double* /*gradient*/, void* self) {
+    auto& s = *static_cast<NloptSearch*>(self);
+    PointChoice choice(s.space_.parameters().size(), 0);
+    for (unsigned d = 0; d < n; ++d) {
+      const double last = double(s.space_.parameters()[s.free_[d]].values.size() - 1);
+      choice[s.free_[d]] = static_cast<size_t>(std::clamp(std::round(x[d]), 0.0, last));
+    }
+    if (auto it = s.seen_.find(choice); it != s.seen_.end()) return it->second;
+    double value = HUGE_VAL;
+    try {
+      s.out_.sampled.push_back(choice);
+      if (auto v = s.visit_(choice, s.out_.sampled.size() - 1)) value = *v;
+    } catch (...) {
+      // No exception may cross NLopt's C frames.
+      s.failure_ = std::current_exception();
+      nlopt_force_stop(s.opt_);
+    }
+    s.seen_.emplace(std::move(choice), value);
+    return value;
+  }
+
+  const DesignSpace& space_;
+  SearchOutcome& out_;
+  const PointVisitor& visit_;
+  std::vector<size_t> free_;
+  std::map<PointChoice, double> seen_;
+  nlopt_opt opt_ = nullptr;
+  std::exception_ptr failure_;
+};
+
+void searchWithNlopt(const DesignSpace& space, const SearchOptions& options, SearchOutcome& out,
+                     const PointVisitor& visit) {
+  NloptSearch(space, out, visit).run(options);
 }
 
 }  // namespace
@@ -96,19 +180,26 @@ SearchOutcome searchSpace(const PointEvaluator& evaluator, const SearchOptions& 
   out.spacePoints = space.pointCount();
   out.exhaustive = out.spacePoints <= options.maxPoints;
   out.rejectedBy.assign(space.constraints().size(), 0);
-  auto visit = [&](const PointChoice& choice, uint64_t id) {
+  // Looks at a point; its objective, or nullopt when a constraint rules it out.
+  const PointVisitor visit = [&](const PointChoice& choice, uint64_t id) -> std::optional<double> {
     ++out.visited;
     const std::vector<double> vars = space.variablesAt(choice);
     if (auto broken = space.brokenConstraint(vars)) {
       ++out.rejectedBy[*broken];
-      return;
+      return std::nullopt;
     }
     const PointValue v = evaluator.evaluate(choice, vars);
     out.points.push_back({id, v.timeNs, v.cost, v.objective});
+    return v.objective;
   };
   if (out.exhaustive) {
+    out.method = "exhaustive";
     for (uint64_t i = 0; i < out.spacePoints; ++i) visit(space.pointAt(i), i);
+  } else if (options.large == LargeSpaceSearch::kNlopt) {
+    out.method = "nlopt CRS2-LM";
+    searchWithNlopt(space, options, out, visit);
   } else {
+    out.method = "random";
     // Uniform over the product: each parameter's value drawn independently;
     // a point drawn twice is looked at once.
     SplitMix64 rng(options.seed);

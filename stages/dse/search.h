@@ -73,14 +73,21 @@ class PointEvaluator {
   std::optional<Expression> objective_;
 };
 
+// How a space larger than SearchOptions::maxPoints is searched.
+enum class LargeSpaceSearch {
+  kRandom,  // points drawn uniformly
+  kNlopt,   // NLopt's controlled random search with local mutation (CRS2-LM) over the values' indices
+};
+
 struct SearchOptions {
   uint64_t maxPoints = 1'000'000;  // exhaustive up to this many points
-  uint64_t samples = 100'000;      // random search: points drawn
+  uint64_t samples = 100'000;      // a larger space: points drawn (random) or objective evaluations (nlopt)
   uint64_t seed = 1;
+  LargeSpaceSearch large = LargeSpaceSearch::kRandom;
 };
 
 struct ScoredPoint {
-  uint64_t id = 0;  // exhaustive: the point's index; random: index into SearchOutcome::sampled
+  uint64_t id = 0;  // exhaustive: the point's index; otherwise: index into SearchOutcome::sampled
   double timeNs = 0;
   double cost = 0;
   double objective = 0;
@@ -88,19 +95,22 @@ struct ScoredPoint {
 
 struct SearchOutcome {
   bool exhaustive = true;
+  std::string method;                   // "exhaustive", "random" or "nlopt CRS2-LM"
   uint64_t spacePoints = 0;             // points in the space (saturated)
   uint64_t visited = 0;                 // distinct points looked at
   std::vector<uint64_t> rejectedBy;     // per constraint: points it was the first to rule out
   std::vector<ScoredPoint> points;      // the points that satisfy the constraints
-  std::vector<PointChoice> sampled;     // random search: the points drawn, by id
+  std::vector<PointChoice> sampled;     // random and NLopt search: the points looked at, by id
 
   PointChoice choiceOf(const DesignSpace& space, const ScoredPoint& p) const {
     return exhaustive ? space.pointAt(p.id) : sampled[p.id];
   }
 };
 
-// Evaluates the space's points. Throws StageError(space file, position of
-// a constraint) when no point visited satisfies the constraints.
+// Evaluates the space's points: all of them when there are at most
+// options.maxPoints, else as options.large says. Throws StageError(space
+// file, position of a constraint) when no point visited satisfies the
+// constraints.
 SearchOutcome searchSpace(const PointEvaluator& evaluator, const SearchOptions& options);
 
 // The `count` best points by objective (ties: by time, then id).
