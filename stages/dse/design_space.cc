@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -276,6 +277,17 @@ DesignSpace DesignSpace::parse(std::string_view text, const std::string& file, c
   space.base_ = uarch::parseConfig(space.baseTable_, space.basePath_);
 
   parser.collect(*parameters, "", space.parameters_);
+  // In file order: dotted keys of one table (l1d.size_kb, later l1d.ways)
+  // come out of toml++ grouped by table.
+  std::stable_sort(space.parameters_.begin(), space.parameters_.end(),
+                   [](const SpaceParameter& a, const SpaceParameter& b) {
+                     auto lineColumn = [](const std::string& position) {
+                       unsigned line = 0, column = 0;
+                       std::sscanf(position.c_str(), "%u:%u", &line, &column);
+                       return std::pair(line, column);
+                     };
+                     return lineColumn(a.position) < lineColumn(b.position);
+                   });
   // Each value as the configuration reader checks a file's value (type,
   // range). Its own errors start with the key; checks between keys (a
   // cache size that is not a whole number of sets) depend on the other

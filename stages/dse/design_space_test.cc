@@ -56,6 +56,15 @@ TEST_F(DesignSpaceTest, listsStepsAndFactorsGiveTheirValues) {
   EXPECT_EQ(s.basePath(), dir / "base.toml");
 }
 
+TEST_F(DesignSpaceTest, parametersComeInFileOrder) {
+  const DesignSpace s =
+      parse("base = \"base.toml\"\n[parameters]\nl1d.size_kb = [16]\nl2.size_kb = [256]\nl1d.ways = [4]\n");
+  ASSERT_EQ(s.parameters().size(), 3u);
+  EXPECT_EQ(s.parameters()[0].key, "l1d.size_kb");
+  EXPECT_EQ(s.parameters()[1].key, "l2.size_kb");
+  EXPECT_EQ(s.parameters()[2].key, "l1d.ways");
+}
+
 TEST_F(DesignSpaceTest, pointsCountInMixedRadixWithTheLastParameterFastest) {
   const DesignSpace s =
       parse("base = \"base.toml\"\n[parameters]\nl1d.size_kb = [16, 32, 64]\nl2.size_kb = [256, 512]\n");

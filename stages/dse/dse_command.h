@@ -13,11 +13,11 @@
 namespace pv::dse {
 
 struct DseOptions {
-  std::string modelPath;            // -m: a model with a parametric model
-  std::vector<std::string> inputs;  // R_p streams (pv-aggregate)
-  std::string spacePath;            // --space
-  std::string objective = "time";   // time, time-cost or an expression
-  std::string cost = kOriginalCost; // --cost
+  std::string modelPath;             // -m: a model with a parametric model
+  std::vector<std::string> inputs;   // R_p streams (pv-aggregate)
+  std::string spacePath;             // --space
+  std::string objective = "time";    // time, time-cost or an expression
+  std::string cost = kOriginalCost;  // --cost
   bool geomean = false;
   SearchOptions search;
   size_t top = 10;

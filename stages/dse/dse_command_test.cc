@@ -214,8 +214,7 @@ TEST_F(DseTest, nloptFindsTheOptimumOfALargeSpaceWithFewEvaluations) {
   o.search.samples = 400;
   o.search.large = LargeSpaceSearch::kNlopt;
   const DesignSpace space = DesignSpace::read(o.spacePath);
-  const PointEvaluator evaluator(space, model, {readProgram(o.inputs[0]), readProgram(o.inputs[1])},
-                                 objectiveOf(o));
+  const PointEvaluator evaluator(space, model, {readProgram(o.inputs[0]), readProgram(o.inputs[1])}, objectiveOf(o));
   const SearchOutcome a = searchSpace(evaluator, o.search);
   EXPECT_FALSE(a.exhaustive);
   EXPECT_EQ(a.method, "nlopt CRS2-LM");

@@ -4,9 +4,8 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace pv::dse {
 namespace {
@@ -32,8 +31,8 @@ std::vector<Row> rowsOf(const PointEvaluator& evaluator, const SearchOutcome& ou
 }
 
 std::string searchLine(const SearchOutcome& o) {
-  return fmt::format("{}: {} of {} points looked at, {} satisfy the constraints", o.method, o.visited,
-                     o.spacePoints, o.points.size());
+  return fmt::format("{}: {} of {} points looked at, {} satisfy the constraints", o.method, o.visited, o.spacePoints,
+                     o.points.size());
 }
 
 std::string text(const PointEvaluator& evaluator, const SearchOutcome& outcome, const ReportOptions& options,
@@ -83,10 +82,8 @@ std::string csv(const PointEvaluator& evaluator, const std::vector<Row>& best, c
   auto it = std::back_inserter(out);
   for (const auto* rows : {&best, &front})
     for (const Row& r : *rows) {
-      fmt::format_to(it, "{},{},{:.9g},{:.9g},{:.9g}", r.set, r.rank, r.value.objective, r.value.timeNs,
-                     r.value.cost);
-      for (size_t i = 0; i < r.choice.size(); ++i)
-        out += "," + valueText(space.parameters()[i].values[r.choice[i]]);
+      fmt::format_to(it, "{},{},{:.9g},{:.9g},{:.9g}", r.set, r.rank, r.value.objective, r.value.timeNs, r.value.cost);
+      for (size_t i = 0; i < r.choice.size(); ++i) out += "," + valueText(space.parameters()[i].values[r.choice[i]]);
       for (double t : r.value.programTimesNs) fmt::format_to(it, ",{:.9g}", t);
       out += '\n';
     }
@@ -142,9 +139,12 @@ std::string formatReport(const PointEvaluator& evaluator, const SearchOutcome& o
   const std::vector<Row> best = rowsOf(evaluator, outcome, "best", bestPoints(outcome, options.top));
   const std::vector<Row> front = rowsOf(evaluator, outcome, "pareto", timeCostFront(outcome));
   switch (options.format) {
-    case ReportFormat::kCsv: return csv(evaluator, best, front);
-    case ReportFormat::kJson: return json(evaluator, outcome, options, best, front);
-    case ReportFormat::kText: break;
+    case ReportFormat::kCsv:
+      return csv(evaluator, best, front);
+    case ReportFormat::kJson:
+      return json(evaluator, outcome, options, best, front);
+    case ReportFormat::kText:
+      break;
   }
   return text(evaluator, outcome, options, best, front);
 }

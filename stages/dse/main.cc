@@ -10,15 +10,15 @@
 #include "stages/runtime/tool.h"
 
 int main(int argc, char** argv) {
-  pv::runtime::Tool tool("pv-dse", "Explores a space of microarchitectures with a model: every point's time is "
-                                    "T = R_p . M_u, M_u from the model's parametric model (pv-tune --parametric).");
+  pv::runtime::Tool tool("pv-dse",
+                         "Explores a space of microarchitectures with a model: every point's time is "
+                         "T = R_p . M_u, M_u from the model's parametric model (pv-tune --parametric).");
   CLI::App& app = tool.cli();
   pv::dse::DseOptions o;
   const std::map<std::string, pv::dse::ReportFormat> formats{{"text", pv::dse::ReportFormat::kText},
                                                              {"csv", pv::dse::ReportFormat::kCsv},
                                                              {"json", pv::dse::ReportFormat::kJson}};
-  app.add_option("inputs", o.inputs, "Program representations (R_p files from pv-aggregate), one or more")
-      ->required();
+  app.add_option("inputs", o.inputs, "Program representations (R_p files from pv-aggregate), one or more")->required();
   app.add_option("-m,--model", o.modelPath, "Model file (.pvm) with a parametric model")->required();
   app.add_option("--space", o.spacePath, "Space file (TOML): a base configuration, parameters, constraints")
       ->required();
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--samples", o.search.samples, "A larger space: draw this many points at random")
       ->capture_default_str();
   const std::map<std::string, pv::dse::LargeSpaceSearch> optimizers{{"random", pv::dse::LargeSpaceSearch::kRandom},
-                                                                     {"nlopt", pv::dse::LargeSpaceSearch::kNlopt}};
+                                                                    {"nlopt", pv::dse::LargeSpaceSearch::kNlopt}};
   app.add_option("--optimizer", o.search.large,
                  "A larger space: random (points drawn uniformly) or nlopt (NLopt's CRS2-LM over the values, "
                  "--samples evaluations)")
@@ -50,8 +50,9 @@ int main(int argc, char** argv) {
   app.add_option("--configs", o.configsDir,
                  "Also write the reported points' configurations (pv-uarch TOML) to this folder: best-RANK.toml, "
                  "pareto-RANK.toml");
-  app.footer("Exit status: 0 success, 1 data error (e.g. a representation of another encoder, a negative predicted "
-             "time), 2 usage error (a bad flag, space file or expression).");
+  app.footer(
+      "Exit status: 0 success, 1 data error (e.g. a representation of another encoder, a negative predicted "
+      "time), 2 usage error (a bad flag, space file or expression).");
   if (auto rc = tool.parse(argc, argv)) return *rc;
   return tool.guard([&] { pv::dse::runDse(o); });
 }

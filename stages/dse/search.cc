@@ -4,7 +4,6 @@
 #include "stages/dse/search.h"
 
 #include <fmt/format.h>
-
 #include <nlopt.h>
 
 #include <algorithm>

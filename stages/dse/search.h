@@ -19,8 +19,8 @@ namespace pv::dse {
 
 // A program representation R_p (pv-aggregate's program sum).
 struct Program {
-  std::string name;   // for output: the file's stem
-  std::string input;  // for errors: the file
+  std::string name;         // for output: the file's stem
+  std::string input;        // for errors: the file
   std::string encoderHash;  // the encoder that made it (the stream header's)
   std::vector<double> sum;
   uint64_t instructions = 0;
@@ -33,9 +33,9 @@ enum class ObjectiveKind { kTime, kTimeCost, kExpression };
 
 struct ObjectiveOptions {
   ObjectiveKind kind = ObjectiveKind::kTime;
-  std::string expression;           // kExpression: over the variables, time and cost
-  std::string cost = kOriginalCost; // over the variables and time
-  bool geomean = false;             // time: the programs' geometric mean instead of their sum
+  std::string expression;            // kExpression: over the variables, time and cost
+  std::string cost = kOriginalCost;  // over the variables and time
+  bool geomean = false;              // time: the programs' geometric mean instead of their sum
 };
 
 // One evaluated point.
@@ -95,12 +95,12 @@ struct ScoredPoint {
 
 struct SearchOutcome {
   bool exhaustive = true;
-  std::string method;                   // "exhaustive", "random" or "nlopt CRS2-LM"
-  uint64_t spacePoints = 0;             // points in the space (saturated)
-  uint64_t visited = 0;                 // distinct points looked at
-  std::vector<uint64_t> rejectedBy;     // per constraint: points it was the first to rule out
-  std::vector<ScoredPoint> points;      // the points that satisfy the constraints
-  std::vector<PointChoice> sampled;     // random and NLopt search: the points looked at, by id
+  std::string method;                // "exhaustive", "random" or "nlopt CRS2-LM"
+  uint64_t spacePoints = 0;          // points in the space (saturated)
+  uint64_t visited = 0;              // distinct points looked at
+  std::vector<uint64_t> rejectedBy;  // per constraint: points it was the first to rule out
+  std::vector<ScoredPoint> points;   // the points that satisfy the constraints
+  std::vector<PointChoice> sampled;  // random and NLopt search: the points looked at, by id
 
   PointChoice choiceOf(const DesignSpace& space, const ScoredPoint& p) const {
     return exhaustive ? space.pointAt(p.id) : sampled[p.id];

@@ -27,8 +27,7 @@ inline Model cacheModel() {
   m.uarchModel.inputs = {"l1d.size_kb", "l2.size_kb"};
   m.uarchModel.inputMean = {0, 0};
   m.uarchModel.inputStd = {1, 1};
-  m.uarchModel.layers = {{"layer0.weight", {4, 2}, {0, 0, 0, 0, -1, 0, 0, -1}},
-                         {"layer0.bias", {4}, {1, 1, 20, 20}}};
+  m.uarchModel.layers = {{"layer0.weight", {4, 2}, {0, 0, 0, 0, -1, 0, 0, -1}}, {"layer0.bias", {4}, {1, 1, 20, 20}}};
   m.encoderHash = computeEncoderHash(m);
   m.contentHash = computeContentHash(m);
   return m;
@@ -56,8 +55,8 @@ inline void writeProgram(const std::string& path, const std::string& encoderHash
 inline const char* kBaseConfig = "name = \"base\"\n[core]\nfrequency_ghz = 2.0\nrob = 128\n";
 
 inline std::string pointConfig(int l1Kb, int l2Kb) {
-  return std::string(kBaseConfig) + "[l1d]\nsize_kb = " + std::to_string(l1Kb) + "\n[l2]\nsize_kb = " +
-         std::to_string(l2Kb) + "\n";
+  return std::string(kBaseConfig) + "[l1d]\nsize_kb = " + std::to_string(l1Kb) +
+         "\n[l2]\nsize_kb = " + std::to_string(l2Kb) + "\n";
 }
 
 }  // namespace pv::testing
