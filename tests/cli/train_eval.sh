@@ -193,6 +193,11 @@ grep -q "ds2: no finished workload of split test to evaluate" "$tmp/err.txt" || 
 "$OUT/pv-train" --dataset "$tmp/ds2" --split all --validation-split validation -o "$tmp/x.pvm" 2> "$tmp/err.txt"
 rc=$?; [ $rc -eq 2 ] || fail "--split all --validation-split validation: exit $rc, not 2"
 grep -q "would validate on training data" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "--validation-split on trained data: unclear error"; }
+# More inputs than --open-streams: pv-train says that batches mix only some programs.
+"$OUT/pv-train" "$ds/matmul.r1.pvs.zst" "$ds/chase.r1.pvs.zst" "${train[@]}" --open-streams 1 --max-steps 1 \
+  --no-checkpoint -o "$tmp/x.pvm" 2> "$tmp/open.log" || { cat "$tmp/open.log"; fail "--open-streams 1"; }
+grep -q "note: 2 inputs are read 1 at a time, so each batch mixes about 1 program; --open-streams 2 mixes them all" \
+  "$tmp/open.log" || { cat "$tmp/open.log"; fail "--open-streams 1: no note"; }
 echo "splits: pv-train validates on the validation split, pv-eval reports one split"
 
 # Bad inputs: an unlabelled stream, a missing target.
