@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Plots pv-eval's per-pair CSV (pv-eval --csv) as SVG with gnuplot:
+# Plots pv-eval's per-pair CSV (pv-eval --csv) as SVG with gnuplot, and
+# prints the summary table of docs/accuracy.md (Markdown) on stdout:
 #   OUT/per-program-error.svg  mean |error| per program over its
-#                              configurations, bars from the smallest to the
-#                              largest |error|, held-out programs apart
+#                              configurations and regions (NAME.r1, NAME.r2,
+#                              ... are one program), bars from the smallest
+#                              to the largest |error|, held-out programs apart
 #   OUT/predicted-vs-truth.svg predicted against simulated time of every
 #                              pair (log-log), seen and held-out programs
+#   stdout                     per group (seen/held-out programs x
+#                              seen/unseen configurations): pairs, mean,
+#                              median, max |error|, share within 10% and 20%
 #
 #   docs/plots/plot-accuracy.sh docs/accuracy-pairs.csv docs/plots
 #
@@ -23,12 +28,15 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 need = {"program", "uarch", "program_seen", "uarch_seen", "truth_ns", "predicted_ns", "error"}
 if not rows or not need <= set(rows[0]):
     sys.exit(f"{sys.argv[1]}: not a pv-eval --csv file (columns {sorted(need)})")
+import re
 order, by = [], {}
 for r in rows:
-    if r["program"] not in by:
-        order.append(r["program"])
-        by[r["program"]] = []
-    by[r["program"]].append(r)
+    # The regions of one program (suite v2's NAME.r1, NAME.r2, ...) are one bar.
+    name = re.sub(r"\.r[0-9]+$", "", r["program"])
+    if name not in by:
+        order.append(name)
+        by[name] = []
+    by[name].append(r)
 with open(f"{sys.argv[2]}/programs.dat", "w") as f:
     # Seen programs first, then held-out ones, each in the CSV's order.
     for seen in ("1", "0"):
@@ -38,13 +46,26 @@ with open(f"{sys.argv[2]}/programs.dat", "w") as f:
                 continue
             e = [100 * abs(float(r["error"])) for r in rs]
             f.write(f'"{p}" {seen} {sum(e) / len(e):.4f} {min(e):.4f} {max(e):.4f}\n')
+with open(f"{sys.argv[2]}/width", "w") as f:
+    f.write(str(max(900, 16 * len(order) + 120)))
+print("| programs | microarchitectures | pairs | mean | median | max | within 10% | within 20% |")
+print("|---|---|---|---|---|---|---|---|")
+for ps, pn in (("1", "seen"), ("0", "held out")):
+    for us, un in (("1", "seen"), ("0", "unseen")):
+        e = sorted(100 * abs(float(r["error"])) for r in rows if r["program_seen"] == ps and r["uarch_seen"] == us)
+        if not e:
+            continue
+        n = len(e)
+        median = e[n // 2] if n % 2 else (e[n // 2 - 1] + e[n // 2]) / 2
+        near = lambda x: 100 * sum(v <= x for v in e) / n
+        print(f"| {pn} | {un} | {n} | {sum(e) / n:.2f}% | {median:.2f}% | {e[-1]:.1f}% | {near(10):.0f}% | {near(20):.0f}% |")
 with open(f"{sys.argv[2]}/pairs.dat", "w") as f:
     for r in rows:
         f.write(f'{r["truth_ns"]} {r["predicted_ns"]} {r["program_seen"]}\n')
 PY
 
 gnuplot <<GP
-set terminal svg size 900,460 font "sans,11" noenhanced
+set terminal svg size $(cat "$tmp/width"),460 font "sans,11" noenhanced
 set output "$out/per-program-error.svg"
 set title "|error| of the whole region's time per program (mean, and the range over configurations)"
 set ylabel "|error| %"
@@ -76,4 +97,4 @@ plot "$tmp/pairs.dat" using 1:(\$3 == 1 ? \$2 : 1/0) with points pt 7 ps 0.35 lc
      "" using 1:(\$3 == 0 ? \$2 : 1/0) with points pt 7 ps 0.35 lc rgb "#cc6677" title "held-out programs", \
      x with lines lc rgb "black" dt 2 title "predicted = simulated"
 GP
-echo "$0: wrote $out/per-program-error.svg and $out/predicted-vs-truth.svg"
+echo "$0: wrote $out/per-program-error.svg and $out/predicted-vs-truth.svg" >&2
