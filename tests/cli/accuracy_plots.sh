@@ -9,28 +9,28 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 # The shipped model's CSV and the v2 candidate's (docs/accuracy.md).
 for csv in docs/accuracy-pairs.csv docs/accuracy-v2-candidate-test-pairs.csv; do
-name=$(basename "$csv" .csv)
-docs/plots/plot-accuracy.sh "$csv" "$tmp/$name" > "$tmp/table.md" 2> "$tmp/log" || { cat "$tmp/log"; fail "plot-accuracy.sh"; }
-for f in per-program-error predicted-vs-truth; do
-  head -c 400 "$tmp/$name/$f.svg" | grep -q "<svg" || fail "$f.svg is not an SVG"
-done
-# Every program of the CSV is a tick label of the per-program figure.
-for p in $(tail -n +2 "$csv" | cut -d, -f1 | sed "s/\.r[0-9]*$//" | sort -u); do
-  grep -q ">$p<" "$tmp/$name/per-program-error.svg" || fail "per-program-error.svg lacks $p"
-done
-# The scatter has a point for every pair (gnuplot draws each as one 'use'
-# of its point symbol), and one in each of its two key entries.
-pairs=$(($(wc -l < "$csv") - 1))
-points=$(grep -o "<use xlink:href='#gpPt6'" "$tmp/$name/predicted-vs-truth.svg" | wc -l)
-[ "$points" -eq $((pairs + 2)) ] || fail "predicted-vs-truth.svg has $points points for $pairs pairs"
-# The summary table's groups hold every pair once, and its rows are those
-# of docs/accuracy.md.
-[ "$(awk -F'|' 'NR > 2 { n += $4 } END { print n }' "$tmp/table.md")" -eq "$pairs" ] \
-  || { cat "$tmp/table.md"; fail "the summary table does not count every pair once"; }
-while read -r row; do
-  grep -qF "$row" docs/accuracy.md || fail "docs/accuracy.md lacks the summary row: $row"
-done < <(tail -n +3 "$tmp/table.md")
-echo "$name: $pairs pairs, every program named, its summary rows in docs/accuracy.md"
+  name=$(basename "$csv" .csv)
+  docs/plots/plot-accuracy.sh "$csv" "$tmp/$name" > "$tmp/table.md" 2> "$tmp/log" || { cat "$tmp/log"; fail "plot-accuracy.sh"; }
+  for f in per-program-error predicted-vs-truth; do
+    head -c 400 "$tmp/$name/$f.svg" | grep -q "<svg" || fail "$f.svg is not an SVG"
+  done
+  # Every program of the CSV is a tick label of the per-program figure.
+  for p in $(tail -n +2 "$csv" | cut -d, -f1 | sed "s/\.r[0-9]*$//" | sort -u); do
+    grep -q ">$p<" "$tmp/$name/per-program-error.svg" || fail "per-program-error.svg lacks $p"
+  done
+  # The scatter has a point for every pair (gnuplot draws each as one 'use'
+  # of its point symbol), and one in each of its two key entries.
+  pairs=$(($(wc -l < "$csv") - 1))
+  points=$(grep -o "<use xlink:href='#gpPt6'" "$tmp/$name/predicted-vs-truth.svg" | wc -l)
+  [ "$points" -eq $((pairs + 2)) ] || fail "predicted-vs-truth.svg has $points points for $pairs pairs"
+  # The summary table's groups hold every pair once, and its rows are those
+  # of docs/accuracy.md.
+  [ "$(awk -F'|' 'NR > 2 { n += $4 } END { print n }' "$tmp/table.md")" -eq "$pairs" ] \
+    || { cat "$tmp/table.md"; fail "the summary table does not count every pair once"; }
+  while read -r row; do
+    grep -qF "$row" docs/accuracy.md || fail "docs/accuracy.md lacks the summary row: $row"
+  done < <(tail -n +3 "$tmp/table.md")
+  echo "$name: $pairs pairs, every program named, its summary rows in docs/accuracy.md"
 done
 echo "a,b" > "$tmp/bad.csv"; echo "1,2" >> "$tmp/bad.csv"
 if docs/plots/plot-accuracy.sh "$tmp/bad.csv" "$tmp/x" 2> "$tmp/err"; then fail "a CSV without pv-eval's columns was plotted"; fi
