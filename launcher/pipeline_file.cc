@@ -73,19 +73,6 @@ bool isParamName(std::string_view s) {
   return isValidName(s, false);
 }
 
-// A table's entries in file order (toml++ keeps them sorted by key), so that
-// the first problem reported is the first in the file.
-std::vector<std::pair<const toml::key*, const toml::node*>> entriesInFileOrder(
-    const toml::table& table) {
-  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
-  for (auto&& [key, node] : table) entries.emplace_back(&key, &node);
-  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-    auto pa = a.first->source().begin, pb = b.first->source().begin;
-    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
-  });
-  return entries;
-}
-
 // Validates one table of the file against its allowed keys.
 class Checker {
  public:
@@ -100,7 +87,7 @@ class Checker {
 
   void onlyKeys(const toml::table& table, std::initializer_list<std::string_view> allowed,
                 const std::string& where) const {
-    for (auto [key, node] : entriesInFileOrder(table)) {
+    for (auto [key, node] : tomlEntriesInFileOrder(table)) {
       (void)node;
       if (std::find(allowed.begin(), allowed.end(), key->str()) != allowed.end()) continue;
       std::string list;
@@ -372,7 +359,7 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
 
   if (const toml::node* params = root.get("params")) {
     const toml::table& t = check.table(*params, "[params]");
-    for (auto [key, node] : entriesInFileOrder(t))
+    for (auto [key, node] : tomlEntriesInFileOrder(t))
       spec.params.push_back(parseParam(check, *key, *node));
   }
 

@@ -25,22 +25,6 @@ namespace {
 // space: a space is a product of parameters, each of a handful of values.
 constexpr uint64_t kMaxRangeValues = 10'000;
 
-std::string positionOf(const toml::source_region& region) {
-  if (region.begin.line == 0) return "";
-  return fmt::format("{}:{}", region.begin.line, region.begin.column);
-}
-
-// toml++ keeps a table sorted by key; errors should come in file order.
-std::vector<std::pair<const toml::key*, const toml::node*>> inFileOrder(const toml::table& t) {
-  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
-  for (auto&& [key, node] : t) entries.emplace_back(&key, &node);
-  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-    auto pa = a.first->source().begin, pb = b.first->source().begin;
-    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
-  });
-  return entries;
-}
-
 std::optional<double> numberOf(const std::string& text) {
   if (text == "true") return 1.0;
   if (text == "false") return 0.0;
@@ -69,12 +53,12 @@ class SpaceParser {
   }
 
   [[noreturn]] void fail(const toml::source_region& where, const std::string& message) const {
-    throw StageError(file_, positionOf(where), message);
+    throw StageError(file_, tomlPosition(where), message);
   }
 
   // Parameters of [parameters] and of the tables under it (dotted keys).
   void collect(const toml::table& table, const std::string& prefix, std::vector<SpaceParameter>& out) const {
-    for (auto [key, node] : inFileOrder(table)) {
+    for (auto [key, node] : tomlEntriesInFileOrder(table)) {
       const std::string name = prefix.empty() ? std::string(key->str()) : prefix + "." + std::string(key->str());
       if (const toml::table* t = node->as_table(); t && !isRangeSpec(*t)) {
         collect(*t, name, out);
@@ -84,7 +68,7 @@ class SpaceParser {
       checkName(name, at);
       for (const auto& p : out)
         if (p.key == name) fail(at, "parameter '" + name + "' is given twice (also at " + p.position + ")");
-      SpaceParameter p{name, {}, positionOf(at)};
+      SpaceParameter p{name, {}, tomlPosition(at)};
       if (const toml::array* a = node->as_array()) {
         p.values = listValues(*a, name, node->source());
       } else if (const toml::table* t = node->as_table()) {
@@ -162,7 +146,7 @@ class SpaceParser {
   }
 
   std::vector<ParameterValue> rangeValues(const toml::table& t, const std::string& name) const {
-    for (auto [key, node] : inFileOrder(t)) {
+    for (auto [key, node] : tomlEntriesInFileOrder(t)) {
       const std::string_view k = key->str();
       if (k != "values" && k != "min" && k != "max" && k != "step" && k != "factor")
         fail(key->source(), "parameter '" + name + "': unknown key '" + std::string(k) +
@@ -251,7 +235,7 @@ DesignSpace DesignSpace::parse(std::string_view text, const std::string& file, c
   const toml::node* baseNode = nullptr;
   const toml::table* parameters = nullptr;
   const toml::array* constraints = nullptr;
-  for (auto [key, node] : inFileOrder(root)) {
+  for (auto [key, node] : tomlEntriesInFileOrder(root)) {
     const std::string_view k = key->str();
     if (k == "base") {
       if (!node->is_string()) parser.fail(node->source(), "base must be a string (a pv-uarch configuration file)");
@@ -320,7 +304,7 @@ DesignSpace DesignSpace::parse(std::string_view text, const std::string& file, c
   if (constraints) {
     for (const toml::node& n : *constraints) {
       if (!n.is_string()) parser.fail(n.source(), "a constraint must be a string (an expression)");
-      SpaceConstraint c{n.as_string()->get(), positionOf(n.source())};
+      SpaceConstraint c{n.as_string()->get(), tomlPosition(n.source())};
       try {
         space.constraintExpressions_.emplace_back(c.text, space.variableNames_);
       } catch (const ExpressionError& e) {

@@ -239,11 +239,6 @@ std::vector<Section> sectionsOf(UarchConfig& c) {
 
 // ---- parsing ---------------------------------------------------------------
 
-std::string positionOf(const toml::source_region& region) {
-  if (region.begin.line == 0) return "";
-  return std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
-}
-
 const char* typeName(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::table: return "a table";
@@ -270,24 +265,12 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
-// Entries of a table in file order (toml++ sorts them by key), so that the
-// first problem reported is the first in the file.
-std::vector<std::pair<const toml::key*, const toml::node*>> inFileOrder(const toml::table& t) {
-  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
-  for (auto&& [key, node] : t) entries.emplace_back(&key, &node);
-  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-    auto pa = a.first->source().begin, pb = b.first->source().begin;
-    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
-  });
-  return entries;
-}
-
 class Parser {
  public:
   explicit Parser(const std::string& file) : file_(file) {}
 
   [[noreturn]] void fail(const toml::source_region& where, const std::string& message) const {
-    throw StageError(file_, positionOf(where), message);
+    throw StageError(file_, tomlPosition(where), message);
   }
 
   void set(const Field& f, const toml::node& node, const std::string& where) const {
@@ -342,7 +325,7 @@ class Parser {
   // Fills the fields of `section` from `table`; returns the keys given.
   std::vector<std::string> section(Section& section, const toml::table& table) const {
     std::vector<std::string> given;
-    for (auto [key, node] : inFileOrder(table)) {
+    for (auto [key, node] : tomlEntriesInFileOrder(table)) {
       const std::string_view name = key->str();  // (clang 14 cannot capture a structured binding)
       auto it = std::find_if(section.fields.begin(), section.fields.end(),
                              [&](const Field& f) { return f.key == name; });
@@ -456,7 +439,7 @@ UarchConfig parseConfig(const toml::table& root, const std::string& file) {
   std::map<std::string, toml::source_region> at;
   bool l3Given = false, l3EnabledGiven = false;
   bool latencyGiven = false, bandwidthGiven = false;
-  for (auto [key, node] : inFileOrder(root)) {
+  for (auto [key, node] : tomlEntriesInFileOrder(root)) {
     const std::string k(key->str());
     if (k == "name") {
       if (!node->is_string()) p.fail(node->source(), "name must be a string, not " + std::string(typeName(*node)));

@@ -2,6 +2,8 @@
 
 #include "stages/runtime/toml_file.h"
 
+#include <algorithm>
+
 #include <sstream>
 
 #include "stages/runtime/toml_guard.h"
@@ -30,6 +32,21 @@ toml::table parseToml(std::string_view text, const std::string& file) {
                     static_cast<uint32_t>(e.source().begin.column), "TOML: " + std::string(e.description()));
   }
   return std::move(parsed).table();
+}
+
+std::vector<std::pair<const toml::key*, const toml::node*>> tomlEntriesInFileOrder(const toml::table& table) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (auto&& [key, node] : table) entries.emplace_back(&key, &node);
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    auto pa = a.first->source().begin, pb = b.first->source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  return entries;
+}
+
+std::string tomlPosition(const toml::source_region& region) {
+  if (region.begin.line == 0) return "";
+  return std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
 }
 
 std::string formatToml(const toml::table& table) {

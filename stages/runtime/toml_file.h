@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "stages/core/stage_error.h"
 
@@ -40,6 +42,14 @@ class TomlError : public StageError {
 // Parses `text`; `file` names it in errors and in the nodes' source
 // regions. Throws TomlError.
 toml::table parseToml(std::string_view text, const std::string& file);
+
+// A table's entries in file order (toml++ keeps them sorted by key), so
+// that a reader reports the first problem of the file first.
+std::vector<std::pair<const toml::key*, const toml::node*>> tomlEntriesInFileOrder(const toml::table& table);
+
+// "LINE:COLUMN" of a node's source region, "" for a node without one (one
+// a reader inserted).
+std::string tomlPosition(const toml::source_region& region);
 
 // `table` as TOML text ending in a newline. Keys come out sorted (toml++
 // keeps tables sorted); sub-tables as [name] sections after the values,
