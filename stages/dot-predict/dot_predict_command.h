@@ -30,8 +30,8 @@ struct Model;
 // The microarchitectures of `model` whose M_u was learned with the encoder:
 // the model's training record names programs, and the microarchitecture's
 // origin is "trained" (or unknown, as pv-eval counts it) and it is not among
-// the record's held-out ones (not "tuned" by pv-tune, not parametric). Empty when the model records
-// no training (pv-model init).
+// the record's held-out ones (not "tuned" by pv-tune, not parametric).
+// Empty when the model records no training (pv-model init).
 std::set<std::string> uarchsSeenInTraining(const Model& model);
 
 // One line on what `model` saw of `program` and of its microarchitectures,
