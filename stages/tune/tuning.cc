@@ -86,7 +86,7 @@ std::vector<std::string> fitLeastSquares(Model& model, const std::vector<eval::P
       equations(summaries, model, name, t, x, y);
       const std::vector<double>& from = own.empty() ? prior : own;
       const std::vector<double> p(from.begin() + t * h, from.begin() + (t + 1) * h);
-      const auto m = model.nonNegativeUarchs ? nonNegativeRidgeFit(x, y, h, p, o.ridge) : ridgeFit(x, y, h, p, o.ridge);
+      const auto m = model.nonNegativeUarchs ? fit::nonNegativeRidgeFit(x, y, h, p, o.ridge) : fit::ridgeFit(x, y, h, p, o.ridge);
       for (size_t d = 0; d < h; ++d) u.representation[t * h + d] = static_cast<float>(m[d]);
     }
     auto it = std::find_if(model.uarchs.begin(), model.uarchs.end(),
@@ -143,7 +143,7 @@ void runTune(const TuneOptions& o, std::ostream& log) {
       if (!o.quiet) log << fmt::format("pv-tune: {} fitted on {} programs", name, summaries.size()) << std::endl;
   }
   if (o.parametric) {
-    const double err = fitParametricModel(model, o.mlp);
+    const double err = fit::fitParametricModel(model, o.mlp);
     if (!o.quiet)
       log << fmt::format("pv-tune: parametric model: {} inputs, fit error {:.4f} of the variance of M_u",
                          model.uarchModel.inputs.size(), err)

@@ -10,7 +10,7 @@
 
 #include "stages/model-lib/model_file.h"
 #include "stages/model-lib/program_summary.h"
-#include "stages/tune/uarch_fit.h"
+#include "stages/model-lib/uarch_fit.h"
 
 namespace pv::tune {
 
@@ -47,7 +47,7 @@ struct TuneOptions {
   int threads = 1;
   LeastSquaresOptions leastSquares;   // uarchDir "": DATASET/uarchs
   bool parametric = false;
-  MlpOptions mlp;
+  fit::MlpOptions mlp;
   // Make the model's microarchitectures non-negative (Model::nonNegativeUarchs):
   // every fit from here on is under m >= 0. UsageError where an M_u that is
   // not refitted (no --refit) is negative, or where a parametric model

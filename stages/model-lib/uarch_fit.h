@@ -14,8 +14,11 @@
 //
 // Parametric: an MLP (one hidden ReLU layer) from a configuration's
 // parameter inputs (stages/model-lib/uarch_params.h) to M_u, trained by
-// full-batch Adam on the trained microarchitectures; in a non-negative model
-// its output passes through ReLU too.
+// full-batch Adam on the trained microarchitectures (and the simulated
+// points of a design-space refinement, pv-dse --simulate, with their own
+// weight); in a non-negative model its output passes through ReLU too.
+//
+// pv-tune and pv-dse both fit, so this lives in the model library.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +26,7 @@
 
 #include "stages/model-lib/model_file.h"
 
-namespace pv::tune {
+namespace pv::fit {
 
 // X: rows x h (row-major), y: rows. Returns h values. Throws
 // std::invalid_argument on sizes that do not match or no rows.
@@ -42,11 +45,15 @@ struct MlpOptions {
   double learningRate = 3e-3;
   double weightDecay = 0.1;  // 64 configurations: strong decay generalises best
   uint64_t seed = 1;
+  // The weight in the loss of a microarchitecture of origin "simulated" (a
+  // point pv-dse simulated and fitted) relative to a trained one.
+  double simulatedWeight = 1.0;
 };
 
 // Trains model.uarchModel on the model's uarchs that carry parameters and a
-// representation (origin "trained" or ""); returns the mean squared error of
-// the fit on them. Throws StageError when fewer than 4 have parameters.
+// representation (origin "trained" or "", and "simulated"); returns the
+// weighted mean squared error of the fit on them, relative to the spread
+// of M. Throws StageError when fewer than 4 trained ones have parameters.
 double fitParametricModel(Model& model, const MlpOptions& options);
 
-}  // namespace pv::tune
+}  // namespace pv::fit

@@ -1,6 +1,6 @@
 // Ridge least squares and the parametric MLP.
 
-#include "stages/tune/uarch_fit.h"
+#include "stages/model-lib/uarch_fit.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +11,7 @@
 #include "stages/core/stage_error.h"
 #include "stages/model-lib/uarch_params.h"
 
-namespace pv::tune {
+namespace pv::fit {
 namespace {
 
 // Solves A x = b (n x n, symmetric positive definite) by Cholesky.
@@ -178,14 +178,25 @@ std::vector<double> nonNegativeRidgeFit(const std::vector<double>& x, const std:
 
 double fitParametricModel(Model& model, const MlpOptions& o) {
   std::vector<const Microarchitecture*> train;
+  std::vector<double> weights;
   std::vector<Microarchitecture> withParams;
-  for (const auto& u : model.uarchs)
-    if ((u.origin.empty() || u.origin == "trained") && !u.params.empty()) train.push_back(&u);
-  if (train.size() < 4)
+  size_t trained = 0;
+  for (const auto& u : model.uarchs) {
+    if (u.params.empty()) continue;
+    if (u.origin.empty() || u.origin == "trained") {
+      train.push_back(&u);
+      weights.push_back(1.0);
+      ++trained;
+    } else if (u.origin == "simulated" && o.simulatedWeight > 0) {
+      train.push_back(&u);
+      weights.push_back(o.simulatedWeight);
+    }
+  }
+  if (trained < 4)
     throw StageError("pv-tune --parametric", "",
                      fmt::format("{} trained microarchitectures carry parameters; at least 4 are needed "
                                  "(train with --uarch-dir)",
-                                 train.size()));
+                                 trained));
   for (const auto* u : train) withParams.push_back(*u);
   UarchParameterModel& p = model.uarchModel;
   p = {};
@@ -250,6 +261,8 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
   for (const auto& y : ys)
     for (size_t k = 0; k < outputs; ++k) var += (y[k] - b2[k]) * (y[k] - b2[k]);
   var = std::max(var / double(n * outputs), 1e-30);
+  double totalWeight = 0;
+  for (double w : weights) totalWeight += w;
   std::vector<double> hidden(hid), pre(hid), dh(hid);
   double loss = 0;
   for (int it = 1; it <= o.iterations; ++it) {
@@ -272,8 +285,8 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
         // cut to 0 can come back.
         const double predicted = nonNegative ? std::max(0.0, a) : a;
         const double e = (predicted - ys[s][k]) / var;
-        loss += (predicted - ys[s][k]) * (predicted - ys[s][k]) / var;
-        double g = 2 * e / double(n * outputs);
+        loss += weights[s] * (predicted - ys[s][k]) * (predicted - ys[s][k]) / var;
+        double g = 2 * weights[s] * e / (totalWeight * double(outputs));
         if (nonNegative && a <= 0 && g > 0) g = 0;
         grads[3][k] += g;
         for (size_t j = 0; j < hid; ++j) {
@@ -287,7 +300,7 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
         for (size_t i = 0; i < in; ++i) grads[0][j * in + i] += dh[j] * x[i];
       }
     }
-    loss /= double(n * outputs);
+    loss /= totalWeight * double(outputs);
     const double c1 = 1 - std::pow(0.9, it), c2 = 1 - std::pow(0.999, it);
     for (size_t q = 0; q < params.size(); ++q)
       for (size_t i = 0; i < sizes[q]; ++i) {
@@ -310,4 +323,4 @@ double fitParametricModel(Model& model, const MlpOptions& o) {
   return loss;  // relative to the variance of M around its mean
 }
 
-}  // namespace pv::tune
+}  // namespace pv::fit

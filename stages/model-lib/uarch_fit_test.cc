@@ -3,7 +3,7 @@
 // constrained optimum; the parametric MLP fits M_u from
 // parameters and pv-dot-predict's plain C++ forward reproduces its output.
 
-#include "stages/tune/uarch_fit.h"
+#include "stages/model-lib/uarch_fit.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 
 #include "stages/model-lib/uarch_params.h"
 
-namespace pv::tune {
+namespace pv::fit {
 namespace {
 
 TEST(RidgeFit, RecoversTheRepresentationFromEnoughEquations) {
@@ -244,4 +244,4 @@ TEST(ParametricModel, ANonNegativeModelsOutputIsNeverNegative) {
 }
 
 }  // namespace
-}  // namespace pv::tune
+}  // namespace pv::fit
