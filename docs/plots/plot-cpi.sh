@@ -87,16 +87,17 @@ python3 - "$0" "$stream" "$tmp" "$interval" <("$cat" --labels --format csv "$str
 import csv, sys
 prog, stream, tmp, interval, label_csv = sys.argv[1:6]
 names = open(f"{tmp}/names").read().splitlines()
-pred = {}   # (first, name) -> row
-bounds = []  # (first, instructions) in order
+# Each interval's rows: the model's table, then the --uarch configurations in
+# order (named "NAME (parametric)" where the table has NAME).
+groups = {}
 for r in csv.DictReader(open(f"{tmp}/predicted.csv")):
-    if not r["uarch"].endswith(" (parametric)"):
-        continue
-    name = r["uarch"][: -len(" (parametric)")]
-    first, n = int(r["first_index"]), int(r["instructions"])
-    if not bounds or bounds[-1][0] != first:
-        bounds.append((first, n))
-    pred[(first, name)] = r
+    groups.setdefault((int(r["first_index"]), int(r["instructions"])), []).append(r)
+pred = {}   # (first, name) -> row
+bounds = list(groups)  # (first, instructions) in order
+for (first, n), rs in groups.items():
+    for name, r in zip(names, rs[-len(names):]):
+        assert r["uarch"] in (name, name + " (parametric)"), (name, r["uarch"])
+        pred[(first, name)] = r
 for name in names:
     if not pred.get((0, name), {}).get("clock_ghz"):
         sys.exit(f"{prog}: pv-dot-predict knows no clock of configuration '{name}'")
