@@ -169,6 +169,7 @@ gnuplot <<GP
 set terminal svg size 820,480 font "sans,11" noenhanced
 set output "$out/cpi-over-time.svg"
 set xlabel "instruction"
+set format x "%.0f"
 set ylabel "CPI (cycles per instruction)"
 set yrange [0:*]
 set key below
