@@ -52,7 +52,7 @@ PACKAGES=(
   vpx-tools libjpeg-turbo-progs imagemagick-6.q16 openssl grep sed coreutils
   help2man lowdown  # man pages (./dev.sh install): --help and README.md to roff
   time  # GNU time: peak RSS per stage in bench/footprint/run.sh
-  gnuplot-nox  # docs/plots/plot-accuracy.sh (tests/cli/accuracy_plots.sh)
+  gnuplot-nox  # docs/plots/*.sh (tests/cli/accuracy_plots.sh, tests/cli/dse_plots.sh)
 )
 
 # The other programs of the workload suite v2 (./dev.sh suite-deps): kept
