@@ -64,6 +64,8 @@ def number(s):
 
 best, front = [], []
 for n, r in enumerate(rows[1:], 2):
+    if r and r[0] == "simulated":
+        continue  # a refinement's simulated points (pv-dse --simulate): measured, not predicted
     if len(r) != len(head) or r[0] not in ("best", "pareto") or None in map(number, (r[1:5])):
         die(f"line {n}: not a row of pv-dse --format csv")
     point = dict(zip(head, r))

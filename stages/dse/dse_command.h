@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "stages/dse/dse_report.h"
+#include "stages/dse/refinement.h"
 #include "stages/dse/search.h"
 
 namespace pv::dse {
@@ -24,7 +25,21 @@ struct DseOptions {
   ReportFormat format = ReportFormat::kText;
   std::string output = "-";
   std::string configsDir;  // --configs: the reported points' configuration files go here
+  // Refinement by simulation (refinement.h): --simulate N points a round
+  // (0: none), --rounds, the programs' instruction streams (--trace, one a
+  // program, in the order of `inputs`), pv-uarch processes at once (--jobs).
+  RefineOptions refine;
+  std::vector<std::string> traces;
+  unsigned jobs = 1;
+  std::string simulator;  // the pv-uarch executable ("": beside pv-dse, else on PATH)
+  bool quiet = false;     // no progress lines
 };
+
+// The simulator of the refinement: pv-uarch on each program's trace with
+// the points' configurations (written to a temporary folder), its --report
+// read back (uarch_report.h). `programNames` and `traces` pair up.
+Simulator pvUarchSimulator(const std::string& executable, std::vector<std::string> programNames,
+                           std::vector<std::string> traces, unsigned jobs);
 
 // The objective flag's meaning: "time", "time-cost" or an expression.
 ObjectiveOptions objectiveOf(const DseOptions& options);

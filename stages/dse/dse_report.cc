@@ -30,6 +30,24 @@ std::vector<Row> rowsOf(const PointEvaluator& evaluator, const SearchOutcome& ou
   return rows;
 }
 
+// A refinement's simulated points as rows, by simulated objective (ties: the
+// order simulated), the values simulated.
+std::vector<Row> simulatedRows(const Refinement& refinement) {
+  std::vector<size_t> order(refinement.simulated.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return refinement.simulated[a].simulated.objective < refinement.simulated[b].simulated.objective;
+  });
+  std::vector<Row> rows;
+  for (size_t r = 0; r < order.size(); ++r) {
+    const SimulatedPoint& p = refinement.simulated[order[r]];
+    rows.push_back({"simulated", r + 1, ScoredPoint{}, p.point.choice, p.simulated});
+  }
+  return rows;
+}
+
+double relativeError(double predicted, double truth) { return truth > 0 ? (predicted - truth) / truth : 0.0; }
+
 std::string searchLine(const SearchOutcome& o) {
   return fmt::format("{}: {} of {} points looked at, {} satisfy the constraints", o.method, o.visited, o.spacePoints,
                      o.points.size());
@@ -66,6 +84,31 @@ std::string text(const PointEvaluator& evaluator, const SearchOutcome& outcome, 
       out += '\n';
     }
   };
+  if (const Refinement* r = options.refinement) {
+    size_t rounds = 0;
+    for (const auto& p : r->simulated) rounds = std::max(rounds, p.round);
+    fmt::format_to(it,
+                   "refinement {} point(s) simulated with pv-uarch in {} round(s): {:.1f} s simulating, {:.1f} s "
+                   "refitting; the search below uses the parametric model refitted on them\n",
+                   r->simulated.size(), rounds, r->simulateSeconds, r->fitSeconds);
+    fmt::format_to(it, "\nsimulated points, in the order simulated (objective: predicted when chosen, simulated)\n");
+    fmt::format_to(it, "{:>5} {:>8} {:>14} {:>14} {:>8}", "round", "point", "predicted", "simulated", "error");
+    for (const auto& p : space.parameters()) fmt::format_to(it, " {:>{}}", p.key, width(p.key));
+    out += '\n';
+    for (const auto& p : r->simulated) {
+      fmt::format_to(it, "{:>5} {:>8} {:>14.6g} {:>14.6g} {:>7.1f}%", p.round, p.point.name, p.predicted.objective,
+                     p.simulated.objective, 100 * relativeError(p.predicted.objective, p.simulated.objective));
+      for (size_t i = 0; i < p.point.choice.size(); ++i)
+        fmt::format_to(it, " {:>{}}", valueText(space.parameters()[i].values[p.point.choice[i]]),
+                       width(space.parameters()[i].key));
+      out += '\n';
+    }
+    const SimulatedPoint& c = r->simulated[r->chosen];
+    fmt::format_to(it, "\nchosen     {} ({}): simulated objective {:.6g}, time {:.6g} ns, cost {:.6g}\n", c.point.name,
+                   space.describe(c.point.choice), c.simulated.objective, c.simulated.timeNs, c.simulated.cost);
+    fmt::format_to(it, "\nsimulated points by simulated objective\n");
+    table(simulatedRows(*r));
+  }
   fmt::format_to(it, "\nbest {} points by objective\n", best.size());
   table(best);
   fmt::format_to(it, "\nPareto front of (time, cost): {} points, fastest first\n", front.size());
@@ -73,14 +116,15 @@ std::string text(const PointEvaluator& evaluator, const SearchOutcome& outcome, 
   return out;
 }
 
-std::string csv(const PointEvaluator& evaluator, const std::vector<Row>& best, const std::vector<Row>& front) {
+std::string csv(const PointEvaluator& evaluator, const std::vector<Row>& best, const std::vector<Row>& front,
+                const std::vector<Row>& simulated) {
   const DesignSpace& space = evaluator.space();
   std::string out = "set,rank,objective,time_ns,cost";
   for (const auto& p : space.parameters()) out += "," + p.key;
   for (const auto& p : evaluator.programs()) out += ",time_ns:" + p.name;
   out += '\n';
   auto it = std::back_inserter(out);
-  for (const auto* rows : {&best, &front})
+  for (const auto* rows : {&best, &front, &simulated})
     for (const Row& r : *rows) {
       fmt::format_to(it, "{},{},{:.9g},{:.9g},{:.9g}", r.set, r.rank, r.value.objective, r.value.timeNs, r.value.cost);
       for (size_t i = 0; i < r.choice.size(); ++i) out += "," + valueText(space.parameters()[i].values[r.choice[i]]);
@@ -130,6 +174,30 @@ std::string json(const PointEvaluator& evaluator, const SearchOutcome& outcome, 
   };
   j["best"] = points(best);
   j["pareto"] = points(front);
+  if (const Refinement* r = options.refinement) {
+    nlohmann::json ref;
+    ref["simulate_seconds"] = r->simulateSeconds;
+    ref["fit_seconds"] = r->fitSeconds;
+    ref["chosen"] = r->simulated[r->chosen].point.name;
+    ref["points"] = nlohmann::json::array();
+    for (const auto& p : r->simulated) {
+      nlohmann::json params = nlohmann::json::object(), times = nlohmann::json::object();
+      for (size_t i = 0; i < p.point.choice.size(); ++i)
+        params[space.parameters()[i].key] = jsonValue(space.parameters()[i].values[p.point.choice[i]]);
+      for (size_t k = 0; k < evaluator.programs().size(); ++k)
+        times[evaluator.programs()[k].name] = p.simulated.programTimesNs[k];
+      ref["points"].push_back({{"name", p.point.name},
+                               {"round", p.round},
+                               {"parameters", params},
+                               {"predicted", {{"objective", p.predicted.objective}, {"time_ns", p.predicted.timeNs}}},
+                               {"simulated",
+                                {{"objective", p.simulated.objective},
+                                 {"time_ns", p.simulated.timeNs},
+                                 {"cost", p.simulated.cost},
+                                 {"program_time_ns", times}}}});
+    }
+    j["refinement"] = std::move(ref);
+  }
   return j.dump(2) + "\n";
 }
 
@@ -138,9 +206,10 @@ std::string json(const PointEvaluator& evaluator, const SearchOutcome& outcome, 
 std::string formatReport(const PointEvaluator& evaluator, const SearchOutcome& outcome, const ReportOptions& options) {
   const std::vector<Row> best = rowsOf(evaluator, outcome, "best", bestPoints(outcome, options.top));
   const std::vector<Row> front = rowsOf(evaluator, outcome, "pareto", timeCostFront(outcome));
+  const std::vector<Row> simulated = options.refinement ? simulatedRows(*options.refinement) : std::vector<Row>{};
   switch (options.format) {
     case ReportFormat::kCsv:
-      return csv(evaluator, best, front);
+      return csv(evaluator, best, front, simulated);
     case ReportFormat::kJson:
       return json(evaluator, outcome, options, best, front);
     case ReportFormat::kText:

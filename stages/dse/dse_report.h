@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "stages/dse/refinement.h"
 #include "stages/dse/search.h"
 
 namespace pv::dse {
@@ -16,10 +17,14 @@ struct ReportOptions {
   ReportFormat format = ReportFormat::kText;
   size_t top = 10;
   std::string objectiveText;  // how the objective is described: "time", "time-cost" or the expression
+  // A refinement by simulation before the search (the evaluator's model is
+  // then the refitted one): its simulated points, the chosen one, the time.
+  const Refinement* refinement = nullptr;
 };
 
 // The whole report. CSV: one row a point, "set" saying best (with its
-// rank) or pareto. JSON: one object.
+// rank), pareto or simulated (ranked by the simulated objective, the values
+// simulated). JSON: one object.
 std::string formatReport(const PointEvaluator& evaluator, const SearchOutcome& outcome, const ReportOptions& options);
 
 }  // namespace pv::dse

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
                          "T = R_p . M_u, M_u from the model's parametric model (pv-tune --parametric).");
   CLI::App& app = tool.cli();
   pv::dse::DseOptions o;
+  o.refine.mlp.simulatedWeight = 8;
   const std::map<std::string, pv::dse::ReportFormat> formats{{"text", pv::dse::ReportFormat::kText},
                                                              {"csv", pv::dse::ReportFormat::kCsv},
                                                              {"json", pv::dse::ReportFormat::kJson}};
@@ -50,6 +51,24 @@ int main(int argc, char** argv) {
   app.add_option("--configs", o.configsDir,
                  "Also write the reported points' configurations (pv-uarch TOML) to this folder: best-RANK.toml, "
                  "pareto-RANK.toml");
+  auto* refine = app.add_option("--simulate", o.refine.perRound,
+                                "Refine by simulation: simulate this many of the best points (not simulated yet) "
+                                "with pv-uarch on every program's --trace, refit the parametric model with them and "
+                                "search again; the chosen design is the best simulated point (0: no refinement)")
+                     ->capture_default_str();
+  app.add_option("--rounds", o.refine.rounds, "Rounds of --simulate (each simulates N points)")->capture_default_str();
+  app.add_option("--trace", o.traces,
+                 "With --simulate: a program's instruction stream (pv-trace-tap's output), the one pv-uarch "
+                 "simulates; repeat it, one a program, in the order of the inputs")
+      ->allow_extra_args(false)
+      ->needs(refine);
+  app.add_option("--simulate-weight", o.refine.mlp.simulatedWeight,
+                 "Weight of a simulated point against a trained microarchitecture in the refit")
+      ->capture_default_str();
+  app.add_option("-j,--jobs", o.jobs, "With --simulate: pv-uarch processes at once (one a program)")
+      ->capture_default_str();
+  app.add_option("--simulator", o.simulator, "The pv-uarch executable (default: the one beside pv-dse, else PATH)");
+  app.add_flag("-q,--quiet", o.quiet, "No progress lines");
   app.footer(
       "Exit status: 0 success, 1 data error (e.g. a representation of another encoder, a negative predicted "
       "time), 2 usage error (a bad flag, space file or expression).");

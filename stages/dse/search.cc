@@ -133,8 +133,7 @@ PointEvaluator::PointEvaluator(const DesignSpace& space, const Model& model, std
 PointValue PointEvaluator::evaluate(const PointChoice& choice, const std::vector<double>& variables) const {
   const Microarchitecture u = fromConfig(space_.configAt(choice, space_.base().name));
   const std::vector<float> representation = parametricRepresentation(model_, u, space_.file());
-  PointValue v;
-  double logSum = 0;
+  std::vector<double> times;
   for (const Program& p : programs_) {
     const double t = targetDot(p.sum, representation, timeTarget_);
     // As in pv-dot-predict: no execution takes a negative time.
@@ -145,12 +144,21 @@ PointValue PointEvaluator::evaluate(const PointChoice& choice, const std::vector
                                    model_.nonNegativeUarchs ? ""
                                                             : " (the model's M_u are unconstrained: "
                                                               "pv-tune --refit --non-negative constrains them)"));
-    const double ns = t / kTimeUnitsPerNs;
-    v.programTimesNs.push_back(ns);
+    times.push_back(t / kTimeUnitsPerNs);
+  }
+  return valueOf(choice, variables, std::move(times));
+}
+
+PointValue PointEvaluator::valueOf(const PointChoice& choice, const std::vector<double>& variables,
+                                   std::vector<double> programTimesNs) const {
+  PointValue v;
+  v.programTimesNs = std::move(programTimesNs);
+  double logSum = 0;
+  for (double ns : v.programTimesNs) {
     v.timeNs += ns;
     logSum += std::log(ns);
   }
-  if (options_.geomean) v.timeNs = std::exp(logSum / double(programs_.size()));
+  if (options_.geomean) v.timeNs = std::exp(logSum / double(v.programTimesNs.size()));
   std::vector<double> vars = variables;
   vars.push_back(v.timeNs);
   v.cost = cost_.evaluate(vars);

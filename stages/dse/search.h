@@ -62,6 +62,10 @@ class PointEvaluator {
   // StageError for a predicted negative time (naming the program and the
   // point) and DesignSpace::configAt's errors.
   PointValue evaluate(const PointChoice& choice, const std::vector<double>& variables) const;
+  // The point's values for given per-program times (ns): what evaluate
+  // computes from the predicted times, here from simulated ones.
+  PointValue valueOf(const PointChoice& choice, const std::vector<double>& variables,
+                     std::vector<double> programTimesNs) const;
 
  private:
   const DesignSpace& space_;

@@ -130,4 +130,68 @@ err=$("$OUT/pv-dse" -m "$tmp/plain.pvm" --space "$tmp/space.toml" -o "$tmp/none.
 [ $rc -eq 1 ] && grep -qF "pv-dse: $tmp/plain.pvm: the model has no parametric microarchitecture model" <<<"$err" \
   || fail "a model without a parametric model: rc $rc: $err"
 [ ! -e "$tmp/none.csv" ] || fail "a failed run left its output file"
-echo "pv-dse: brute force, Pareto front and bad inputs checked"
+
+# Refinement by simulation, on two synthetic programs: their instruction
+# streams (pv-uarch's input) and their R_p from the same streams.
+for seed in 3 4; do
+  "$OUT/pv-synth-gem5" -n 20000 --seed $seed > "$tmp/s$seed.txt" || fail "synth $seed"
+  "$OUT/pv-trace-tap" -q "$tmp/s$seed.txt" -o "$tmp/s$seed.pvi" || fail "tap $seed"
+  "$OUT/pv-feature" -q "$tmp/s$seed.pvi" | "$OUT/pv-encode" -q -m "$model" -t 1 | "$OUT/pv-aggregate" -q -o "$tmp/s$seed.rp" \
+    || fail "R_p of s$seed"
+done
+"$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost --top 9 --format csv -o "$tmp/plain.csv" \
+  "$tmp/s3.rp" "$tmp/s4.rp" || fail "pv-dse on the synthetic programs"
+"$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost --top 9 --format json -q \
+  --simulate 2 --rounds 2 --trace "$tmp/s3.pvi" --trace "$tmp/s4.pvi" --configs "$tmp/simcfg" -o "$tmp/refined.json" \
+  "$tmp/s3.rp" "$tmp/s4.rp" || fail "pv-dse --simulate"
+for k in 1 2 3 4; do
+  for seed in 3 4; do
+    "$OUT/pv-uarch" -q -c "$tmp/simcfg/sim-$k.toml" --report "$tmp/sim-$k-s$seed.json" -o /dev/null "$tmp/s$seed.pvi" \
+      || fail "pv-uarch on sim-$k.toml"
+  done
+done
+python3 - "$tmp" <<'EOF' || fail "the refinement's simulated points"
+import csv, json, sys
+tmp = sys.argv[1]
+ref = json.load(open(f"{tmp}/refined.json"))["refinement"]
+pts = ref["points"]
+assert [p["name"] for p in pts] == ["sim-1", "sim-2", "sim-3", "sim-4"], [p["name"] for p in pts]
+assert [p["round"] for p in pts] == [1, 1, 2, 2]
+key = lambda d: (int(d["l1d.size_kb"]), int(d["l2.size_kb"]))
+assert len({key(p["parameters"]) for p in pts}) == 4, "a point simulated twice"
+# Round 1 simulates the plain search's two best points.
+plain = [r for r in csv.DictReader(open(f"{tmp}/plain.csv")) if r["set"] == "best"]
+assert [key(p["parameters"]) for p in pts[:2]] == [key(r) for r in plain[:2]], "round 1 is not the model's best two"
+for k, p in enumerate(pts, 1):
+    l1, l2 = key(p["parameters"])
+    total = 0
+    for prog in ("s3", "s4"):
+        [report] = json.load(open(f"{tmp}/sim-{k}-{prog}.json"))
+        got = p["simulated"]["program_time_ns"][prog]
+        assert abs(got - report["time_ns"]) <= 1e-9 * report["time_ns"], (k, prog, got, report["time_ns"])
+        total += report["time_ns"]
+    want = total * (1000 + 10 * l1 + l2)
+    assert abs(p["simulated"]["objective"] - want) <= 1e-9 * want, (k, p["simulated"]["objective"], want)
+chosen = min(pts, key=lambda p: p["simulated"]["objective"])
+assert ref["chosen"] == chosen["name"], (ref["chosen"], chosen["name"])
+EOF
+# Its text says what it simulated and how long it took.
+"$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost -q --simulate 1 --rounds 1 \
+  --trace "$tmp/s3.pvi" --trace "$tmp/s4.pvi" "$tmp/s3.rp" "$tmp/s4.rp" > "$tmp/refined.txt" || fail "pv-dse --simulate (text)"
+grep -qE "^refinement 1 point\(s\) simulated with pv-uarch in 1 round\(s\): [0-9.]+ s simulating" "$tmp/refined.txt" \
+  || fail "the text does not report the refinement: $(head -8 "$tmp/refined.txt")"
+grep -qE "^chosen     sim-1 \(l1d.size_kb=[0-9]+ l2.size_kb=[0-9]+\): simulated objective" "$tmp/refined.txt" \
+  || fail "the text does not say the chosen point"
+
+# Its errors: a trace missing (usage, 2), --trace without --simulate (usage,
+# 2), a trace pv-uarch cannot read (data, 1, naming the trace).
+err=$("$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --simulate 1 --trace "$tmp/s3.pvi" \
+  "$tmp/s3.rp" "$tmp/s4.rp" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && grep -qF "2 program(s), 1 --trace file(s)" <<<"$err" || fail "one trace for two programs: rc $rc: $err"
+err=$("$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --trace "$tmp/s3.pvi" "$tmp/s3.rp" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && grep -qF -- "--trace requires --simulate" <<<"$err" || fail "--trace without --simulate: rc $rc: $err"
+err=$("$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" -q --simulate 1 --trace "$tmp/s3.pvi" --trace "$tmp/s3.rp" \
+  "$tmp/s3.rp" "$tmp/s4.rp" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 1 ] && grep -qF "pv-dse: $tmp/s3.rp: simulating program 's4' with" <<<"$err" \
+  || fail "a trace pv-uarch cannot read: rc $rc: $err"
+echo "pv-dse: brute force, Pareto front, refinement by simulation and bad inputs checked"
