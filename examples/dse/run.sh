@@ -104,7 +104,7 @@ echo "== 3. model + refinement: pv-dse --simulate 4 --rounds 2" >&2
 t4=$(now)
 
 echo "== 4. full simulation: pv-uarch on all $points points x ${#names[@]} programs" >&2
-"$out/pv-dse" -m "$model" --space "$work/l1-l2.toml" --objective time-cost --top 3 --format csv -q \
+"$out/pv-dse" -m "$model" --space "$work/l1-l2.toml" --objective time-cost --top 3 -q \
   --simulate "$points" --rounds 1 -j "$jobs" "${trace_flags[@]}" --format json -o "$work/truth.json" "${rps[@]}"
 
 python3 - "$work" "$(elapsed "$t0" "$t1")" "$(elapsed "$t1" "$t3")" "$(elapsed "$t2" "$t3")" \
