@@ -15,7 +15,10 @@
  *
  * Each prints one checksum line, so that the work is observable and cannot
  * be optimised away. Data come from a fixed splitmix64 seed: every run
- * executes the same instructions. */
+ * executes the same instructions. The small helpers (random numbers,
+ * allocation, arguments) repeat science.c's on purpose: each kernel binary
+ * is one file, and science.c's code must not move (its workloads' data
+ * follow from its exact instruction stream). */
 
 #include <stdint.h>
 #include <stdio.h>
