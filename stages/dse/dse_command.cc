@@ -3,14 +3,12 @@
 #include "stages/dse/dse_command.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
-#include <sstream>
 #include <variant>
 
 #include "stages/core/file_bytes.h"
