@@ -680,7 +680,9 @@ std::string explainFailure(const fs::path& log) {
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     lines.push_back(line);
-    if (line.rfind("pv-launch:", 0) == 0 || line.rfind("pv-dataset:", 0) == 0) report.push_back(line);
+    // slurmstepd's, in a Slurm task's log ("slurmstepd-NODE: error: *** JOB 8 ON NODE CANCELLED AT ... ***").
+    if (line.rfind("pv-launch:", 0) == 0 || line.rfind("pv-dataset:", 0) == 0 || line.rfind("slurmstepd", 0) == 0)
+      report.push_back(line);
   }
   const auto& use = report.empty() ? lines : report;
   std::string out;

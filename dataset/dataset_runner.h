@@ -120,8 +120,8 @@ uint64_t verifyOutput(const std::filesystem::path& file, const ConfigSet& config
 uint64_t tracedInstructions(const std::filesystem::path& log);
 
 // The lines of a log that explain a failure, each on a new line indented
-// by two: pv-launch's and pv-dataset's own lines, else the log's last
-// lines; at most the last 4.
+// by two: pv-launch's, pv-dataset's and (a Slurm task's log) slurmstepd's
+// own lines, else the log's last lines; at most the last 4.
 std::string explainFailure(const std::filesystem::path& log);
 
 // What --list prints: a table of the selected workloads and a total.

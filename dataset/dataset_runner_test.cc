@@ -218,6 +218,9 @@ TEST(DatasetLogs, AFailureIsExplainedByTheReportLinesElseTheLastLines) {
   spit(dir / "b.log", "1\n2\n3\n4\n5\n");
   EXPECT_EQ(explainFailure(dir / "b.log"), "\n  2\n  3\n  4\n  5");
   EXPECT_EQ(explainFailure(dir / "missing.log"), "");
+  spit(dir / "slurm.log", "pv-dataset: interrupted\nnoise\nslurmstepd-n: error: *** JOB 8 ON n CANCELLED AT 2026 ***\n");
+  EXPECT_EQ(explainFailure(dir / "slurm.log"),
+            "\n  pv-dataset: interrupted\n  slurmstepd-n: error: *** JOB 8 ON n CANCELLED AT 2026 ***");
 
   spit(dir / "c.log", "[tap] pv-trace-tap: 12 instructions traced\n[tap] pv-trace-tap: 1234 instructions traced\n");
   EXPECT_EQ(tracedInstructions(dir / "c.log"), 1234u);

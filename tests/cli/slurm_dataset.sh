@@ -11,8 +11,10 @@
 #   and leaves the other file alone;
 # - a failing workload is named with its logs (exit 1); a rerun while the
 #   folder's job still runs is refused (exit 2); an interrupted submitter
-#   cancels its job; sbatch missing names slurm-client (exit 2); a
-#   partition sbatch refuses is an error (exit 1).
+#   cancels its job (130, the workload pending); a task cancelled from
+#   outside fails its workload with the end of its Slurm log (exit 1);
+#   sbatch missing names slurm-client (exit 2); a partition sbatch refuses
+#   is an error (exit 1).
 set -euo pipefail
 OUT=$(cd "$1" && pwd)
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -233,6 +235,25 @@ grep -q "cancelling Slurm job $ijob" "$tmp/i.err" || { cat "$tmp/i.err"; fail "i
 python3 -c 'import sys, tomllib
 m = tomllib.load(open(sys.argv[1], "rb"))
 assert [w["status"] for w in m["workload"]] == ["pending"], m' "$tmp/i/manifest.toml" || fail "interrupted: not pending"
+
+# A task cancelled from outside records nothing: its workload fails,
+# named with the end of its Slurm log.
+"$OUT/pv-dataset" --suite "$tmp/suite.toml" -w slow -o "$tmp/k" --sample 1 --no-progress --slurm 2> "$tmp/k.err" &
+bg=$!
+for _ in $(seq 300); do
+  [ -s "$tmp/k/slurm/job" ] && [ -n "$(squeue -h -t R -j "$(cat "$tmp/k/slurm/job")" -o %i 2>/dev/null)" ] && break
+  sleep 0.1
+done
+kjob=$(cat "$tmp/k/slurm/job")
+scancel "$kjob"
+set +e
+wait $bg
+rc=$?
+set -e
+bg=
+[ $rc -eq 1 ] || { cat "$tmp/k.err"; fail "a cancelled task: exit $rc, not 1"; }
+grep -qF "workload 'slow' failed: its Slurm task ${kjob}_0 ended without recording a result" "$tmp/k.err" \
+  && grep -q "CANCELLED" "$tmp/k.err" || { cat "$tmp/k.err"; fail "a cancelled task: unclear error"; }
 
 set +e
 PATH=/nonexistent "$OUT/pv-dataset" -o "$tmp/n" "${args[@]}" --slurm 2> "$tmp/n.err"
