@@ -87,7 +87,7 @@ std::string submit(const std::filesystem::path& script, const std::filesystem::p
 std::optional<bool> active(const std::string& jobId, const std::filesystem::path& scratch, std::string& error);
 
 // Waits until the job has no task left in squeue, asking squeue every
-// second at first and every 10 s after a few minutes. `tick` is called
+// second at first, a second less often each minute, at most every 10 s. `tick` is called
 // about every 50 ms (a progress line); `interrupted` as run()'s: a signal
 // cancels the job (scancel), waits for its tasks to stop and returns the
 // signal's number (0: the job ended). Throws ExitStatus 1 when squeue has
