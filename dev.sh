@@ -53,6 +53,10 @@ PACKAGES=(
   help2man lowdown  # man pages (./dev.sh install): --help and README.md to roff
   time  # GNU time: peak RSS per stage in bench/footprint/run.sh
   gnuplot-nox  # docs/plots/*.sh (tests/cli/accuracy_plots.sh, tests/cli/dse_plots.sh)
+  # pv-dataset --slurm: sbatch, squeue, scancel (slurm-client); the one-node
+  # cluster tests/cli/slurm_dataset.sh starts in a temporary folder
+  # (slurmctld, slurmd, munged; their system services are not used)
+  slurm-client slurm-wlm munge
 )
 
 # The other programs of the workload suite v2 (./dev.sh suite-deps): kept

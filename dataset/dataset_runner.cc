@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include <set>
 #include <thread>
 
+#include "dataset/dataset_slurm.h"
 #include "examples/workloads/workload_inputs.h"
 #include "stages/core/feature_batch.h"
 #include "stages/core/file_bytes.h"
@@ -173,6 +175,25 @@ int runNative(const DatasetOptions& o, const fs::path& out, const fs::path& bin,
   return failed ? 1 : 0;
 }
 
+// The last lines of a run: the counts, the dataset's size, the failed
+// workloads; returns the exit status (1 when one failed).
+int reportEnd(const DatasetOptions& o, const fs::path& out, const Manifest& manifest, size_t done, size_t kept,
+              const std::vector<std::string>& failures) {
+  uint64_t bytes = 0, records = 0;
+  for (const auto& e : manifest.workloads)
+    if (e.status == "done") bytes += e.bytes, records += e.records;
+  if (!o.quiet)
+    std::fprintf(stderr,
+                 "pv-dataset: %zu done, %zu failed, %zu already finished; dataset %s records, "
+                 "%.1f MB in %s\n",
+                 done, failures.size(), kept, withCommas(records).c_str(), bytes / 1e6, out.c_str());
+  if (!failures.empty()) {
+    std::fprintf(stderr, "pv-dataset: failed: %s\n", joinWords(failures).c_str());
+    return 1;
+  }
+  return 0;
+}
+
 // One workload to run: its pipeline, while it runs.
 struct Job {
   Workload workload;
@@ -188,8 +209,11 @@ struct Job {
 // manifest as it ends.
 class JobRunner {
  public:
+  // `save` writes `manifest` where it belongs (the folder's manifest; a
+  // Slurm task's part).
   JobRunner(const DatasetOptions& o, const fs::path& out, const fs::path& launcher, const fs::path& pipeline,
-            const ConfigSet& configs, Manifest& manifest, const std::function<int()>& interrupted)
+            const ConfigSet& configs, Manifest& manifest, const std::function<int()>& interrupted,
+            std::function<void()> save)
       : o_(o),
         out_(out),
         launcher_(launcher),
@@ -197,7 +221,8 @@ class JobRunner {
         configs_(configs),
         manifest_(manifest),
         interrupted_(interrupted),
-        progress_(o.progress < 0 ? ::isatty(2) : o.progress > 0) {
+        progress_(o.progress < 0 ? ::isatty(2) : o.progress > 0),
+        save_(std::move(save)) {
     for (const auto& f : configs.files) uarchOptions_ += (uarchOptions_.empty() ? "-c " : " -c ") + f;
   }
 
@@ -222,7 +247,7 @@ class JobRunner {
           fs::remove(out_ / j->partFile, ec);
           fs::remove(out_ / j->partReport, ec);
         }
-        writeManifest(out_.string(), manifest_);
+        save_();
         clearLine();
         std::fprintf(stderr, "pv-dataset: interrupted; %zu of %zu done (rerun the same command to go on)\n",
                      done_, total);
@@ -245,19 +270,7 @@ class JobRunner {
       if (!running.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     clearLine();
-    uint64_t bytes = 0, records = 0;
-    for (const auto& e : manifest_.workloads)
-      if (e.status == "done") bytes += e.bytes, records += e.records;
-    if (!o_.quiet)
-      std::fprintf(stderr,
-                   "pv-dataset: %zu done, %zu failed, %zu already finished; dataset %s records, "
-                   "%.1f MB in %s\n",
-                   done_, failed_, kept, withCommas(records).c_str(), bytes / 1e6, out_.c_str());
-    if (!failures_.empty()) {
-      std::fprintf(stderr, "pv-dataset: failed: %s\n", joinWords(failures_).c_str());
-      return 1;
-    }
-    return 0;
+    return reportEnd(o_, out_, manifest_, done_, kept, failures_);
   }
 
  private:
@@ -338,7 +351,7 @@ class JobRunner {
       }
     }
     manifest_.put(e);
-    writeManifest(out_.string(), manifest_);
+    save_();
   }
 
   void drawProgress(const std::vector<Job*>& running, size_t total, Clock::time_point start) {
@@ -363,10 +376,165 @@ class JobRunner {
   Manifest& manifest_;
   const std::function<int()>& interrupted_;
   const bool progress_;
+  const std::function<void()> save_;
   std::string uarchOptions_;  // -c uarchs/A.toml -c uarchs/B.toml ...
   size_t done_ = 0, failed_ = 0;
   std::vector<std::string> failures_;
 };
+
+// The Slurm job this folder's last --slurm run submitted (OUT/slurm/job)
+// must have ended before another run starts: its tasks write the files. A
+// job that has ended is forgotten. When squeue cannot say, `mustKnow`
+// (--slurm) makes it an error, else a warning.
+void checkSlurmJob(const fs::path& out, bool mustKnow) {
+  const fs::path file = out / "slurm" / "job";
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return;
+  const std::string text = readFile(file);
+  const std::string id = text.substr(0, text.find_first_of(" \r\n"));
+  std::string error = "squeue not found (install the Debian package slurm-client)";
+  std::optional<bool> running;
+  if (!slurm::findProgram("squeue").empty()) running = slurm::active(id, out / "slurm", error);
+  if (running && *running)
+    throw ExitStatus(2, "Slurm job " + id + " of " + out.string() +
+                            " is still pending or running (squeue -j " + id +
+                            "): wait until it has ended, or cancel it (scancel " + id + "), then rerun");
+  if (running) {
+    fs::remove(file, ec);
+    return;
+  }
+  if (mustKnow) throw ExitStatus(1, "cannot tell whether Slurm job " + id + " of " + out.string() + " has ended: " + error);
+  std::fprintf(stderr, "pv-dataset: warning: cannot tell whether Slurm job %s of %s has ended: %s\n", id.c_str(),
+               out.c_str(), error.c_str());
+}
+
+// The shortest text that reads back as `x` ("0.001").
+std::string formatNumber(double x) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, end);
+}
+
+// --slurm, --slurm-print: `todo` as one array job (dataset_slurm.h). The
+// submitter waits for it, merges what the tasks recorded and reports as a
+// local run does; returns the exit status.
+int runOnSlurm(const DatasetOptions& o, const fs::path& out, const fs::path& bin, std::vector<Job>& todo,
+               size_t kept, Manifest& manifest, const std::vector<std::string>& options,
+               const std::function<int()>& interrupted) {
+  const fs::path dir = out / "slurm";
+  fs::create_directories(dir / "parts");
+  if (todo.empty()) {
+    if (o.slurmPrint) {
+      if (!o.quiet) std::fprintf(stderr, "pv-dataset: nothing to submit: every selected workload is finished\n");
+      return 0;
+    }
+    return reportEnd(o, out, manifest, 0, kept, {});
+  }
+  slurm::JobScript job;
+  job.dataset = out.string();
+  job.workDir = fs::current_path().string();
+  job.logDir = (out / "logs").string();
+  for (const Job& j : todo) job.workloads.push_back(j.workload.name);
+  // The caller's options as the local run resolved them, run from the
+  // caller's folder: the same suite, pipeline, programs and keys.
+  job.command = {(fs::path(runtime::executableDir()) / "pv-dataset").string(),
+                 "--slurm-task",
+                 "-o",
+                 o.out,
+                 "--suite",
+                 o.suitePath,
+                 "--pipeline",
+                 o.pipeline,
+                 "--bin",
+                 bin.string(),
+                 "--scale",
+                 formatNumber(o.scale),
+                 "--no-progress"};
+  if (o.locality) job.command.push_back("--locality");
+  if (const char* t = std::getenv("TMPDIR")) job.tmpdir = t;
+  job.maxRunning = o.jobs > 1 ? o.jobs : 0;
+  job.options = options;
+  const std::string script = slurm::formatScript(job);
+  const fs::path scriptFile = dir / "job.sbatch";
+  writeFile(scriptFile, script);
+  if (o.slurmPrint) {
+    std::fputs(script.c_str(), stdout);
+    if (!o.quiet)
+      std::fprintf(stderr,
+                   "pv-dataset: wrote %s (%zu array task%s); submit it with sbatch, then run pv-dataset -o %s "
+                   "again to merge what the tasks finished\n",
+                   scriptFile.c_str(), todo.size(), todo.size() == 1 ? "" : "s", o.out.c_str());
+    return 0;
+  }
+  for (const Job& j : todo) {
+    std::error_code ec;
+    fs::remove(slurm::partPath(out, j.workload.name), ec);
+  }
+  const std::string id = slurm::submit(scriptFile, dir);
+  writeFile(dir / "job", id + "\n");
+  auto taskLog = [&](size_t i) { return out / "logs" / ("slurm-" + id + "_" + std::to_string(i) + ".out"); };
+  if (!o.quiet)
+    std::fprintf(stderr, "pv-dataset: submitted Slurm job %s: %zu array task%s (%s); their logs: %s\n", id.c_str(),
+                 todo.size(), todo.size() == 1 ? "" : "s", joinWords(job.workloads).c_str(),
+                 (out / "logs" / ("slurm-" + id + "_*.out")).c_str());
+  const bool progress = o.progress < 0 ? ::isatty(2) : o.progress > 0;
+  const auto start = Clock::now();
+  auto lastDraw = Clock::time_point{};
+  auto tick = [&] {
+    if (!progress || Clock::now() - lastDraw < std::chrono::milliseconds(500)) return;
+    lastDraw = Clock::now();
+    size_t recorded = 0;
+    for (const Job& j : todo) {
+      std::error_code ec;
+      if (fs::exists(slurm::partPath(out, j.workload.name), ec)) recorded++;
+    }
+    std::fprintf(stderr, "\r\033[Kpv-dataset: Slurm job %s: %zu/%zu tasks recorded, %d s", id.c_str(), recorded,
+                 todo.size(), static_cast<int>(std::chrono::duration<double>(Clock::now() - start).count()));
+  };
+  const int sig = slurm::wait(id, dir, interrupted, tick);
+  if (progress) std::fputs("\r\033[K", stderr);
+
+  // What the tasks recorded; a task that recorded nothing failed (killed
+  // at its time or memory limit, cancelled, its node lost).
+  const std::vector<fs::path> parts = slurm::mergeParts(out, manifest);
+  size_t done = 0;
+  std::vector<std::string> failures;
+  for (size_t i = 0; i < todo.size(); i++) {
+    const std::string& name = todo[i].workload.name;
+    ManifestEntry e = *manifest.find(name);
+    const fs::path log = out / "logs" / (name + ".log");
+    if (e.status == "pending") {
+      if (sig) continue;
+      e.status = "failed";
+      e.error = "its Slurm task " + id + "_" + std::to_string(i) + " ended without recording a result" +
+                explainFailure(taskLog(i));
+      manifest.put(e);
+    }
+    if (e.status == "done") {
+      done++;
+      if (!o.quiet)
+        std::fprintf(stderr, "pv-dataset: %s: %s records (%s instructions), %.1f MB, %.1f s\n", name.c_str(),
+                     withCommas(e.records).c_str(), withCommas(e.instructions).c_str(), e.bytes / 1e6, e.seconds);
+    } else {
+      failures.push_back(name);
+      std::fprintf(stderr, "pv-dataset: workload '%s' failed: %s\n  (log: %s; Slurm task log: %s)\n", name.c_str(),
+                   e.error.c_str(), log.c_str(), taskLog(i).c_str());
+    }
+  }
+  writeManifest(out.string(), manifest);
+  for (const auto& p : parts) {
+    std::error_code ec;
+    fs::remove(p, ec);
+  }
+  std::error_code ec;
+  fs::remove(dir / "job", ec);
+  if (sig) {
+    std::fprintf(stderr, "pv-dataset: interrupted; %zu of %zu done (rerun the same command to go on)\n", done,
+                 todo.size());
+    return 128 + sig;
+  }
+  return reportEnd(o, out, manifest, done, kept, failures);
+}
 
 }  // namespace
 
@@ -512,7 +680,9 @@ std::string explainFailure(const fs::path& log) {
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     lines.push_back(line);
-    if (line.rfind("pv-launch:", 0) == 0 || line.rfind("pv-dataset:", 0) == 0) report.push_back(line);
+    // slurmstepd's, in a Slurm task's log ("slurmstepd-NODE: error: *** JOB 8 ON NODE CANCELLED AT ... ***").
+    if (line.rfind("pv-launch:", 0) == 0 || line.rfind("pv-dataset:", 0) == 0 || line.rfind("slurmstepd", 0) == 0)
+      report.push_back(line);
   }
   const auto& use = report.empty() ? lines : report;
   std::string out;
@@ -589,6 +759,16 @@ int run(const DatasetOptions& o, const std::function<int()>& interrupted) {
   }
   if (o.out.empty()) throw ExitStatus(2, "give the output folder: -o DIR");
   if (selected.empty()) throw ExitStatus(2, "no workload selected (split '" + o.split + "')");
+  const bool onSlurm = o.slurm || o.slurmPrint;
+  std::vector<std::string> sbatchOptions;
+  if (onSlurm) {
+    if (o.native) throw ExitStatus(2, "--native runs the programs here: not with --slurm or --slurm-print");
+    sbatchOptions = slurm::sbatchOptions(o.partition, o.time, o.mem, o.slurmOptions);
+    if (!o.slurmPrint) slurm::requireClients();
+  } else if (!o.partition.empty() || !o.time.empty() || !o.mem.empty() || !o.slurmOptions.empty()) {
+    throw ExitStatus(2, "--partition, --time, --mem and --slurm-opt are for --slurm or --slurm-print");
+  }
+  if (o.slurmTask && selected.size() != 1) throw ExitStatus(2, "--slurm-task runs one workload (-w NAME)");
   fs::path bin = o.bin.empty() ? fs::path(runtime::executableDir()) : fs::absolute(o.bin);
   fs::path out = fs::absolute(o.out);
   fs::create_directories(out);
@@ -607,6 +787,12 @@ int run(const DatasetOptions& o, const std::function<int()>& interrupted) {
     previous = readManifest(out.string());
   } catch (const std::exception& e) {
     throw ExitStatus(2, e.what());
+  }
+  // What earlier Slurm tasks finished (this run's own tasks never merge).
+  std::vector<fs::path> mergedParts;
+  if (!o.slurmTask) {
+    checkSlurmJob(out, o.slurm && !o.slurmPrint);
+    if (previous) mergedParts = slurm::mergeParts(out, *previous);
   }
   bool anyDone = previous && std::any_of(previous->workloads.begin(), previous->workloads.end(),
                                          [](const ManifestEntry& e) { return e.status == "done"; });
@@ -655,11 +841,29 @@ int run(const DatasetOptions& o, const std::function<int()>& interrupted) {
     manifest.put(pending);
     todo.push_back(std::move(j));
   }
+  if (o.slurmTask) {
+    // The task's workload alone, recorded in its part; the folder's
+    // manifest is the submitter's.
+    Manifest part = manifest;
+    part.workloads = {*manifest.find(selected[0].name)};
+    const fs::path partFile = slurm::partPath(out, selected[0].name);
+    fs::create_directories(partFile.parent_path());
+    auto save = [&] { writeFile(partFile, formatManifest(part)); };
+    save();
+    return JobRunner(o, out, launcher, pipeline, configs, part, interrupted, save).run(todo, kept);
+  }
   writeManifest(out.string(), manifest);
+  for (const auto& p : mergedParts) {
+    std::error_code ec;
+    fs::remove(p, ec);
+  }
   if (!o.quiet && kept)
     std::fprintf(stderr, "pv-dataset: %zu of %zu workloads already finished in %s\n", kept, selected.size(),
                  out.c_str());
-  return JobRunner(o, out, launcher, pipeline, configs, manifest, interrupted).run(todo, kept);
+  if (onSlurm) return runOnSlurm(o, out, bin, todo, kept, manifest, sbatchOptions, interrupted);
+  return JobRunner(o, out, launcher, pipeline, configs, manifest, interrupted,
+                   [&] { writeManifest(out.string(), manifest); })
+      .run(todo, kept);
 }
 
 }  // namespace pv::dataset

@@ -41,6 +41,18 @@ struct DatasetOptions {
   // (part of each workload's key, so a folder never mixes the two).
   bool locality = false;
   int progress = -1;  // -1: when stderr is a terminal
+
+  // On a Slurm cluster (dataset/README.md, "On a Slurm cluster";
+  // dataset_slurm.h): submit the workloads left to do as an array job and
+  // merge the tasks' results (slurm), or only write and print the job
+  // script (slurmPrint). The options become #SBATCH lines.
+  bool slurm = false, slurmPrint = false;
+  std::string partition, time, mem;
+  std::vector<std::string> slurmOptions;  // --slurm-opt, as given
+  // One task of such a job (hidden --slurm-task): runs its workloads as a
+  // local run does, but records them in OUT/slurm/parts/NAME.toml, not in
+  // the manifest, and leaves the configurations as they are.
+  bool slurmTask = false;
 };
 
 // Runs what `options` ask for and returns the exit status: 0 every selected
@@ -108,8 +120,8 @@ uint64_t verifyOutput(const std::filesystem::path& file, const ConfigSet& config
 uint64_t tracedInstructions(const std::filesystem::path& log);
 
 // The lines of a log that explain a failure, each on a new line indented
-// by two: pv-launch's and pv-dataset's own lines, else the log's last
-// lines; at most the last 4.
+// by two: pv-launch's, pv-dataset's and (a Slurm task's log) slurmstepd's
+// own lines, else the log's last lines; at most the last 4.
 std::string explainFailure(const std::filesystem::path& log);
 
 // What --list prints: a table of the selected workloads and a total.

@@ -7,6 +7,7 @@
 // Tests run from the repository root; the executables are beside this one.
 
 #include "dataset/dataset_runner.h"
+#include "dataset/dataset_slurm.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -217,6 +218,9 @@ TEST(DatasetLogs, AFailureIsExplainedByTheReportLinesElseTheLastLines) {
   spit(dir / "b.log", "1\n2\n3\n4\n5\n");
   EXPECT_EQ(explainFailure(dir / "b.log"), "\n  2\n  3\n  4\n  5");
   EXPECT_EQ(explainFailure(dir / "missing.log"), "");
+  spit(dir / "slurm.log", "pv-dataset: interrupted\nnoise\nslurmstepd-n: error: *** JOB 8 ON n CANCELLED AT 2026 ***\n");
+  EXPECT_EQ(explainFailure(dir / "slurm.log"),
+            "\n  pv-dataset: interrupted\n  slurmstepd-n: error: *** JOB 8 ON n CANCELLED AT 2026 ***");
 
   spit(dir / "c.log", "[tap] pv-trace-tap: 12 instructions traced\n[tap] pv-trace-tap: 1234 instructions traced\n");
   EXPECT_EQ(tracedInstructions(dir / "c.log"), 1234u);
@@ -469,6 +473,127 @@ TEST(DatasetRun, SetUpProblemsAreExitStatusTwo) {
   noSplit.split = "test";
   EXPECT_EQ(failureOf([&] { run(noSplit, noInterrupt); }),
             std::make_pair(2, std::string("no workload selected (split 'test')")));
+}
+
+// ---- on a Slurm cluster (dataset_slurm.h; tests/cli/slurm_dataset.sh runs it on a real one)
+
+TEST(DatasetSlurm, TheJobScriptIsAPlainSbatchFile) {
+  EXPECT_EQ(slurm::shellQuote("/a/b-c_d.e"), "/a/b-c_d.e");
+  EXPECT_EQ(slurm::shellQuote("a b"), "'a b'");
+  EXPECT_EQ(slurm::shellQuote("it's"), "'it'\\''s'");
+  EXPECT_EQ(slurm::shellQuote(""), "''");
+  slurm::JobScript job;
+  job.dataset = "/d/out";
+  job.workDir = "/home/u";
+  job.logDir = "/d/out/logs";
+  job.workloads = {"gzip.r1", "qsort.r1"};
+  job.command = {"/p/pv-dataset", "--slurm-task", "-o", "out", "--scale", "0.5"};
+  job.options = slurm::sbatchOptions("short", "1:00:00", "2G", {"--account=x y"});
+  job.maxRunning = 4;
+  const std::string script = slurm::formatScript(job);
+  const std::string tail = "#SBATCH --job-name=pv-dataset\n"
+                           "#SBATCH --array=0-1%4\n"
+                           "#SBATCH --chdir=/home/u\n"
+                           "#SBATCH --output=/d/out/logs/slurm-%A_%a.out\n"
+                           "#SBATCH --partition=short\n"
+                           "#SBATCH --time=1:00:00\n"
+                           "#SBATCH --mem=2G\n"
+                           "#SBATCH --account=x y\n"
+                           "set -eu\n"
+                           "# The programs see TMPDIR as in a local run (Slurm sets it when unset).\n"
+                           "unset TMPDIR\n"
+                           "workloads=(gzip.r1 qsort.r1)\n"
+                           "exec /p/pv-dataset --slurm-task -o out --scale 0.5 -w \"${workloads[$SLURM_ARRAY_TASK_ID]}\"\n";
+  EXPECT_EQ(script.rfind("#!/bin/bash\n# pv-dataset: 2 workloads of /d/out as a Slurm array job,\n", 0), 0u) << script;
+  ASSERT_GE(script.size(), tail.size());
+  EXPECT_EQ(script.substr(script.size() - tail.size()), tail) << script;
+  job.tmpdir = "/scratch/my tmp";
+  EXPECT_NE(slurm::formatScript(job).find("\nexport TMPDIR='/scratch/my tmp'\n"), std::string::npos);
+
+  EXPECT_EQ(failureOf([] { slurm::sbatchOptions("", "", "", {"account=x"}); }).first, 2);
+  EXPECT_EQ(failureOf([] { slurm::sbatchOptions("a\nb", "", "", {}); }).first, 2);
+  EXPECT_EQ(slurm::sbatchOptions("", "", "", {}), std::vector<std::string>{});
+}
+
+// The hand-submitted path: --slurm-print prepares the folder and writes the
+// script, each task (--slurm-task) records its workload in a part, and the
+// next run merges the parts and has nothing left to do.
+TEST(DatasetSlurm, TasksRecordPartsThatTheNextRunMerges) {
+  ScratchDir dir;
+  DatasetOptions o = prepareRun(dir, workload("alpha", "/bin/true", 100) + workload("beta", "/bin/true", 7) +
+                                         workload("broken", "/bin/true", 100000));
+  const fs::path out = o.out;
+  DatasetOptions print = o;
+  print.slurmPrint = true;
+  print.partition = "debug";
+  EXPECT_EQ(run(print, noInterrupt), 0);
+  const std::string script = slurp(out / "slurm/job.sbatch");
+  EXPECT_NE(script.find("\n#SBATCH --array=0-2\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("\n#SBATCH --partition=debug\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("\nworkloads=(alpha beta broken)\n"), std::string::npos) << script;
+  const Manifest printed = *readManifest(out);
+  for (const auto& e : printed.workloads) EXPECT_EQ(e.status, "pending") << e.name;
+
+  DatasetOptions task = o;
+  task.sample = 0;  // a task takes the folder's configurations
+  task.slurmTask = true;
+  for (const std::string name : {"alpha", "broken"}) {
+    task.names = {name};
+    EXPECT_EQ(run(task, noInterrupt), name == "alpha" ? 0 : 1);
+    const Manifest part = parseManifest(slurp(slurm::partPath(out, name)), name);
+    ASSERT_EQ(part.workloads.size(), 1u);
+    EXPECT_EQ(part.workloads[0].status, name == "alpha" ? "done" : "failed");
+  }
+  task.names = {"alpha", "beta"};
+  EXPECT_EQ(failureOf([&] { run(task, noInterrupt); }).first, 2);  // one workload per task
+  // The tasks never write the manifest.
+  const Manifest afterTasks = *readManifest(out);
+  for (const auto& e : afterTasks.workloads) EXPECT_EQ(e.status, "pending") << e.name;
+  EXPECT_TRUE(fs::exists(out / "alpha.pvs.zst"));
+
+  // A part of other configurations, and a damaged one, are left out.
+  Manifest stale = parseManifest(slurp(slurm::partPath(out, "alpha")), "alpha");
+  stale.configHashes[0] = "0000000000000000";
+  stale.workloads[0].name = "beta";
+  spit(slurm::partPath(out, "beta"), formatManifest(stale));
+  spit(out / "slurm/parts/zz.toml", "not a [manifest");
+
+  const std::string alphaBytes = slurp(out / "alpha.pvs.zst");
+  DatasetOptions next = o;
+  next.names = {"alpha"};
+  EXPECT_EQ(run(next, noInterrupt), 0);  // merged: nothing to do
+  EXPECT_EQ(slurp(out / "alpha.pvs.zst"), alphaBytes);
+  Manifest m = *readManifest(out);
+  EXPECT_EQ(m.find("alpha")->status, "done");
+  EXPECT_EQ(m.find("broken")->status, "failed");
+  EXPECT_EQ(m.find("beta")->status, "pending");
+  EXPECT_TRUE(fs::is_empty(out / "slurm/parts"));
+}
+
+TEST(DatasetSlurm, APartWhoseFileChangedIsFailedAndOptionsNeedSlurm) {
+  ScratchDir dir;
+  DatasetOptions o = prepareRun(dir, workload("alpha", "/bin/true", 100));
+  const fs::path out = o.out;
+  DatasetOptions print = o;
+  print.slurmPrint = true;
+  EXPECT_EQ(run(print, noInterrupt), 0);
+  DatasetOptions task = o;
+  task.sample = 0;
+  task.slurmTask = true;
+  EXPECT_EQ(run(task, noInterrupt), 0);
+  spit(out / "alpha.pvs.zst", "other bytes");
+  Manifest m = *readManifest(out);
+  EXPECT_EQ(slurm::mergeParts(out, m).size(), 1u);
+  EXPECT_EQ(m.find("alpha")->status, "failed");
+  EXPECT_EQ(m.find("alpha")->error, "its Slurm task recorded alpha.pvs.zst, which is missing or has other bytes now");
+
+  DatasetOptions mem = o;
+  mem.mem = "1G";
+  EXPECT_EQ(failureOf([&] { run(mem, noInterrupt); }),
+            std::make_pair(2, std::string("--partition, --time, --mem and --slurm-opt are for --slurm or --slurm-print")));
+  DatasetOptions native = print;
+  native.native = true;
+  EXPECT_EQ(failureOf([&] { run(native, noInterrupt); }).first, 2);
 }
 
 }  // namespace
