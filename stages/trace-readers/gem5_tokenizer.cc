@@ -177,7 +177,7 @@ inline const char* fastToken(const char* p, Fields& f, int count) {
     }
     if (*p != ' ' && !(kTail && *p == '\n')) return nullptr;
   }
-  f.raw[count] = (mag ^ (uint64_t{0} - neg)) + neg;  // two's complement when negative
+  f.raw[count] = neg ? uint64_t{0} - mag : mag;  // two's complement when negative
   f.neg[count] = neg;
   return p;
 }
@@ -197,13 +197,15 @@ bool splitFast(std::string_view line, Fields& f) {
   // in a '\n' sentinel and slack for whole-word reads.
   if (n > 16) {
     const char* const safe = end - 16;
-    for (;;) {
-      while (*p == ' ') ++p;
-      if (p >= safe) break;
+    while (*p == ' ') ++p;
+    while (p < safe) {
       if (count == kMaxFields) return false;
       p = fastToken<false>(p, f, count);
       if (p == nullptr) return false;
       ++count;
+      // A token in place ends at a space: step over it, then over any more.
+      ++p;
+      while (*p == ' ') ++p;
     }
   }
   char tail[16 + 24];
