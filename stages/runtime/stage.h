@@ -119,11 +119,15 @@ class Stage {
       countOut(batch);
       writer.write(batch);
     };
+    // One batch object for the whole stream: the decoder sets every field,
+    // so the next batch reuses the storage the last one left (a transform
+    // that moved parts out leaves them empty) instead of allocating and
+    // default-constructing thousands of rows again (7% of pv-feature's time,
+    // perf 2026-12-05).
     typename T::Input batch;
     while (reader.next(batch)) {
       progress_->add(recordsIn(batch));
       if (slice.apply(batch)) transform.process(std::move(batch), emit);
-      batch = typename T::Input{};
     }
     slice.finish(reader.records());
     transform.finish(emit);

@@ -1,18 +1,14 @@
-// Gem5LineParser: one pass splits a line into numbers (eight characters at a
-// time, std::from_chars for overflow checks), a second pass range-checks them
-// into an Instruction.
+// Gem5LineParser: one pass splits a line into numbers (gem5_tokenizer.h), a
+// second pass range-checks them into an Instruction.
 #include "stages/trace-readers/gem5_record.h"
 
-#include <bit>
-#include <charconv>
-#include <cstring>
 #include <limits>
+#include <string>
+
+#include "stages/trace-readers/gem5_tokenizer.h"
 
 namespace pv::gem5 {
 namespace {
-
-static_assert(std::endian::native == std::endian::little,
-              "the digit scanner reads little-endian words");
 
 // Names of the format fields 1-50, for messages.
 constexpr const char* kFieldNames[kBaseFields] = {
@@ -35,13 +31,7 @@ constexpr const char* kFieldNames[kBaseFields] = {
     "n_src",              "n_dst",
 };
 
-// Numbers of one line. Negative values are stored in two's complement and
-// flagged in `neg`.
-struct Fields {
-  uint64_t raw[kMaxFields];
-  bool neg[kMaxFields];
-  int count = 0;
-};
+using detail::Fields;
 
 // The layout of a line: where format field 10 starts (0-based column).
 struct Layout {
@@ -70,23 +60,6 @@ std::string lineName(LineRef where) { return "line " + std::to_string(where.line
   throw StageError(where.input, lineName(where), std::move(reason));
 }
 
-[[noreturn, gnu::noinline, gnu::cold]] void failNotNumber(LineRef where,
-                                                          int column,
-                                                          const char* begin,
-                                                          const char* end) {
-  const char* stop = begin;
-  while (stop < end && *stop != ' ' && *stop != '\t' && *stop != '\r') ++stop;
-  std::string token(begin, std::min<size_t>(stop - begin, 32));
-  fail(where, "field " + std::to_string(column + 1) + ": not a number: '" +
-                  token + "'");
-}
-
-[[noreturn, gnu::noinline, gnu::cold]] void failTooLarge(LineRef where,
-                                                         int column) {
-  fail(where, "field " + std::to_string(column + 1) +
-                  ": number out of 64-bit range");
-}
-
 [[noreturn, gnu::noinline, gnu::cold]] void failRange(LineRef where,
                                                       Layout layout,
                                                       const Fields& f,
@@ -99,85 +72,6 @@ std::string lineName(LineRef where) { return "line " + std::to_string(where.line
                   columnName(column, layout) + "): " + value +
                   " is out of range " + std::to_string(lo) + ".." +
                   std::to_string(hi));
-}
-
-inline bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-// Eight characters at a time (little-endian words): bit 7 of byte i of the
-// result is set when character i is not a decimal digit. Carries and
-// borrows only move towards later characters, so the first set byte is
-// exact.
-inline uint64_t nonDigitMask(uint64_t w) {
-  return ((w + 0x4646464646464646ull) | (w - 0x3030303030303030ull)) &
-         0x8080808080808080ull;
-}
-
-// The value of the first `len` (1-8) characters of `w`, all digits.
-inline uint64_t swarDigits(uint64_t w, unsigned len) {
-  uint64_t v = w << (8 * (8 - len));  // leading positions become zero bytes
-  v = ((v & 0x0f0f0f0f0f0f0f0full) * 2561) >> 8;
-  v = ((v & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
-  return ((v & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
-}
-
-// Splits `line` into numbers. Counts fields past kMaxFields without storing.
-inline void split(std::string_view line, LineRef where, Fields& f) {
-  const char* p = line.data();
-  const char* const end = p + line.size();
-  int n = 0;
-  for (;;) {
-    while (p < end && isBlank(*p)) ++p;
-    if (p == end) break;
-    const char* const token = p;
-    bool neg = false;
-    if (*p == '-') {
-      neg = true;
-      ++p;
-    }
-    uint64_t mag = 0;
-    const char* q = p;
-    uint64_t m = 0;
-    const unsigned d0 = static_cast<unsigned char>(*p) - unsigned{'0'};
-    if (d0 <= 9 && (p + 1 == end || isBlank(p[1]))) {
-      // Most fields are one digit.
-      mag = d0;
-      q = p + 1;
-      m = 1;
-    } else if (end - p >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      m = nonDigitMask(w);
-      if (m != 0) {
-        const unsigned len = static_cast<unsigned>(std::countr_zero(m)) >> 3;
-        if (len != 0) mag = swarDigits(w, len);
-        q = p + len;
-      }
-    }
-    if (m == 0) {
-      // Long numbers and the last bytes of a line, digit by digit;
-      // std::from_chars re-reads very long ones to catch overflow.
-      while (q < end) {
-        const unsigned d = static_cast<unsigned char>(*q) - unsigned{'0'};
-        if (d > 9) break;
-        mag = mag * 10 + d;
-        ++q;
-      }
-    }
-    if (q == p || (q < end && !isBlank(*q))) [[unlikely]]
-      failNotNumber(where, n, token, end);
-    if (q - p > 19) [[unlikely]] {
-      auto [r, ec] = std::from_chars(p, q, mag);
-      if (ec != std::errc{} || r != q) failTooLarge(where, n);
-    }
-    if (neg && mag > (uint64_t{1} << 63)) failTooLarge(where, n);
-    if (n < kMaxFields) {
-      f.raw[n] = neg ? uint64_t{0} - mag : mag;
-      f.neg[n] = neg;
-    }
-    ++n;
-    p = q;
-  }
-  f.count = n;
 }
 
 // Range-checked accessors; `c` is a 0-based column.
@@ -385,7 +279,7 @@ inline bool decodeBodyFast(const Fields& f, int b, Instruction& out) {
 TraceLine Gem5LineParser::parseTraceLine(std::string_view line, LineRef where,
                                          Instruction& out) {
   Fields f;
-  split(line, where, f);
+  detail::split(line, where, f);
   const Reader r{f, where, Layout{false}};
   if (f.count >= 2 && f.neg[1] &&
       static_cast<int64_t>(f.raw[1]) == kStartLineSqIndex) {
@@ -421,7 +315,7 @@ TraceLine Gem5LineParser::parseTraceLine(std::string_view line, LineRef where,
 void Gem5LineParser::parseSqRecord(std::string_view line, LineRef where,
                                    Instruction& out) {
   Fields f;
-  split(line, where, f);
+  detail::split(line, where, f);
   const Reader r{f, where, Layout{true}};
   if (f.count < kHeadFields) [[unlikely]]
     fail(where, "unknown field count " + std::to_string(f.count) +
