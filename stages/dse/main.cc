@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
   app.add_option("--simulate-weight", o.refine.mlp.simulatedWeight,
                  "Weight of a simulated point against a trained microarchitecture in the refit")
       ->capture_default_str();
+  app.add_option("--refit-iterations", o.refine.mlp.iterations,
+                 "Full-batch Adam iterations of each refit of the parametric model (pv-tune's --mlp-iterations)")
+      ->capture_default_str();
   app.add_option("-j,--jobs", o.jobs, "With --simulate: pv-uarch processes at once (one a program)")
       ->capture_default_str();
   app.add_option("--simulator", o.simulator, "The pv-uarch executable (default: the one beside pv-dse, else PATH)");

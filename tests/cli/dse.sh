@@ -142,7 +142,7 @@ done
 "$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost --top 9 --format csv -o "$tmp/plain.csv" \
   "$tmp/s3.rp" "$tmp/s4.rp" || fail "pv-dse on the synthetic programs"
 "$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost --top 9 --format json -q \
-  --simulate 2 --rounds 2 --trace "$tmp/s3.pvi" --trace "$tmp/s4.pvi" --configs "$tmp/simcfg" -o "$tmp/refined.json" \
+  --simulate 2 --rounds 2 --refit-iterations 200 --trace "$tmp/s3.pvi" --trace "$tmp/s4.pvi" --configs "$tmp/simcfg" -o "$tmp/refined.json" \
   "$tmp/s3.rp" "$tmp/s4.rp" || fail "pv-dse --simulate"
 for k in 1 2 3 4; do
   for seed in 3 4; do
@@ -176,7 +176,7 @@ chosen = min(pts, key=lambda p: p["simulated"]["objective"])
 assert ref["chosen"] == chosen["name"], (ref["chosen"], chosen["name"])
 EOF
 # Its text says what it simulated and how long it took.
-"$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost -q --simulate 1 --rounds 1 \
+"$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost -q --simulate 1 --rounds 1 --refit-iterations 200 \
   --trace "$tmp/s3.pvi" --trace "$tmp/s4.pvi" "$tmp/s3.rp" "$tmp/s4.rp" > "$tmp/refined.txt" || fail "pv-dse --simulate (text)"
 grep -qE "^refinement 1 point\(s\) simulated with pv-uarch in 1 round\(s\): [0-9.]+ s simulating" "$tmp/refined.txt" \
   || fail "the text does not report the refinement: $(head -8 "$tmp/refined.txt")"
