@@ -7,8 +7,8 @@ set -uo pipefail
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# The shipped model's CSV and the v2 candidate's (docs/accuracy.md).
-for csv in docs/accuracy-pairs.csv docs/accuracy-v2-candidate-test-pairs.csv; do
+# The shipped model's CSV and the v2 candidates' (docs/accuracy.md).
+for csv in docs/accuracy-pairs.csv docs/accuracy-v2-candidate-test-pairs.csv docs/accuracy-v2-L-test-pairs.csv; do
   name=$(basename "$csv" .csv)
   docs/plots/plot-accuracy.sh "$csv" "$tmp/$name" > "$tmp/table.md" 2> "$tmp/log" || { cat "$tmp/log"; fail "plot-accuracy.sh"; }
   for f in per-program-error predicted-vs-truth; do
