@@ -394,7 +394,7 @@ void checkSlurmJob(const fs::path& out, bool mustKnow) {
   const std::string id = text.substr(0, text.find_first_of(" \r\n"));
   std::string error = "squeue not found (install the Debian package slurm-client)";
   std::optional<bool> running;
-  if (!slurm::findProgram("squeue").empty()) running = slurm::active(id, out / "slurm", error);
+  if (slurm::onPath("squeue")) running = slurm::active(id, out / "slurm", error);
   if (running && *running)
     throw ExitStatus(2, "Slurm job " + id + " of " + out.string() +
                             " is still pending or running (squeue -j " + id +

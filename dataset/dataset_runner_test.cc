@@ -20,6 +20,7 @@
 
 #include "stages/core/stage_error.h"
 #include "stages/model-lib/dataset_manifest.h"
+#include "stages/runtime/process.h"
 #include "stages/runtime/tool.h"
 #include "tests/composition/process.h"
 
@@ -478,10 +479,10 @@ TEST(DatasetRun, SetUpProblemsAreExitStatusTwo) {
 // ---- on a Slurm cluster (dataset_slurm.h; tests/cli/slurm_dataset.sh runs it on a real one)
 
 TEST(DatasetSlurm, TheJobScriptIsAPlainSbatchFile) {
-  EXPECT_EQ(slurm::shellQuote("/a/b-c_d.e"), "/a/b-c_d.e");
-  EXPECT_EQ(slurm::shellQuote("a b"), "'a b'");
-  EXPECT_EQ(slurm::shellQuote("it's"), "'it'\\''s'");
-  EXPECT_EQ(slurm::shellQuote(""), "''");
+  EXPECT_EQ(runtime::shellQuote("/a/b-c_d.e"), "/a/b-c_d.e");
+  EXPECT_EQ(runtime::shellQuote("a b"), "'a b'");
+  EXPECT_EQ(runtime::shellQuote("it's"), "'it'\\''s'");
+  EXPECT_EQ(runtime::shellQuote(""), "''");
   slurm::JobScript job;
   job.dataset = "/d/out";
   job.workDir = "/home/u";

@@ -2,10 +2,7 @@
 // and the merge of the tasks' parts (dataset_slurm.h).
 #include "dataset/dataset_slurm.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -24,6 +21,8 @@ using runtime::ExitStatus;
 namespace {
 
 const char* kClientPackage = "slurm-client";
+
+
 
 std::string trim(const std::string& s) {
   const size_t a = s.find_first_not_of(" \t\r\n");
@@ -74,16 +73,6 @@ int sleepFor(Clock::duration d, const std::function<int()>& interrupted, const s
 
 }  // namespace
 
-std::string shellQuote(const std::string& word) {
-  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string("/._-+=,:%@").find(c) != std::string::npos;
-  });
-  if (plain) return word;
-  std::string out = "'";
-  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::vector<std::string> sbatchOptions(const std::string& partition, const std::string& time,
                                        const std::string& mem, const std::vector<std::string>& extra) {
   std::vector<std::string> options;
@@ -120,12 +109,12 @@ std::string formatScript(const JobScript& job) {
   for (const auto& o : job.options) s += "#SBATCH " + o + "\n";
   s += "set -eu\n";
   s += "# The programs see TMPDIR as in a local run (Slurm sets it when unset).\n";
-  s += job.tmpdir ? "export TMPDIR=" + shellQuote(*job.tmpdir) + "\n" : std::string("unset TMPDIR\n");
+  s += job.tmpdir ? "export TMPDIR=" + runtime::shellQuote(*job.tmpdir) + "\n" : std::string("unset TMPDIR\n");
   s += "workloads=(";
-  for (size_t i = 0; i < n; i++) s += (i ? " " : "") + shellQuote(job.workloads[i]);
+  for (size_t i = 0; i < n; i++) s += (i ? " " : "") + runtime::shellQuote(job.workloads[i]);
   s += ")\n";
   s += "exec";
-  for (const auto& w : job.command) s += " " + shellQuote(w);
+  for (const auto& w : job.command) s += " " + runtime::shellQuote(w);
   s += " -w \"${workloads[$SLURM_ARRAY_TASK_ID]}\"\n";
   return s;
 }
@@ -167,25 +156,14 @@ std::vector<fs::path> mergeParts(const fs::path& out, Manifest& manifest) {
   return read;
 }
 
-std::string findProgram(const std::string& name) {
+bool onPath(const std::string& name) {
   const char* env = std::getenv("PATH");
-  std::string path = env ? env : "/bin:/usr/bin";
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    const std::string dir = end > start ? path.substr(start, end - start) : ".";
-    const fs::path candidate = fs::path(dir) / name;
-    std::error_code ec;
-    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    start = end + 1;
-  }
-  return "";
+  return runtime::findOnPath(name, env ? env : "/bin:/usr/bin").has_value();
 }
 
 void requireClients() {
   for (const char* client : {"sbatch", "squeue", "scancel"})
-    if (findProgram(client).empty())
+    if (!onPath(client))
       throw ExitStatus(2, std::string(client) + " not found: --slurm needs Slurm's client commands; install the Debian package " +
                               kClientPackage + " (apt-get install " + kClientPackage + ")");
 }

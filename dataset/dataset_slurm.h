@@ -49,9 +49,6 @@ struct JobScript {
 // array and `exec pv-dataset ... -w "${workloads[$SLURM_ARRAY_TASK_ID]}"`.
 std::string formatScript(const JobScript& job);
 
-// `word` quoted for bash when it needs it ('...' with ' as '\'').
-std::string shellQuote(const std::string& word);
-
 // The --slurm-opt arguments and the pass-through options as #SBATCH options
 // ("--partition=debug"); throws ExitStatus 2 for an option that does not
 // start with '-' or holds a line break.
@@ -69,8 +66,8 @@ std::filesystem::path partPath(const std::filesystem::path& out, const std::stri
 // to be removed once the manifest is written.
 std::vector<std::filesystem::path> mergeParts(const std::filesystem::path& out, Manifest& manifest);
 
-// The program's path in PATH, "" when it is not there.
-std::string findProgram(const std::string& name);
+// Whether `name` is an executable on $PATH (runtime::findOnPath).
+bool onPath(const std::string& name);
 
 // Throws ExitStatus 2 naming the Debian package when sbatch, squeue or
 // scancel is not in PATH.

@@ -76,15 +76,7 @@ std::optional<std::string> findExecutable(const std::string& run, const std::str
   if (run.find('/') != std::string::npos)
     return isExecutableFile(run) ? std::optional<std::string>(run) : std::nullopt;
   if (std::string beside = selfDir + "/" + run; isExecutableFile(beside)) return beside;
-  while (true) {
-    size_t colon = pathEnv.find(':');
-    std::string dir(pathEnv.substr(0, colon));
-    if (dir.empty()) dir = ".";  // POSIX: an empty PATH entry is the current folder
-    if (std::string candidate = dir + "/" + run; isExecutableFile(candidate)) return candidate;
-    if (colon == std::string_view::npos) break;
-    pathEnv.remove_prefix(colon + 1);
-  }
-  return std::nullopt;
+  return runtime::findOnPath(run, pathEnv);
 }
 
 std::string findPipelineFile(const std::string& file, const std::string& selfDir) {
@@ -163,24 +155,6 @@ std::vector<ProcessSpec> wire(const std::vector<StageCommand>& commands,
     processes.push_back(std::move(p));
   }
   return processes;
-}
-
-std::string shellQuote(std::string_view word) {
-  auto plain = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::strchr("_@%+=:,./-", c) != nullptr;
-  };
-  bool needsQuotes = word.empty();
-  for (char c : word) needsQuotes |= !plain(c);
-  if (!needsQuotes) return std::string(word);
-  std::string out = "'";
-  for (char c : word) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
 }
 
 std::string shellPipeline(const std::vector<StageCommand>& commands) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "launcher/pipeline_file.h"
+#include "stages/runtime/process.h"
 
 namespace pv::launch {
 
@@ -90,8 +91,9 @@ std::vector<ProcessSpec> wire(const std::vector<StageCommand>& commands,
                               const std::vector<std::string>& links,
                               const std::vector<std::vector<std::string>>& flags);
 
-// A word quoted for a POSIX shell when it needs quoting.
-std::string shellQuote(std::string_view word);
+// A word quoted for a POSIX shell when it needs quoting (one definition for
+// every tool: runtime/process.h).
+using runtime::shellQuote;
 
 // "run args... | run args... | ..." (what --dry-run prints).
 std::string shellPipeline(const std::vector<StageCommand>& commands);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -552,6 +553,38 @@ std::string executableDir() {
   const size_t slash = exe.rfind('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : exe.substr(0, slash);
+}
+
+std::string shellQuote(std::string_view word) {
+  auto plain = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::strchr("_@%+=:,./-", c) != nullptr;
+  };
+  bool needsQuotes = word.empty();
+  for (char c : word) needsQuotes |= !plain(c);
+  if (!needsQuotes) return std::string(word);
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+std::optional<std::string> findOnPath(const std::string& program, std::string_view pathEnv) {
+  while (true) {
+    const size_t colon = pathEnv.find(':');
+    std::string dir(pathEnv.substr(0, colon));
+    if (dir.empty()) dir = ".";  // POSIX: an empty PATH entry is the current folder
+    const std::string candidate = dir + "/" + program;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+    if (colon == std::string_view::npos) return std::nullopt;
+    pathEnv.remove_prefix(colon + 1);
+  }
 }
 
 }  // namespace pv::runtime

@@ -53,6 +53,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -257,6 +258,16 @@ struct CapturedRun {
 // and waited for. Throws SpawnError.
 CapturedRun runCapturing(Command command, int capturedFd = 1,
                          std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
+// `word` quoted for a POSIX shell when it needs quoting: "a b" -> 'a b',
+// "it's" -> 'it'\''s', "" -> ''; words of letters, digits and _@%+=:,./-
+// as they are (pv-launch --dry-run, pv-dataset's sbatch scripts).
+std::string shellQuote(std::string_view word);
+
+// The first executable regular file named `program` in the folders of the
+// PATH-style list `pathEnv` (an empty entry is the current folder, as in
+// POSIX); nullopt when there is none. `program` holds no '/'.
+std::optional<std::string> findOnPath(const std::string& program, std::string_view pathEnv);
 
 // The folder holding the running executable (/proc/self/exe, links
 // resolved): where perfvec's tools find the programs and data installed
