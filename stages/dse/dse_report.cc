@@ -155,20 +155,27 @@ std::string json(const PointEvaluator& evaluator, const SearchOutcome& outcome, 
   j["programs"] = nlohmann::json::array();
   for (const auto& p : evaluator.programs())
     j["programs"].push_back({{"name", p.name}, {"input", p.input}, {"instructions", p.instructions}});
+  // A point's values by parameter, and per-program times by program.
+  auto parameters = [&](const PointChoice& choice) {
+    nlohmann::json params = nlohmann::json::object();
+    for (size_t i = 0; i < choice.size(); ++i)
+      params[space.parameters()[i].key] = jsonValue(space.parameters()[i].values[choice[i]]);
+    return params;
+  };
+  auto programTimes = [&](const std::vector<double>& timesNs) {
+    nlohmann::json times = nlohmann::json::object();
+    for (size_t p = 0; p < evaluator.programs().size(); ++p) times[evaluator.programs()[p].name] = timesNs[p];
+    return times;
+  };
   auto points = [&](const std::vector<Row>& rows) {
     nlohmann::json a = nlohmann::json::array();
     for (const Row& r : rows) {
-      nlohmann::json params = nlohmann::json::object(), times = nlohmann::json::object();
-      for (size_t i = 0; i < r.choice.size(); ++i)
-        params[space.parameters()[i].key] = jsonValue(space.parameters()[i].values[r.choice[i]]);
-      for (size_t p = 0; p < evaluator.programs().size(); ++p)
-        times[evaluator.programs()[p].name] = r.value.programTimesNs[p];
       a.push_back({{"rank", r.rank},
                    {"objective", r.value.objective},
                    {"time_ns", r.value.timeNs},
                    {"cost", r.value.cost},
-                   {"parameters", params},
-                   {"program_time_ns", times}});
+                   {"parameters", parameters(r.choice)},
+                   {"program_time_ns", programTimes(r.value.programTimesNs)}});
     }
     return a;
   };
@@ -181,20 +188,15 @@ std::string json(const PointEvaluator& evaluator, const SearchOutcome& outcome, 
     ref["chosen"] = r->simulated[r->chosen].point.name;
     ref["points"] = nlohmann::json::array();
     for (const auto& p : r->simulated) {
-      nlohmann::json params = nlohmann::json::object(), times = nlohmann::json::object();
-      for (size_t i = 0; i < p.point.choice.size(); ++i)
-        params[space.parameters()[i].key] = jsonValue(space.parameters()[i].values[p.point.choice[i]]);
-      for (size_t k = 0; k < evaluator.programs().size(); ++k)
-        times[evaluator.programs()[k].name] = p.simulated.programTimesNs[k];
       ref["points"].push_back({{"name", p.point.name},
                                {"round", p.round},
-                               {"parameters", params},
+                               {"parameters", parameters(p.point.choice)},
                                {"predicted", {{"objective", p.predicted.objective}, {"time_ns", p.predicted.timeNs}}},
                                {"simulated",
                                 {{"objective", p.simulated.objective},
                                  {"time_ns", p.simulated.timeNs},
                                  {"cost", p.simulated.cost},
-                                 {"program_time_ns", times}}}});
+                                 {"program_time_ns", programTimes(p.simulated.programTimesNs)}}}});
     }
     j["refinement"] = std::move(ref);
   }
