@@ -589,9 +589,12 @@ bool Gem5TraceReader::next(InstructionBatch& batch, size_t maxRows,
   }
   // Rows are written in place and the vector cut to the rows read at the
   // end: a batch that keeps its storage from the last call (as the tap's
-  // does) then never default-constructs rows again.
-  if (batch.rows.size() < maxRows) batch.rows.resize(maxRows);
-  lines_.reserve(maxRows);
+  // does) then never default-constructs rows again. The rows grow as they
+  // are read, so that a large maxRows on a short trace does not construct
+  // (and page in) rows it never fills.
+  constexpr size_t kFirstRows = 4096;
+  if (batch.rows.size() < std::min(maxRows, kFirstRows)) batch.rows.resize(std::min(maxRows, kFirstRows));
+  lines_.reserve(std::min(maxRows, kFirstRows));
   size_t rows = 0;
   struct Cut {
     std::vector<Instruction>& rows;
@@ -613,6 +616,7 @@ bool Gem5TraceReader::next(InstructionBatch& batch, size_t maxRows,
       break;
     }
     traceLine_ = r->line;
+    if (rows == batch.rows.size()) batch.rows.resize(std::min(maxRows, 2 * rows));
     switch (r->kind) {
       case LineKind::kStart:
         if (starts != nullptr) starts->push_back(StartMark{index_, r->startTick});
