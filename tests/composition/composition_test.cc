@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <cstdlib>
+
 #include "tests/composition/process.h"
 
 namespace pv::testing {
@@ -137,3 +139,13 @@ RC_GTEST_PROP(Composition, damagedStreamsNeverCrashAStage, ()) {
 
 }  // namespace
 }  // namespace pv::testing
+
+// A case of these properties starts up to ten processes: 25 cases each
+// (RapidCheck's default is 100) unless RC_PARAMS says otherwise. The same
+// laws are checked in process, with RapidCheck's default, by the readers'
+// and stages' own tests; here they are checked across process boundaries.
+int main(int argc, char** argv) {
+  setenv("RC_PARAMS", "max_success=25", /*overwrite=*/0);
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
