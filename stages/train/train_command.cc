@@ -226,7 +226,7 @@ void agreeAcrossRanks(Plan& plan, GradientReducer& reducer) {
 // One worker process's body. The first local worker answers on `readyFd`
 // where the run starts and ends (-1: not this one).
 int workerMain(const TrainOptions& o, Plan plan, int fd, int readyFd, int rank, int world, const std::string& host,
-               int port) {
+               int port, const std::string& glooAddress) {
   encode::setCpuThreads(o.threads);
   if (o.device != "cpu")
     plan.config.device = fmt::format("cuda:{}", firstCudaDevice(o) + (o.rank >= 0 ? 0 : rank));
@@ -237,7 +237,8 @@ int workerMain(const TrainOptions& o, Plan plan, int fd, int readyFd, int rank, 
     g.world = world;
     g.masterHost = host;
     g.masterPort = port;
-    g.interfaceHost = host == "127.0.0.1" || host == "localhost" ? "127.0.0.1" : host;
+    g.interfaceHost = glooAddress;
+    if (const char* name = std::getenv("GLOO_SOCKET_IFNAME"); name && *name && o.rank >= 0) g.interfaceName = name;
     reducer = connectGloo(g);
   } else {
     reducer = std::make_unique<SingleWorker>();
@@ -335,6 +336,10 @@ int runTrain(TrainOptions o) {
   const bool multiHost = o.rank >= 0;
   std::string masterHost = "127.0.0.1";
   int masterPort = 0;
+  // The address the workers' Gloo connections use: loopback for local
+  // workers; for a rank, this machine's address on the route to the master
+  // (the master's own name is no address of the other machines).
+  std::string glooAddress = "127.0.0.1";
   if (multiHost) {
     const auto colon = o.master.rfind(':');
     if (o.world < 1 || o.rank >= o.world || colon == std::string::npos)
@@ -347,6 +352,7 @@ int runTrain(TrainOptions o) {
       throw runtime::UsageError(fmt::format(
           "-j {}: a rank of a run on several machines is one worker; start one pv-train per worker "
           "(srun -n N, torchrun --nproc-per-node N, or --rank for each)", o.workers));
+    if (o.world > 1) glooAddress = localAddressTowards(masterHost);
     if (!rendezvous.from.empty() && !o.quiet)
       std::fprintf(stderr, "pv-train: rank %d of %d (%s): rendezvous at %s\n", o.rank, o.world,
                    rendezvous.from.c_str(), o.master.c_str());
@@ -577,7 +583,7 @@ int runTrain(TrainOptions o) {
           ::close(readyFds[0]);
           if (readyFd < 0) ::close(readyFds[1]);
           try {
-            return workerMain(o, plan, fd, readyFd, rank, world, masterHost, masterPort);
+            return workerMain(o, plan, fd, readyFd, rank, world, masterHost, masterPort, glooAddress);
           } catch (const PeerLost&) {
             return kPeerLostExit;  // another worker's failure: the reading process reports that one
           } catch (const std::exception& e) {
