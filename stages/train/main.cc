@@ -93,14 +93,16 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "Seed of the weights, the split and the shuffling")->capture_default_str();
   app.add_option("-j,--workers", o.workers, "Worker processes on this machine")->capture_default_str()
       ->check(CLI::Range(1, 256));
-  app.add_option("--device", o.device, "cpu, cuda (local worker r on cuda:r; under torchrun cuda:LOCAL_RANK) or cuda:N (worker r on "
-                 "cuda:N+r); CUDA needs a LibTorch built with it (Debian's is CPU-only: exit 2)")
+  app.add_option("--device", o.device, "cpu, cuda (local worker r on cuda:r; a rank under torchrun or srun on "
+                 "cuda:LOCAL_RANK or cuda:SLURM_LOCALID) or cuda:N (worker r on cuda:N+r); CUDA needs a LibTorch "
+                 "built with it (Debian's is CPU-only: exit 2)")
       ->capture_default_str();
   app.add_option("-t,--threads", o.threads, "LibTorch threads per worker")->capture_default_str()
       ->check(CLI::Range(1, 1024));
   app.add_option("--rank", o.rank,
                  "This process's rank when workers run on several machines (default: torchrun's RANK, WORLD_SIZE, "
-                 "MASTER_ADDR and MASTER_PORT when set)");
+                 "MASTER_ADDR and MASTER_PORT when set, else a task of `srun -n N`'s SLURM_PROCID, "
+                 "SLURM_STEP_NUM_TASKS and the step's first node)");
   app.add_option("--world", o.world, "Workers in all (with --rank and --master)");
   app.add_option("--master", o.master, "HOST:PORT where rank 0 serves the rendezvous (with --rank)");
   app.add_option("--checkpoint", o.checkpoint, "Checkpoint file (default: OUTPUT.ckpt); an existing one is resumed");

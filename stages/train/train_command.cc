@@ -174,11 +174,11 @@ void writeModel(const TrainOptions& o, const Plan& plan, const RunResult& result
 
 // One worker process's body.
 // The first CUDA device of local worker 0: --device cuda:N gives N; cuda
-// gives 0, or torchrun's LOCAL_RANK for a rank of a run on several machines.
+// gives 0, or the local rank (torchrun's LOCAL_RANK, Slurm's SLURM_LOCALID)
+// for a rank of a run on several machines.
 int firstCudaDevice(const TrainOptions& o) {
   if (o.device.rfind("cuda:", 0) == 0) return std::stoi(o.device.substr(5));
-  const char* local = std::getenv("LOCAL_RANK");
-  return o.rank >= 0 && local && *local ? std::atoi(local) : 0;
+  return o.rank >= 0 ? o.localRank : 0;
 }
 
 // --device: cpu, or CUDA devices that exist (local worker i on the first
@@ -226,7 +226,7 @@ void agreeAcrossRanks(Plan& plan, GradientReducer& reducer) {
 // One worker process's body. The first local worker answers on `readyFd`
 // where the run starts and ends (-1: not this one).
 int workerMain(const TrainOptions& o, Plan plan, int fd, int readyFd, int rank, int world, const std::string& host,
-               int port) {
+               int port, const std::string& glooAddress) {
   encode::setCpuThreads(o.threads);
   if (o.device != "cpu")
     plan.config.device = fmt::format("cuda:{}", firstCudaDevice(o) + (o.rank >= 0 ? 0 : rank));
@@ -237,7 +237,8 @@ int workerMain(const TrainOptions& o, Plan plan, int fd, int readyFd, int rank, 
     g.world = world;
     g.masterHost = host;
     g.masterPort = port;
-    g.interfaceHost = host == "127.0.0.1" || host == "localhost" ? "127.0.0.1" : host;
+    g.interfaceHost = glooAddress;
+    if (const char* name = std::getenv("GLOO_SOCKET_IFNAME"); name && *name && o.rank >= 0) g.interfaceName = name;
     reducer = connectGloo(g);
   } else {
     reducer = std::make_unique<SingleWorker>();
@@ -289,21 +290,37 @@ size_t shuffleChunks(const std::string& value, size_t chunkBytes) {
   return n;
 }
 
-void rendezvousFromEnvironment(TrainOptions& o) {
-  auto env = [](const char* name) -> std::optional<std::string> {
-    const char* v = std::getenv(name);
-    return v && *v ? std::optional<std::string>(v) : std::nullopt;
-  };
-  const auto rank = env("RANK"), world = env("WORLD_SIZE"), addr = env("MASTER_ADDR"), port = env("MASTER_PORT");
-  if (o.rank < 0 && rank && world && addr && port) {
+RendezvousSource rendezvousFromEnvironment(TrainOptions& o, const Environment& env) {
+  RendezvousSource source;
+  const std::string rank = env("RANK"), world = env("WORLD_SIZE"), addr = env("MASTER_ADDR"),
+                    port = env("MASTER_PORT");
+  // Precedence: the flags, then torchrun's variables, then Slurm's.
+  const bool torchrun = !rank.empty() && !world.empty() && !addr.empty() && !port.empty();
+  if (o.rank < 0 && torchrun) {
     try {
-      o.rank = std::stoi(*rank);
-      o.world = std::stoi(*world);
+      o.rank = std::stoi(rank);
+      o.world = std::stoi(world);
     } catch (const std::exception&) {
       throw runtime::UsageError("RANK and WORLD_SIZE must be numbers (torchrun's variables)");
     }
-    if (o.master.empty()) o.master = *addr + ":" + *port;
+    if (o.master.empty()) o.master = addr + ":" + port;
+    source.from = "torchrun";
+  } else if (const std::optional<SlurmStep> step = o.rank < 0 ? slurmStep(env) : std::nullopt;
+             step && step->tasks > 1) {
+    o.rank = step->rank;
+    o.world = step->tasks;
+    if (o.master.empty()) o.master = step->masterHost + ":" + std::to_string(step->masterPort);
+    source.from = fmt::format("Slurm job {}, step {}", step->jobId, step->stepId);
+  } else if (const int tasks = o.rank < 0 ? slurmJobTasksOutsideAStep(env) : 0; tasks > 1) {
+    source.note = fmt::format(
+        "this process is one of a Slurm job of {} tasks but not a task of a step (no SLURM_STEP_NUM_TASKS): it "
+        "trains alone, with its -j workers; start pv-train with srun to make each task a rank",
+        tasks);
   }
+  // The first CUDA device of a rank (--device cuda): its index among the
+  // ranks on its machine.
+  if (o.rank >= 0) o.localRank = localRank(env);
+  return source;
 }
 
 int runTrain(TrainOptions o) {
@@ -313,17 +330,32 @@ int runTrain(TrainOptions o) {
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   if (o.exact) o.chunk = 1;
-  rendezvousFromEnvironment(o);
+  const RendezvousSource rendezvous = rendezvousFromEnvironment(o);
+  if (!rendezvous.note.empty() && !o.quiet) std::fprintf(stderr, "pv-train: note: %s\n", rendezvous.note.c_str());
   checkDevice(o);
   const bool multiHost = o.rank >= 0;
   std::string masterHost = "127.0.0.1";
   int masterPort = 0;
+  // The address the workers' Gloo connections use: loopback for local
+  // workers; for a rank, this machine's address on the route to the master
+  // (the master's own name is no address of the other machines).
+  std::string glooAddress = "127.0.0.1";
   if (multiHost) {
     const auto colon = o.master.rfind(':');
     if (o.world < 1 || o.rank >= o.world || colon == std::string::npos)
       throw runtime::UsageError("--rank/--world/--master: need 0 <= rank < world and --master HOST:PORT");
     masterHost = o.master.substr(0, colon);
     masterPort = std::stoi(o.master.substr(colon + 1));
+    // A rank is one worker: more are more ranks (srun -n, torchrun
+    // --nproc-per-node), so that every worker has its place in the world.
+    if (o.workers > 1)
+      throw runtime::UsageError(fmt::format(
+          "-j {}: a rank of a run on several machines is one worker; start one pv-train per worker "
+          "(srun -n N, torchrun --nproc-per-node N, or --rank for each)", o.workers));
+    if (o.world > 1) glooAddress = localAddressTowards(masterHost);
+    if (!rendezvous.from.empty() && !o.quiet)
+      std::fprintf(stderr, "pv-train: rank %d of %d (%s): rendezvous at %s\n", o.rank, o.world,
+                   rendezvous.from.c_str(), o.master.c_str());
   }
   const int world = multiHost ? o.world : o.workers;
   if (o.batch < world)
@@ -551,7 +583,7 @@ int runTrain(TrainOptions o) {
           ::close(readyFds[0]);
           if (readyFd < 0) ::close(readyFds[1]);
           try {
-            return workerMain(o, plan, fd, readyFd, rank, world, masterHost, masterPort);
+            return workerMain(o, plan, fd, readyFd, rank, world, masterHost, masterPort, glooAddress);
           } catch (const PeerLost&) {
             return kPeerLostExit;  // another worker's failure: the reading process reports that one
           } catch (const std::exception& e) {

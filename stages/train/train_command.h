@@ -5,9 +5,9 @@
 //
 // Processes: this one reads and deals (dealer.h); each local worker is a
 // forked process that only computes (training_run.h) and reads its work
-// from a pipe. Workers on several machines (--rank/--world/--master, or
-// torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) each have their own
-// reading process: with at least as many streams as ranks it reads only its
+// from a pipe. Workers on several machines (--rank/--world/--master,
+// torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, or the tasks of a
+// Slurm step: slurm_step.h) each have their own reading process: with at least as many streams as ranks it reads only its
 // own (i mod world = rank) and the workers sum what the ranks read before
 // the first step; with fewer, it reads them all and deals only its worker's
 // share, so every rank sees the same global batches.
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "stages/train/dealer.h"
+#include "stages/train/slurm_step.h"
 #include "stages/train/training_data.h"
 
 namespace pv::train {
@@ -34,6 +35,7 @@ struct TrainOptions {
   int workers = 1, threads = 1;
   int rank = -1, world = 0;  // several machines (-1: local workers only)
   std::string master;        // HOST:PORT
+  int localRank = 0;         // the rank's index on its machine (LOCAL_RANK, SLURM_LOCALID): its CUDA device
   std::string device = "cpu";
   bool exact = false, progress = false, quiet = false;
   int64_t window = 64, chunk = 192, batch = 64;
@@ -66,9 +68,21 @@ struct TrainOptions {
 // one chunk). Throws StageError naming the option on a bad value.
 size_t shuffleChunks(const std::string& value, size_t chunkBytes);
 
-// Rank, world and master from torchrun's environment variables (RANK,
-// WORLD_SIZE, MASTER_ADDR, MASTER_PORT) where the flags leave them unset.
-void rendezvousFromEnvironment(TrainOptions& options);
+// Where rendezvousFromEnvironment found the rank: "" (the flags, or a run
+// on one machine), "torchrun", or "Slurm job J, step S"; and a note for a
+// process of a Slurm job of several tasks that is not a task of a step.
+struct RendezvousSource {
+  std::string from, note;
+};
+
+// Rank, world and master where the flags leave them unset, from torchrun's
+// environment variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), else
+// from a Slurm step's (slurmStep: SLURM_PROCID, SLURM_STEP_NUM_TASKS, the
+// step's first node, MASTER_PORT or a port derived from SLURM_JOB_ID); a
+// step of one task stays a run on one machine (-j workers). The local rank
+// from LOCAL_RANK, else SLURM_LOCALID. Throws runtime::UsageError naming
+// a variable whose value is not what torchrun or srun would set.
+RendezvousSource rendezvousFromEnvironment(TrainOptions& options, const Environment& env = processEnvironment());
 
 // Runs the whole training; returns the exit status (0; 1 on a failure, with
 // the message printed). Throws StageError / runtime::UsageError on bad

@@ -1,6 +1,7 @@
-// pv-train's options: the shuffle buffer's size, torchrun's variables, the
-// device.
+// pv-train's options: the shuffle buffer's size, torchrun's variables and
+// the address a rank connects from, the device.
 
+#include "stages/train/gloo_reducer.h"
 #include "stages/train/train_command.h"
 #include "stages/train/trainer.h"
 
@@ -48,6 +49,20 @@ TEST(Rendezvous, TorchrunsVariablesFillWhatTheFlagsLeaveUnset) {
   EXPECT_EQ(flags.rank, 0);
   EXPECT_EQ(flags.master, "h:1");
   for (const char* v : {"RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}) ::unsetenv(v);
+}
+
+// A rank's Gloo connections use this machine's address on the route to
+// the master: loopback for a master here (IPv4 first, as local workers).
+TEST(Rendezvous, ARankUsesItsAddressOnTheRouteToTheMaster) {
+  EXPECT_EQ(localAddressTowards("127.0.0.1"), "127.0.0.1");
+  EXPECT_EQ(localAddressTowards("localhost"), "127.0.0.1");
+  try {
+    localAddressTowards("pv-no-such-host.invalid");
+    FAIL() << "an unknown master host was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("the master host pv-no-such-host.invalid does not resolve"),
+              std::string::npos) << e.what();
+  }
 }
 
 // A device that is not there (any CUDA device without CUDA, a device index
