@@ -115,9 +115,7 @@ if [ -n "$SAN_OUT" ]; then
 fi
 
 if [ -n "${PV_FUZZ_OUT:-}" ]; then
-  for t in gem5_trace_fuzz champsim_fuzz valgrind_records_fuzz stream_fuzz model_file_fuzz \
-           pipeline_file_fuzz uarch_config_fuzz workload_suite_fuzz dataset_manifest_fuzz \
-           aggregate_checkpoint_fuzz train_checkpoint_fuzz; do
+  for t in $(tests/fuzz/run.sh --list); do
     if tests/fuzz/run.sh "$PV_FUZZ_OUT" "${PV_FUZZ_SECONDS:-15}" "$t" >"$tmp/fuzz.log" 2>&1; then
       passed=$((passed + 1))
       echo "fuzz:$(tail -1 "$tmp/fuzz.log")"

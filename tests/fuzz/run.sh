@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for a bounded time.
 #   tests/fuzz/run.sh OUTDIR [SECONDS] [TARGET...]
+#   tests/fuzz/run.sh --list
 # OUTDIR: the fuzz build folder (generated here from tests/fuzz/fuzz.gn with
 # is_fuzz=true: clang-14, -fsanitize=fuzzer,address,undefined); SECONDS per
 # target (default 20); TARGETs (default: all). Each target starts from its seeds in
@@ -13,6 +14,12 @@
 # that ends before N executions fails.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+ALL_TARGETS=(gem5_trace_fuzz champsim_fuzz valgrind_records_fuzz stream_fuzz
+             model_file_fuzz pipeline_file_fuzz uarch_config_fuzz
+             workload_suite_fuzz dataset_manifest_fuzz aggregate_checkpoint_fuzz
+             train_checkpoint_fuzz dse_space_fuzz)
+# --list: the targets, one per line (tests/run.sh runs each as a test).
+if [ "${1:-}" = --list ]; then printf '%s\n' "${ALL_TARGETS[@]}"; exit 0; fi
 OUT=${1:?usage: tests/fuzz/run.sh OUTDIR [SECONDS] [TARGET...]}
 shift
 SECONDS_EACH=20
@@ -25,10 +32,7 @@ declare -A CORPUS=(
   [dse_space_fuzz]=dse-space
 )
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(gem5_trace_fuzz champsim_fuzz valgrind_records_fuzz stream_fuzz
-                                     model_file_fuzz pipeline_file_fuzz uarch_config_fuzz
-                                     workload_suite_fuzz dataset_manifest_fuzz aggregate_checkpoint_fuzz
-                                     train_checkpoint_fuzz dse_space_fuzz)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL_TARGETS[@]}")
 
 if [ ! -f "$OUT/build.ninja" ]; then
   gn gen "$OUT" --root=. --dotfile=tests/fuzz/fuzz.gn --args='is_fuzz=true' >/dev/null || exit 1
