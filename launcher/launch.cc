@@ -285,14 +285,13 @@ void checkHostedSecurity(const LaunchOptions& o, const Plan& plan) {
   for (size_t i = 1; i < plan.placements.size(); ++i) {
     const Placement& p = plan.placements[i];
     if (runtime::isLocalEndpoint("tcp://" + p.address + ":1")) continue;
-    const std::string why = "the links between hosts go over tcp, and a non-loopback address needs CURVE keys: "
-                            "add a [security] table with curve_secret (pv-launch --keygen NAME; "
-                            "pipelines/README.md, Security)";
+    const std::string why = "not a loopback address, and tcp there needs CURVE keys: add a [security] "
+                            "table with curve_secret (pv-launch --keygen NAME; pipelines/README.md, Security)";
     if (p.host.empty())
-      throw UsageError("--host " + o.host + ": stage '" + plan.commands[i].name + "' binds there, and " + why);
+      throw UsageError("--host " + o.host + ": stage '" + plan.commands[i].name + "' binds there, " + why);
     throw PipelineError(plan.spec.file, p.pos,
                         "stage '" + plan.commands[i].name + "' binds on " + p.address + " (host '" + p.host +
-                            "'), and " + why);
+                            "'), " + why);
   }
 }
 

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   app.add_option("params", o.assignments, "Parameter values KEY=VALUE (see --describe)");
   app.add_option("--transport", o.transport,
                  "How consecutive stages are joined: ipc (ZeroMQ sockets in a private "
-                 "temporary folder), pipe, tcp (default: ipc; tcp when a stage has a host)")
+                 "temporary folder), pipe, tcp; tcp when a stage has a host")
+      ->default_str("ipc")  // shown; left empty, so that a hosted pipeline can tell it was not given
       ->check(CLI::IsMember({"ipc", "pipe", "tcp"}));
   app.add_option("--host", o.host,
                  "IPv4 address of the tcp links (with stages on hosts: of the stages without a "

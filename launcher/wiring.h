@@ -75,14 +75,17 @@ std::vector<std::string> removeStaleRunFolders(const std::string& tmp);
 // Which of the stream stages' common flags (stages/runtime/stage.h) an
 // executable accepts, from what its --help lists: pv-cat, for one, prints
 // text and has no progress. An executable whose --help fails or takes
-// longer than `timeout` has none.
+// longer than `timeout` has none. The default is long: a LibTorch stage
+// answers in well under a second alone but took 5 s on a loaded 2-core
+// machine, and one that loses its flags loses its [security] keys with them
+// (a stage on another host then fails its CURVE handshake).
 struct CommonFlags {
   bool progress = false;  // --progress / --no-progress
   bool quiet = false;     // -q
   bool curve = false;     // --curve-secret, --curve-server-key, --curve-authorized
 };
 CommonFlags probeCommonFlags(const std::string& program,
-                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                             std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // A stage started on another machine by a command of this one (srun; see
 // hosts.h): pv-launch runs `command`, then the stage's program and
