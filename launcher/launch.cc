@@ -14,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "launcher/hosts.h"
 #include "launcher/launch_report.h"
 #include "launcher/pipeline_file.h"
 #include "launcher/supervisor.h"
@@ -71,9 +72,25 @@ class RunFolder {
   std::string path_;
 };
 
+// What launchUnmapped settles before anything runs.
+struct Plan {
+  PipelineSpec spec;
+  std::vector<StageCommand> commands;
+  std::vector<std::string> security;  // the [security] options
+  Transport transport = Transport::kIpc;
+  std::optional<uint64_t> memoryLimit;
+  std::vector<Placement> placements;
+  bool hosted = false;                     // a stage runs on another host
+  RemoteMode remote = RemoteMode::kSrun;   // how (when hosted)
+  bool remoteByDefault = false;            // the mode was not given (print: outside an allocation)
+};
+
 // The executable of every stage, before anything starts; ExitStatus 2 at
-// the file's line for one that is missing.
-std::vector<std::string> findExecutables(const PipelineSpec& spec, const std::vector<StageCommand>& commands) {
+// the file's line for one that is missing. A hosted stage's is absolute:
+// srun runs it there (a shared file system, as for the stages' files).
+std::vector<std::string> findExecutables(const Plan& plan) {
+  const PipelineSpec& spec = plan.spec;
+  const std::vector<StageCommand>& commands = plan.commands;
   const std::string here = runtime::executableDir();
   const char* path = std::getenv("PATH");
   std::vector<std::string> programs;
@@ -85,22 +102,91 @@ std::vector<std::string> findExecutables(const PipelineSpec& spec, const std::ve
                               (commands[i].run.find('/') == std::string::npos
                                    ? " beside pv-launch (" + here + ") or on PATH"
                                    : ""));
+    if (!plan.placements[i].host.empty()) found = std::filesystem::absolute(*found).lexically_normal().string();
     programs.push_back(*found);
   }
   return programs;
 }
 
+// srun, for the hosted stages; ExitStatus 2 at the first host when missing.
+std::string findSrun(const Plan& plan) {
+  const char* path = std::getenv("PATH");
+  if (auto srun = runtime::findOnPath("srun", path ? path : "/usr/bin:/bin")) return *srun;
+  size_t first = 0;
+  while (plan.placements[first].host.empty()) ++first;
+  throw PipelineError(plan.spec.file, plan.placements[first].pos,
+                      "stage '" + plan.commands[first].name + "' runs on host '" + plan.placements[first].host +
+                          "', which pv-launch reaches with srun, and srun is not on PATH (Debian: install "
+                          "slurm-client); or give --remote print and start the printed commands there");
+}
+
+// The endpoints of the links: tcp to each consumer's address when hosted.
+std::vector<std::string> links(const LaunchOptions& o, const Plan& plan, const std::string& socketDir) {
+  if (plan.hosted) return tcpLinkEndpoints(linkAddresses(plan.placements), o.basePort);
+  return linkEndpoints(plan.transport, plan.commands.size() - 1, socketDir, o.host, o.basePort);
+}
+
+// What --dry-run prints for a pipeline with stages on hosts: a shell
+// script starting every stage with its endpoints and the [security]
+// options, in the background, the hosted ones through srun (or as comments
+// saying where to run them, with --remote print), then `wait`. The common
+// flags are left out: they come from the stages' --help, not run here.
+std::string hostedScript(const LaunchOptions& o, const Plan& plan) {
+  const std::vector<std::string> programs = findExecutables(plan);
+  const std::vector<std::vector<std::string>> flags(plan.commands.size(), plan.security);
+  std::vector<ProcessSpec> processes = wire(plan.commands, programs, links(o, plan, ""), flags);
+  if (plan.remote == RemoteMode::kSrun) launchWithSrun(processes, plan.placements, "srun", plan.spec.name);
+  std::string out = "# " + plan.spec.name + ": links over tcp; " +
+                    (plan.remote == RemoteMode::kSrun
+                         ? "the stages with a host start with srun, inside a Slurm allocation\n"
+                         : "start the commands of the stages with a host on their hosts\n");
+  for (size_t i = 0; i < processes.size(); ++i) {
+    const ProcessSpec& p = processes[i];
+    if (!plan.placements[i].host.empty() && plan.remote == RemoteMode::kPrint) {
+      out += "# on " + plan.placements[i].host + ": " + stageCommandLine(p) + "\n";
+      continue;
+    }
+    std::string line;
+    for (const auto& word : commandLine(p)) line += (line.empty() ? "" : " ") + shellQuote(word);
+    out += line + " &\n";
+  }
+  return out + "wait\n";
+}
+
+// Prints what to start on each host (--remote print) and takes those
+// stages out of `processes`, which pv-launch then runs alone.
+void printRemoteStages(const Plan& plan, std::vector<ProcessSpec>& processes) {
+  std::cerr << kName << ": " << (plan.remoteByDefault ? "not inside a Slurm allocation (no SLURM_JOB_ID): " : "")
+            << "start these commands on their hosts (the stages of this machine run now"
+            << (plan.remoteByDefault ? "; run pv-launch inside salloc or sbatch, or with --remote srun, "
+                                       "to have srun start them"
+                                     : "")
+            << "):\n";
+  std::vector<ProcessSpec> local;
+  for (size_t i = 0; i < processes.size(); ++i) {
+    if (plan.placements[i].host.empty()) {
+      local.push_back(std::move(processes[i]));
+      continue;
+    }
+    std::cerr << kName << ": on " << plan.placements[i].host << ", stage '" << processes[i].name
+              << "': " << stageCommandLine(processes[i]) << "\n";
+  }
+  processes = std::move(local);
+}
+
 // Runs the pipeline; returns pv-launch's exit status (launch_report.h), or
 // dies of the signal that interrupted it.
-int run(const LaunchOptions& o, const PipelineSpec& spec, const std::vector<StageCommand>& commands,
-        const std::vector<std::string>& security, Transport transport, std::optional<uint64_t> memoryLimit) {
-  const std::vector<std::string> programs = findExecutables(spec, commands);
+int run(const LaunchOptions& o, const Plan& plan) {
+  const PipelineSpec& spec = plan.spec;
+  const std::vector<StageCommand>& commands = plan.commands;
+  const std::vector<std::string> programs = findExecutables(plan);
+  const std::string srun = plan.hosted && plan.remote == RemoteMode::kSrun ? findSrun(plan) : "";
   int interrupt = 0;
   int status = 0;
   {
     SignalRelay signals;  // before the temporary folder exists
     std::string dir;
-    if (transport == Transport::kIpc && commands.size() > 1) {
+    if (plan.transport == Transport::kIpc && commands.size() > 1) {
       const char* tmp = std::getenv("TMPDIR");
       const std::string tmpDir = tmp && *tmp ? tmp : "/tmp";
       // Folders of earlier runs whose pv-launch was killed with SIGKILL.
@@ -109,15 +195,14 @@ int run(const LaunchOptions& o, const PipelineSpec& spec, const std::vector<Stag
       dir = makeRunFolder(tmpDir);
     }
     RunFolder folder(dir);
-    const std::vector<std::string> links =
-        linkEndpoints(transport, commands.size() - 1, folder.path(), o.host, o.basePort);
+    const std::vector<std::string> endpoints = links(o, plan, folder.path());
     // A Unix socket path holds at most 107 bytes.
-    if (!links.empty() && transport == Transport::kIpc && links.back().size() - 6 > 100)
-      throw std::runtime_error("socket path " + links.back() +
+    if (!endpoints.empty() && plan.transport == Transport::kIpc && endpoints.back().size() - 6 > 100)
+      throw std::runtime_error("socket path " + endpoints.back() +
                                " is too long for a Unix socket; set TMPDIR to a shorter folder");
 
     SuperviseOptions so;
-    so.pipes = transport == Transport::kPipe;
+    so.pipes = plan.transport == Transport::kPipe;
     so.progress = o.progress || (!o.noProgress && !o.quiet && ::isatty(2));
     so.title = spec.name;
     so.grace = std::chrono::milliseconds(static_cast<long>(o.grace * 1000));
@@ -142,15 +227,23 @@ int run(const LaunchOptions& o, const PipelineSpec& spec, const std::vector<Stag
       const bool stageProgress = so.progress || so.stallTimeout.count() > 0;
       if (it->second.progress) f.push_back(stageProgress ? "--progress" : "--no-progress");
       if (it->second.quiet && o.quiet) f.push_back("-q");
-      if (it->second.curve) f.insert(f.end(), security.begin(), security.end());
+      if (it->second.curve) f.insert(f.end(), plan.security.begin(), plan.security.end());
       flags.push_back(std::move(f));
     }
-    auto processes = wire(commands, programs, links, flags);
+    auto processes = wire(commands, programs, endpoints, flags);
     for (size_t i = 0; i < processes.size(); ++i)
       processes[i].memoryLimit =
-          memoryLimit ? *memoryLimit : spec.stages[i].memoryLimit.value_or(spec.memoryLimit.value_or(0));
+          plan.memoryLimit ? *plan.memoryLimit : spec.stages[i].memoryLimit.value_or(spec.memoryLimit.value_or(0));
+    // The last stage's output file, which pv-launch removes when the run
+    // fails, unless that stage is started by the user elsewhere.
+    const bool lastHere = plan.placements.back().host.empty() || plan.remote == RemoteMode::kSrun;
+    auto output = lastHere ? outputFile(commands.back().args) : std::nullopt;
+    if (plan.hosted && plan.remote == RemoteMode::kSrun) launchWithSrun(processes, plan.placements, srun, spec.name);
+    if (plan.hosted && plan.remote == RemoteMode::kPrint) {
+      printRemoteStages(plan, processes);
+      if (processes.empty()) return 0;
+    }
 
-    auto output = outputFile(commands.back().args);
     FileState before = output ? fileState(*output) : FileState{};
 
     // An exception here (poll failing) should not happen; the stages die with pv-launch.
@@ -185,6 +278,23 @@ int run(const LaunchOptions& o, const PipelineSpec& spec, const std::vector<Stag
   return status;
 }
 
+// Links between hosts need CURVE keys (stages/runtime/curve.h): refused
+// here, at the stage, rather than by every stage once started.
+void checkHostedSecurity(const LaunchOptions& o, const Plan& plan) {
+  if (plan.spec.security.any()) return;
+  for (size_t i = 1; i < plan.placements.size(); ++i) {
+    const Placement& p = plan.placements[i];
+    if (runtime::isLocalEndpoint("tcp://" + p.address + ":1")) continue;
+    const std::string why = "not a loopback address, and tcp there needs CURVE keys: add a [security] "
+                            "table with curve_secret (pv-launch --keygen NAME; pipelines/README.md, Security)";
+    if (p.host.empty())
+      throw UsageError("--host " + o.host + ": stage '" + plan.commands[i].name + "' binds there, " + why);
+    throw PipelineError(plan.spec.file, p.pos,
+                        "stage '" + plan.commands[i].name + "' binds on " + p.address + " (host '" + p.host +
+                            "'), " + why);
+  }
+}
+
 void launchUnmapped(const LaunchOptions& o) {
   if (!o.keygen.empty()) {
     runtime::writeCurveKeyPair(o.keygen, runtime::generateCurveKeyPair());
@@ -192,33 +302,53 @@ void launchUnmapped(const LaunchOptions& o) {
     return;
   }
   if (o.file.empty()) throw UsageError("file is required");
-  auto transport = parseTransport(o.transport);
-  if (!transport) throw UsageError("unknown transport '" + o.transport + "'");
+  std::optional<Transport> transport;
+  if (!o.transport.empty()) {
+    transport = parseTransport(o.transport);
+    if (!transport) throw UsageError("unknown transport '" + o.transport + "'");
+  }
+  std::optional<RemoteMode> remote;
+  if (!o.remote.empty()) {
+    remote = parseRemoteMode(o.remote);
+    if (!remote) throw UsageError("unknown --remote '" + o.remote + "' (srun or print)");
+  }
   if (o.progress && o.noProgress) throw UsageError("--progress and --no-progress exclude each other");
-  PipelineSpec spec = loadPipeline(findPipelineFile(o.file, runtime::executableDir()));
+  Plan plan;
+  plan.spec = loadPipeline(findPipelineFile(o.file, runtime::executableDir()));
+  const PipelineSpec& spec = plan.spec;
   if (o.describe) {
     std::cout << describeText(spec) << std::flush;
     return;
   }
   ParamValues values = bindParams(spec, o.assignments);
-  std::vector<StageCommand> commands = resolve(spec, values);
-  const std::vector<std::string> security = securityArgs(spec, values);
-  std::optional<uint64_t> memoryLimit;
+  plan.commands = resolve(spec, values);
+  plan.security = securityArgs(spec, values);
+  plan.placements = placeStages(spec, values, o.host);
+  plan.hosted = anyHosted(plan.placements);
+  plan.transport = pipelineTransport(spec, plan.placements, transport);
+  if (plan.hosted) {
+    // Inside an allocation (salloc, sbatch) srun makes each stage a step of it.
+    const char* job = std::getenv("SLURM_JOB_ID");
+    plan.remoteByDefault = !remote;
+    plan.remote = remote.value_or(job && *job ? RemoteMode::kSrun : RemoteMode::kPrint);
+    checkHostedSecurity(o, plan);
+  }
   if (!o.memoryLimit.empty()) {
-    memoryLimit = parseMemorySize(o.memoryLimit);
-    if (!memoryLimit) throw UsageError("--memory-limit: '" + o.memoryLimit + "' is not a size such as 512M or 4G");
+    plan.memoryLimit = parseMemorySize(o.memoryLimit);
+    if (!plan.memoryLimit)
+      throw UsageError("--memory-limit: '" + o.memoryLimit + "' is not a size such as 512M or 4G");
   }
   const CheckpointOptions& c = o.checkpoint;
   if ((c.resume || c.every || c.seconds) && c.file.empty())
     throw UsageError("--resume, --checkpoint-every and --checkpoint-seconds need --checkpoint FILE");
   std::string note;
-  if (!c.file.empty()) note = addCheckpointing(c, commands);
+  if (!c.file.empty()) note = addCheckpointing(c, plan.commands);
   if (o.dryRun) {
-    std::cout << shellPipeline(commands) << "\n" << std::flush;
+    std::cout << (plan.hosted ? hostedScript(o, plan) : shellPipeline(plan.commands) + "\n") << std::flush;
     return;
   }
   if (!note.empty() && !o.quiet) std::cerr << note << "\n";
-  if (int status = run(o, spec, commands, security, *transport, memoryLimit)) throw runtime::ExitStatus(status, "");
+  if (int status = run(o, plan)) throw runtime::ExitStatus(status, "");
 }
 
 }  // namespace

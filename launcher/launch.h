@@ -1,8 +1,10 @@
 // What pv-launch does once its command line is parsed: --keygen,
 // --describe, --dry-run, or running the pipeline file: bind its parameters,
 // find the stages' executables, wire consecutive stages (ZeroMQ ipc sockets
-// in a private temporary folder, pipes, or tcp), run them under the
-// supervisor, clean up, and report the first failure (launch_report.h).
+// in a private temporary folder, pipes, or tcp; tcp between the stages'
+// addresses when some run on other hosts, started there by srun: hosts.h),
+// run them under the supervisor, clean up, and report the first failure
+// (launch_report.h).
 #pragma once
 
 #include <cstdint>
@@ -16,8 +18,9 @@ namespace pv::launch {
 struct LaunchOptions {
   std::string file;
   std::vector<std::string> assignments;  // KEY=VALUE
-  std::string transport = "ipc";
+  std::string transport;  // "": ipc, or tcp when a stage has a host
   std::string host = "127.0.0.1";
+  std::string remote;     // "srun", "print"; "": srun inside a Slurm allocation, else print
   int basePort = 0;
   double grace = 2.0;
   bool dryRun = false;

@@ -65,6 +65,7 @@ std::string describeText(const PipelineSpec& spec) {
       bool blank = a.text.empty() || a.text.find_first_of(" \t") != std::string::npos;
       out << " " << (blank ? shellQuote(a.text) : a.text);
     }
+    if (s.host) out << "  [host " << s.host->text << (s.address ? ", address " + s.address->text : "") << "]";
     out << "\n";
     if (!s.description.empty()) out << "  " << std::string(width, ' ') << "  " << s.description << "\n";
   }
@@ -101,7 +102,8 @@ std::string failureReport(const PipelineSpec& spec, const std::vector<ProcessSpe
         break;
     }
     out << "pv-launch: pipeline " << spec.name << " failed: stage '" << processes[c].name << "' ("
-        << processes[c].argv[0] << ") " << what << "\n";
+        << processes[c].argv[0] << (processes[c].remote ? " on " + processes[c].remote->host : "") << ") "
+        << what << "\n";
     for (const auto& line : s.tail) out << "pv-launch:   " << line << "\n";
   } else {
     out << "pv-launch: pipeline " << spec.name << " failed\n";
@@ -109,7 +111,9 @@ std::string failureReport(const PipelineSpec& spec, const std::vector<ProcessSpe
   std::string others;
   for (size_t i = 0; i < processes.size(); ++i) {
     if (outcome.culprit && i == *outcome.culprit) continue;
-    others += (others.empty() ? "" : "; ") + processes[i].name + ": " + outcome.stages[i].describe();
+    others += (others.empty() ? "" : "; ") + processes[i].name +
+              (processes[i].remote ? " on " + processes[i].remote->host : "") + ": " +
+              outcome.stages[i].describe();
   }
   if (!others.empty()) out << "pv-launch: other stages: " << others << "\n";
   return out.str();

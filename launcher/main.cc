@@ -28,10 +28,19 @@ int main(int argc, char** argv) {
   app.add_option("params", o.assignments, "Parameter values KEY=VALUE (see --describe)");
   app.add_option("--transport", o.transport,
                  "How consecutive stages are joined: ipc (ZeroMQ sockets in a private "
-                 "temporary folder), pipe, tcp")
-      ->capture_default_str()
+                 "temporary folder), pipe, tcp; tcp when a stage has a host")
+      ->default_str("ipc")  // shown; left empty, so that a hosted pipeline can tell it was not given
       ->check(CLI::IsMember({"ipc", "pipe", "tcp"}));
-  app.add_option("--host", o.host, "IPv4 address of the tcp links")->capture_default_str();
+  app.add_option("--host", o.host,
+                 "IPv4 address of the tcp links (with stages on hosts: of the stages without a "
+                 "host, which the others must reach)")
+      ->capture_default_str();
+  app.add_option("--remote", o.remote,
+                 "How the stages with a host start: srun (a step of the Slurm allocation "
+                 "pv-launch runs in, supervised like a local stage), print (print the command to "
+                 "start on each host; the local stages run) (default: srun inside an allocation, "
+                 "SLURM_JOB_ID set; else print)")
+      ->check(CLI::IsMember({"srun", "print"}));
   app.add_option("--base-port", o.basePort,
                  "First port of the tcp links (link i uses BASE+i; 0: free ports)")
       ->capture_default_str()

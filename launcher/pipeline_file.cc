@@ -262,7 +262,7 @@ StageSpec parseStage(const Checker& check, const toml::node& node, size_t index)
   const std::string where = "stage " + std::to_string(index + 1);
   const toml::table& t = check.table(node, where);
   const SourcePos tablePos = posOf(node.source());
-  check.onlyKeys(t, {"name", "run", "args", "description", "memory_limit"}, where);
+  check.onlyKeys(t, {"name", "run", "args", "description", "memory_limit", "host", "address"}, where);
   StageSpec stage;
   SourceString name = check.required(t, "name", where, tablePos);
   if (!isValidName(name.text, false))
@@ -282,6 +282,14 @@ StageSpec parseStage(const Checker& check, const toml::node& node, size_t index)
   if (const toml::node* d = t.get("description"))
     stage.description = check.string(*d, what + ": description").text;
   if (const toml::node* m = t.get("memory_limit")) stage.memoryLimit = memoryLimit(check, *m, what);
+  if (const toml::node* h = t.get("host")) stage.host = check.string(*h, what + ": host");
+  if (const toml::node* a = t.get("address")) {
+    stage.address = check.string(*a, what + ": address");
+    // The address of a stage on this machine is pv-launch's --host.
+    if (!stage.host)
+      check.fail(stage.address->pos, what + ": address without host (the stages without a host use "
+                                            "pv-launch --host)");
+  }
   return stage;
 }
 
@@ -406,6 +414,8 @@ PipelineSpec parsePipeline(std::string_view text, const std::string& file) {
     const StageSpec& stage = spec.stages[i];
     const std::string what = "stage '" + stage.name + "'";
     checkTemplate(check, stage.run, spec, what + ": run", false);
+    if (stage.host) checkTemplate(check, *stage.host, spec, what + ": host", false);
+    if (stage.address) checkTemplate(check, *stage.address, spec, what + ": address", false);
     bool program = false;  // after "--": a program's arguments, not the stage's options
     for (size_t a = 0; a < stage.args.size(); ++a) {
       const SourceString& arg = stage.args[a];

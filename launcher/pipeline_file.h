@@ -20,8 +20,10 @@
 //   args = ["{trace}"]                        # optional, strings
 //   description = "..."                       # optional
 //   memory_limit = "2G"                       # optional: this stage's (over [pipeline]'s)
+//   host = "{node}"                           # optional: the Slurm node it runs on (hosts.h)
+//   address = "10.0.0.5"                      # optional, with host: its tcp address there
 //
-// In `run` and `args`, "{name}" is replaced by the parameter's value, "{{" and
+// In `run`, `args`, `host` and `address`, "{name}" is replaced by the parameter's value, "{{" and
 // "}}" are literal braces, and an argument that is exactly "{*name}" becomes
 // the blank-separated words of the value (none when it is empty).
 //
@@ -87,6 +89,11 @@ struct StageSpec {
   std::string description;
   SourcePos pos;  // the stage's name
   std::optional<uint64_t> memoryLimit;  // bytes
+  // Templates: the Slurm node the stage runs on (none, or empty once
+  // substituted: this machine), and the IPv4 address its tcp links use
+  // there (only with host). See hosts.h.
+  std::optional<SourceString> host;
+  std::optional<SourceString> address;
 };
 
 // [security]: the CURVE key files every stage gets for its tcp endpoints

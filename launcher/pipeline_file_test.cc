@@ -128,7 +128,7 @@ TEST(PipelineFile, unknownKeysAreRefusedAtTheirLine) {
       errorOf("[pipeline]\nname = \"x\"\n[[stage]]\nname = \"a\"\nrun = \"b\"\nargz = []\n");
   EXPECT_EQ(
       e.rfind("p.toml:6:1: unknown key 'argz' in stage 1 (allowed: name, run, args, description, "
-              "memory_limit)",
+              "memory_limit, host, address)",
               0),
       0u)
       << e;

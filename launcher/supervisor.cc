@@ -308,6 +308,14 @@ void StderrSplitter::segment(std::string_view s) {
   if (!s.empty()) onLine_(s);
 }
 
+std::vector<std::string> commandLine(const ProcessSpec& p) {
+  if (!p.remote) return p.argv;
+  std::vector<std::string> line = p.remote->command;
+  line.push_back(p.program);
+  line.insert(line.end(), p.argv.begin() + 1, p.argv.end());
+  return line;
+}
+
 // ---------------------------------------------------------------- supervise
 
 namespace {
@@ -377,7 +385,7 @@ class Supervisor {
       const int out = i + 1 == n_ ? 1 : options_.pipes ? linkOut[1] : devNull;
       if (options_.verbose) {
         std::string line = "pv-launch: starting " + processes_[i].name + ":";
-        for (const auto& a : processes_[i].argv) line += " " + shellQuote(a);
+        for (const auto& a : commandLine(processes_[i])) line += " " + shellQuote(a);
         console_.line(line);
       }
       std::string startError;
@@ -426,14 +434,17 @@ class Supervisor {
   // even one killed by SIGKILL) and, with a memory limit, RLIMIT_DATA on
   // heap and private mappings: an allocation beyond it fails, and perfvec
   // stages report "out of memory" and exit 1.
+  // A stage on another host: its launcher (srun) gets the same treatment,
+  // with the launcher's stop signal as the parent-death signal.
   runtime::Child start(const ProcessSpec& p, int in, int out, int err) {
-    runtime::Command c(p.program);
-    c.argv0 = p.argv.at(0);  // the stage's run as written
-    c.args.assign(p.argv.begin() + 1, p.argv.end());
+    const std::vector<std::string> line = commandLine(p);
+    runtime::Command c(p.remote ? line.at(0) : p.program);
+    if (!p.remote) c.argv0 = p.argv.at(0);  // the stage's run as written
+    c.args.assign(line.begin() + 1, line.end());
     c.in = runtime::Redirect::fd(in);
     c.out = runtime::Redirect::fd(out);
     c.err = runtime::Redirect::fd(err);
-    c.parentDeathSignal = SIGTERM;
+    c.parentDeathSignal = p.remote ? p.remote->stopSignal : SIGTERM;
     if (p.memoryLimit > 0) c.dataLimit = p.memoryLimit;
     c.defaultSignals = signals_.defaultInStages();
     return runtime::spawn(c);
@@ -536,6 +547,13 @@ class Supervisor {
       }
       s.kind = end->signalled() ? StageEnd::kSignalled : StageEnd::kExited;
       s.code = end->signalled() ? end->signal() : end->exitCode();
+      // srun's 128+N: its stage was killed by signal N.
+      const auto& remote = processes_[i].remote;
+      if (remote && remote->statusCarriesSignal && s.kind == StageEnd::kExited && s.code > 128 &&
+          s.code < 128 + NSIG) {
+        s.kind = StageEnd::kSignalled;
+        s.code -= 128;
+      }
       s.endOrder = endCount_++;
       endTime_[i] = Clock::now();
       activity();
@@ -659,7 +677,8 @@ class Supervisor {
     if (sig == SIGTERM && r.termed) return;
     if (sig == SIGKILL && r.killed) return;
     if (s.stopped == StageEnd::kNone || why == StageEnd::kInterrupted) s.stopped = why;
-    r.child.kill(sig);
+    const auto& remote = processes_[i].remote;
+    r.child.kill(sig == SIGTERM && remote ? remote->stopSignal : sig);
     if (sig == SIGTERM) r.child.kill(SIGCONT);  // a stopped process acts on SIGTERM only once continued
     if (sig == SIGTERM) {
       r.termed = true;

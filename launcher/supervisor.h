@@ -15,6 +15,9 @@
 //   once, SIGKILL after G (at once on a second signal);
 // - every stage gets PR_SET_PDEATHSIG(SIGTERM), so a pv-launch killed by
 //   SIGKILL still leaves no stage behind.
+// A stage on another host (ProcessSpec::remote) is its launcher process
+// here (srun): its stderr, its exit status, and the signals above, SIGTERM
+// replaced by the launcher's stop signal (SIGINT for srun).
 //
 // Progress: with SuperviseOptions::progress, the stages run with --progress
 // and print "pv-x: N records, R M/s, S s" lines on their stderr, which
@@ -122,6 +125,10 @@ struct PipelineOutcome {
 // True for a message that says an allocation failed ("out of memory",
 // "std::bad_alloc", "Cannot allocate memory", ...).
 bool mentionsOutOfMemory(std::string_view line);
+
+// The words a process starts with: its argv, or for a stage on another
+// host its launcher's command, then the stage's program and arguments.
+std::vector<std::string> commandLine(const ProcessSpec& p);
 
 // Starts `processes` and returns when all have ended.
 PipelineOutcome supervise(const std::vector<ProcessSpec>& processes,

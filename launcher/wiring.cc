@@ -44,7 +44,12 @@ int freePort(const std::string& host) {
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     int err = errno;
     ::close(fd);
-    throw std::runtime_error("cannot find a free port on " + host + ": " + std::strerror(err));
+    // A stage on another host binds there: its ports cannot be probed from here.
+    throw std::runtime_error("cannot find a free port on " + host + ": " + std::strerror(err) +
+                             (err == EADDRNOTAVAIL
+                                  ? " (not an address of this machine: give --base-port, link i then "
+                                    "uses BASE+i)"
+                                  : ""));
   }
   ::close(fd);
   return ntohs(addr.sin_port);
@@ -113,6 +118,15 @@ std::vector<std::string> linkEndpoints(Transport transport, size_t links,
   return endpoints;
 }
 
+std::vector<std::string> tcpLinkEndpoints(const std::vector<std::string>& addresses, int basePort) {
+  std::vector<std::string> endpoints;
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    const int port = basePort > 0 ? basePort + static_cast<int>(i) : freePort(addresses[i]);
+    endpoints.push_back("tcp://" + addresses[i] + ":" + std::to_string(port));
+  }
+  return endpoints;
+}
+
 CommonFlags probeCommonFlags(const std::string& program, std::chrono::milliseconds timeout) {
   CommonFlags flags;
   runtime::Command command(program, {"--help"});
@@ -167,7 +181,7 @@ std::string shellPipeline(const std::vector<StageCommand>& commands) {
   return out;
 }
 
-std::optional<std::string> outputFile(const std::vector<std::string>& args) {
+std::optional<std::string> outputArgument(const std::vector<std::string>& args) {
   std::optional<std::string> output;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -179,6 +193,11 @@ std::optional<std::string> outputFile(const std::vector<std::string>& args) {
     else if (a.starts_with("-o") && a.size() > 2)
       output = a.substr(2);
   }
+  return output;
+}
+
+std::optional<std::string> outputFile(const std::vector<std::string>& args) {
+  const std::optional<std::string> output = outputArgument(args);
   if (!output || *output == "-" || output->empty() || output->find("://") != std::string::npos)
     return std::nullopt;
   return output;

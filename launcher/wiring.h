@@ -14,6 +14,8 @@
 //   pv-feature ipc://DIR/link-0.ipc -o ipc://DIR/link-1.ipc --no-progress ARGS...
 #pragma once
 
+#include <signal.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -53,6 +55,12 @@ std::vector<std::string> linkEndpoints(Transport transport, size_t links,
                                        const std::string& socketDir, const std::string& host,
                                        int basePort);
 
+// tcp links whose consumers bind on the given addresses: link i is
+// "tcp://ADDRESSES[i]:PORT", PORT basePort + i, or with basePort 0 a port
+// free now on that address, which must then be one of this machine's
+// (std::runtime_error, with the hint to give a base port, otherwise).
+std::vector<std::string> tcpLinkEndpoints(const std::vector<std::string>& addresses, int basePort);
+
 // pv-launch's private folder for the ipc sockets of one run: TMP/pv-launch-XXXXXX
 // (mode 0700), holding a file "launcher.pid" with this process's pid.
 // Throws std::runtime_error naming the folder when it cannot be made.
@@ -67,14 +75,32 @@ std::vector<std::string> removeStaleRunFolders(const std::string& tmp);
 // Which of the stream stages' common flags (stages/runtime/stage.h) an
 // executable accepts, from what its --help lists: pv-cat, for one, prints
 // text and has no progress. An executable whose --help fails or takes
-// longer than `timeout` has none.
+// longer than `timeout` has none. The default is long: a LibTorch stage
+// answers in well under a second alone but took 5 s on a loaded 2-core
+// machine, and one that loses its flags loses its [security] keys with them
+// (a stage on another host then fails its CURVE handshake).
 struct CommonFlags {
   bool progress = false;  // --progress / --no-progress
   bool quiet = false;     // -q
   bool curve = false;     // --curve-secret, --curve-server-key, --curve-authorized
 };
 CommonFlags probeCommonFlags(const std::string& program,
-                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                             std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// A stage started on another machine by a command of this one (srun; see
+// hosts.h): pv-launch runs `command`, then the stage's program and
+// argv[1..], and supervises that command as it would the stage.
+struct RemoteLaunch {
+  std::string host;                  // where the stage runs (reports)
+  std::vector<std::string> command;  // its first word the launcher's path, e.g. srun ... --
+  // What stops the stage: srun forwards SIGINT to it (with --disable-status),
+  // while on SIGTERM it cancels the step, whose stage then dies of SIGKILL
+  // without cleaning up. Also the launcher's parent-death signal.
+  int stopSignal = SIGINT;
+  // The launcher exits 128+N when the stage was killed by signal N, as srun
+  // does: such a status counts as that signal (a crash is a crash there too).
+  bool statusCarriesSignal = true;
+};
 
 struct ProcessSpec {
   std::string name;               // the stage's name in the pipeline file
@@ -82,6 +108,7 @@ struct ProcessSpec {
   std::vector<std::string> argv;  // argv[0]: the stage's run as written
   bool reportsProgress = false;   // runs with --progress (its lines are parsed)
   uint64_t memoryLimit = 0;       // bytes of data memory (setrlimit RLIMIT_DATA); 0: none
+  std::optional<RemoteLaunch> remote{};  // none: a process of this machine
 };
 
 // The processes of a pipeline: `programs[i]` is stage i's executable,
@@ -97,6 +124,10 @@ using runtime::shellQuote;
 
 // "run args... | run args... | ..." (what --dry-run prints).
 std::string shellPipeline(const std::vector<StageCommand>& commands);
+
+// The value of a stage's last output option (-o X, -oX, --output X,
+// --output=X) before any "--"; none without one.
+std::optional<std::string> outputArgument(const std::vector<std::string>& args);
 
 // The file a stage writes (its -o / --output), when it is a plain file:
 // not "-" and not a ZeroMQ endpoint.

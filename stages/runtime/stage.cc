@@ -166,27 +166,31 @@ int Stage::guard(const std::function<void()>& body) {
     }
     return 1;
   };
+  // One write per message: a stage started by srun --unbuffered (pv-launch's
+  // stages on hosts) has its stderr forwarded write by write, and srun's own
+  // lines would otherwise land inside it.
+  auto say = [&](const std::string& message) { std::cerr << (name_ + ": " + message + "\n"); };
   try {
     body();
     return 0;
   } catch (const UpstreamError& e) {
-    std::cerr << name_ << ": upstream stage " << e.stage() << " failed: " << e.what() << "\n";
+    say("upstream stage " + e.stage() + " failed: " + e.what());
     return report(e.stage(), e);
   } catch (const StageError& e) {
-    std::cerr << name_ << ": " << e.what() << "\n";
+    say(e.what());
     return report(name_, e);
   } catch (const std::bad_alloc& e) {
     // Named plainly, so that pv-launch (and a person) can tell it from a data error.
     StageError error("", "", std::string("out of memory (") + e.what() + ")");
-    std::cerr << name_ << ": " << error.what() << "\n";
+    say(error.what());
     return report(name_, error);
   } catch (const kj::Exception& e) {
     StageError error("", "", e.getDescription().cStr());
-    std::cerr << name_ << ": " << error.what() << "\n";
+    say(error.what());
     return report(name_, error);
   } catch (const std::exception& e) {
     StageError error("", "", e.what());
-    std::cerr << name_ << ": " << error.what() << "\n";
+    say(error.what());
     return report(name_, error);
   }
 }

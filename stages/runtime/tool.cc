@@ -41,7 +41,8 @@ std::optional<int> Tool::parse(int argc, char** argv) {
   return std::nullopt;
 }
 
-void Tool::warn(const std::string& message) const { std::cerr << name_ << ": " << message << "\n"; }
+// One write per message (see Stage::guard).
+void Tool::warn(const std::string& message) const { std::cerr << (name_ + ": " + message + "\n"); }
 
 int Tool::guard(const std::function<void()>& body) const {
   try {
