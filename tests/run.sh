@@ -6,7 +6,8 @@
 #   the build folder as $1 and runs from the repository root)
 # - with SANITIZER_OUT (a build with ASan+UBSan): the whole suite again on
 #   its binaries, counted as "asan:NAME" (RapidCheck properties with fewer
-#   cases). Sanitizer reports go to files, not to stderr, and a test that
+#   cases), but for the CLI tests marked "# pv-test: once" when the release
+#   run had them (what they check does not depend on the build's flags). Sanitizer reports go to files, not to stderr, and a test that
 #   leaves one fails whatever its exit status: a report from a process whose
 #   failure the test expected (a damaged input, a killed stage) still counts.
 #   PV_SANITIZED=1 tells the CLI tests which run they are in.
@@ -78,12 +79,20 @@ run_gtests() {
 }
 
 # run_cli DIR LABEL_PREFIX SCRIPT...
+# With ONCE_DONE set (the release run has run them), scripts marked
+# "# pv-test: once" are skipped: they check what no build flag changes
+# (packaging, plots from CSV files, the source layout, release-build
+# numbers), so the sanitizer run would only repeat them.
 run_cli() {
   local dir=$1 prefix=$2 t name
   shift 2
   for t in "$@"; do
     [ -f "$t" ] || continue
     name=$prefix${t#tests/cli/}
+    if [ -n "${ONCE_DONE:-}" ] && grep -q '^# pv-test: once' "$t"; then
+      echo "cli/$name: skipped (pv-test: once; run on $OUT)"
+      continue
+    fi
     SECONDS=0
     if bash "$t" "$dir" >"$tmp/cli.log" 2>&1 && san_reports; then
       passed=$((passed + 1))
@@ -110,7 +119,7 @@ if [ -n "$SAN_OUT" ]; then
   export UBSAN_OPTIONS="log_path=$SAN_REPORTS/ubsan:print_stacktrace=1:halt_on_error=1"
   export PV_SANITIZED=1
   RC_PARAMS="max_success=20" run_gtests "$SAN_OUT" "asan:"
-  run_cli "$SAN_OUT" "asan:" tests/cli/*.sh
+  ONCE_DONE=$OUT run_cli "$SAN_OUT" "asan:" tests/cli/*.sh
   unset ASAN_OPTIONS UBSAN_OPTIONS PV_SANITIZED
 fi
 

@@ -3,6 +3,7 @@
 # written, name every program and have one mark per pair; its summary table
 # counts every pair once and is the one in docs/accuracy.md; a file that is
 # not pv-eval's CSV is refused by name. (OUT is not needed: no binaries.)
+# pv-test: once (no executable of the build runs: plots from the shipped CSV)
 set -uo pipefail
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }

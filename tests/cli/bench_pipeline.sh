@@ -3,6 +3,7 @@
 # instructions: prints instructions/s and peak memory (numbers only; no
 # timing is asserted on shared machines), and checks that memory is flat in
 # trace length: every stage's peak RSS at 10 M within 25% (+ 4 MiB) of 1 M.
+# pv-test: once (a benchmark of the release build; its three stages run under ASan in the other pipeline tests)
 set -euo pipefail
 OUT=$1
 # ASan keeps freed memory in a quarantine (256 MiB by default) that fills

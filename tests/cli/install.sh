@@ -16,6 +16,7 @@
 # - every user executable of the build is installed, the same bytes, and
 #   prints its --version; each has a man page that man -l renders without
 #   a warning, with its NAME and the sections of its README and no others.
+# pv-test: once (packaging: build/install.sh copies what any build made)
 set -euo pipefail
 OUT=$(cd "$1" && pwd)
 src=$(pwd)

@@ -4,6 +4,7 @@
 # that includes a stage and a launcher that includes stage code each fail,
 # naming the file and line. GN's header check (every include reachable
 # through the build's declared dependencies) passes on the build under test.
+# pv-test: once (the source tree and the build graph, the same for every build flag)
 set -uo pipefail
 OUT=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
