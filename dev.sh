@@ -7,8 +7,9 @@
 #                    times on the model's microarchitectures next to
 #                    pv-uarch's ground truth for the same instructions
 #   ./dev.sh test    install what is missing, build (release, and -O1 with
-#                    ASan+UBSan), run every test on both builds, then each
-#                    libFuzzer target for PV_FUZZ_SECONDS (default 15; 0
+#                    ASan+UBSan), run every test on both builds (those
+#                    marked "pv-test: once" on the release build only:
+#                    tests/run.sh), then each libFuzzer target for PV_FUZZ_SECONDS (default 15; 0
 #                    skips the fuzz build; PV_FUZZ_RUNS=1000000 runs each
 #                    for a million executions instead); the last line is
 #                    "N passed, N failed" (PV_NO_SANITIZERS=1 skips the
