@@ -71,6 +71,14 @@ int main(int argc, char** argv) {
   app.add_option("-j,--jobs", o.jobs, "With --simulate: pv-uarch processes at once (one a program)")
       ->capture_default_str();
   app.add_option("--simulator", o.simulator, "The pv-uarch executable (default: the one beside pv-dse, else PATH)");
+  pv::runtime::slurm::addOptions(
+      app, o.slurm,
+      "With --simulate: run each round's pv-uarch simulations on a Slurm cluster as an array job (one program "
+      "per task) and wait for it",
+      "With --simulate: write round 1's job script to DIR/round-1/job.sbatch, print it and exit: submit nothing");
+  app.add_option("--slurm-dir", o.slurmDir,
+                 "With --slurm: the jobs' folder (scripts, configurations, reports, Slurm logs), on a file system "
+                 "the nodes share (default: pv-dse-slurm in the current folder)");
   app.add_flag("-q,--quiet", o.quiet, "No progress lines");
   app.footer(
       "Exit status: 0 success, 1 data error (e.g. a representation of another encoder, a negative predicted "
