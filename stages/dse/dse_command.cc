@@ -310,8 +310,8 @@ void runDse(const DseOptions& o) {
   if (o.search.samples == 0) throw runtime::UsageError("--samples must be at least 1");
   const std::vector<std::string> sbatchOptions = runtime::slurm::sbatchOptions(o.slurm);
   if (o.slurm.any() && o.refine.perRound == 0)
-    throw runtime::UsageError("--slurm and --slurm-print run the simulations of --simulate N on a Slurm cluster: give --simulate");
-  if (!o.slurmDir.empty() && !o.slurm.any()) throw runtime::UsageError("--slurm-dir is for --slurm or --slurm-print");
+    throw runtime::UsageError(
+        "--slurm and --slurm-print run the simulations of --simulate N on a Slurm cluster: give --simulate");
   if (o.slurm.submit && !o.slurm.print) runtime::slurm::requireClients();
   DesignSpace space;
   try {
@@ -357,7 +357,7 @@ void runDse(const DseOptions& o) {
     Simulator simulate;
     if (o.slurm.any()) {
       SlurmSimulation slurm;
-      slurm.dir = std::filesystem::absolute(o.slurmDir.empty() ? "pv-dse-slurm" : o.slurmDir).string();
+      slurm.dir = std::filesystem::absolute(o.slurm.dir.empty() ? "pv-dse-slurm" : o.slurm.dir).string();
       slurm.sbatchOptions = sbatchOptions;
       slurm.maxRunning = o.jobs > 1 ? o.jobs : 0;
       slurm.print = o.slurm.print;

@@ -37,9 +37,8 @@ struct DseOptions {
   // On a Slurm cluster (README.md, "On a Slurm cluster"): each round's
   // pv-uarch runs as an array job, one task a program (slurm.submit), or
   // round 1's job script written and printed (slurm.print); the jobs'
-  // files in slurmDir ("": pv-dse-slurm in the current folder).
+  // files in slurm.dir ("": pv-dse-slurm in the current folder).
   runtime::slurm::Options slurm;
-  std::string slurmDir;
 };
 
 // The simulator of the refinement: pv-uarch on each program's trace with

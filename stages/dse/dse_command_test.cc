@@ -334,9 +334,9 @@ TEST_F(DseTest, slurmOptionsNeedSimulateAndSlurm) {
   o.slurm.submit = true;
   EXPECT_THROW(runDse(o), runtime::UsageError);  // no --simulate
   o.slurm = {};
-  o.slurmDir = dir / "slurm";
-  EXPECT_THROW(runDse(o), runtime::UsageError);  // --slurm-dir alone
-  o.slurmDir = "";
+  o.slurm.dir = dir / "slurm";
+  EXPECT_THROW(runDse(o), runtime::ExitStatus);  // --slurm-dir alone
+  o.slurm.dir = "";
   o.slurm.mem = "1G";
   try {
     runDse(o);

@@ -65,7 +65,8 @@ std::string formatPart(const PartKey& key, const std::vector<EvaluatedPair>& pai
   std::string out = partHeader(key) + fmt::format("pairs {}\n", pairs.size());
   for (const auto& p : pairs) {
     if (p.uarch.find_first_of("\t\r\n") != std::string::npos)
-      throw StageError(key.input, p.uarch, "a microarchitecture name with a tab or a line break cannot be written to a part");
+      throw StageError(key.input, p.uarch,
+                       "a microarchitecture name with a tab or a line break cannot be written to a part");
     out += fmt::format("{}\t{}\t{}\t{}\t{}\n", p.uarch, p.programSeen ? 1 : 0, p.uarchSeen ? 1 : 0, exact(p.truth),
                        exact(p.predicted));
   }
@@ -130,7 +131,7 @@ void runSlurmTask(const EvaluationOptions& o, const Model& model) {
 std::optional<Evaluation> evaluateOnSlurm(const EvaluationOptions& o, const Model& model,
                                           const std::vector<EvaluationInput>& inputs, std::ostream& log) {
   const std::vector<std::string> sbatchOptions = slurm::sbatchOptions(o.slurm);
-  const fs::path dir = fs::absolute(o.slurmDir.empty() ? "pv-eval-slurm" : o.slurmDir);
+  const fs::path dir = fs::absolute(o.slurm.dir.empty() ? "pv-eval-slurm" : o.slurm.dir);
   // Each task opens its stream on a node: a pipe or socket would not do.
   for (const auto& in : inputs) {
     std::error_code ec;

@@ -152,7 +152,6 @@ std::vector<EvaluatedPair> evaluateInput(const Model& model, const encode::Instr
 void runEvaluation(const EvaluationOptions& o, std::ostream& out, std::ostream& log) {
   if (o.datasets.empty() && o.streams.empty()) evaluationInputs(o);  // the usage error, before any work
   runtime::slurm::sbatchOptions(o.slurm);                            // the same for Slurm's options
-  if (!o.slurmDir.empty() && !o.slurm.any()) throw runtime::UsageError("--slurm-dir is for --slurm or --slurm-print");
   if (o.slurm.submit && !o.slurm.print) runtime::slurm::requireClients();
   const Model model = loadModel(o.modelPath);
   commitTarget(model, o.modelPath);

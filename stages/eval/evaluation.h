@@ -59,10 +59,9 @@ struct EvaluationOptions {
   bool quiet = false;                 // no progress lines
   // On a Slurm cluster (README.md, "On a Slurm cluster"; eval_slurm.h): the
   // programs as an array job, one task a program (slurm.submit), or its
-  // script written and printed (slurm.print); the job's files in slurmDir
-  // ("": pv-eval-slurm in the current folder).
+  // script written and printed (slurm.print); the job's files in
+  // slurm.dir ("": pv-eval-slurm in the current folder).
   runtime::slurm::Options slurm;
-  std::string slurmDir;
   // One task of such a job (hidden --slurm-task PART --slurm-name NAME
   // STREAM): evaluates the one stream as program NAME and writes its pairs
   // to PART instead of the table.

@@ -246,7 +246,7 @@ TEST(EvaluationOnSlurm, theScriptsTasksWritePartsThatMergeIntoTheLocalRunsReport
   runEvaluation(o, local, log);
 
   o.slurm.print = true;
-  o.slurmDir = p.dir / "slurm";
+  o.slurm.dir = p.dir / "slurm";
   o.csvPath = p.dir / "printed.csv";
   std::ostringstream none;
   ::testing::internal::CaptureStdout();
@@ -263,7 +263,7 @@ TEST(EvaluationOnSlurm, theScriptsTasksWritePartsThatMergeIntoTheLocalRunsReport
     EXPECT_TRUE(runtime::spawn(bash).wait().ok()) << "task " << task;
   }
   // Every program has its part: the merge submits nothing.
-  o.slurm = {};
+  o.slurm.print = false;
   o.slurm.submit = true;
   const Model model = loadModel(o.modelPath);
   const std::optional<Evaluation> merged = evaluateOnSlurm(o, model, evaluationInputs(o), log);
@@ -274,12 +274,12 @@ TEST(EvaluationOnSlurm, theScriptsTasksWritePartsThatMergeIntoTheLocalRunsReport
 
   // Options that need --slurm, and streams that are not files.
   EvaluationOptions bad = o;
-  bad.slurm = {};
+  bad.slurm.submit = false;
   bad.slurm.mem = "1G";
   std::ostringstream out;
   EXPECT_THROW(runEvaluation(bad, out, log), runtime::ExitStatus);
   bad.slurm.mem = "";
-  EXPECT_THROW(runEvaluation(bad, out, log), runtime::UsageError);  // --slurm-dir alone
+  EXPECT_THROW(runEvaluation(bad, out, log), runtime::ExitStatus);  // --slurm-dir alone
   bad = o;
   bad.streams = {"-"};
   try {

@@ -40,9 +40,7 @@ int main(int argc, char** argv) {
       "Evaluate the programs on a Slurm cluster as an array job (one program per task), wait for it and merge "
       "the tasks' pairs into the same table and CSV; a rerun submits only the programs not evaluated yet",
       "Write the job script to DIR/job.sbatch, print it and exit: submit nothing");
-  app.add_option("--slurm-dir", o.slurmDir,
-                 "With --slurm: the job's folder (script, parts, Slurm logs), on a file system the nodes share "
-                 "(default: pv-eval-slurm in the current folder)");
+  pv::runtime::slurm::addDirOption(app, o.slurm, "script, parts, Slurm logs", "pv-eval-slurm");
   // What each array task runs (README.md, "On a Slurm cluster").
   app.add_option("--slurm-task", o.slurmTask)->group("");
   app.add_option("--slurm-name", o.slurmName)->group("");

@@ -88,9 +88,16 @@ void addOptions(CLI::App& app, Options& o, const std::string& submitHelp, const 
                  "With --slurm: any other sbatch option, one per use (--slurm-opt=--account=NAME)");
 }
 
+void addDirOption(CLI::App& app, Options& o, const std::string& holds, const std::string& byDefault) {
+  app.add_option("--slurm-dir", o.dir,
+                 "With --slurm: the job's folder (" + holds + "), on a file system the nodes share (default: " +
+                     byDefault + " in the current folder)");
+}
+
 std::vector<std::string> sbatchOptions(const Options& o) {
   if (!o.any() && (!o.partition.empty() || !o.time.empty() || !o.mem.empty() || !o.extra.empty()))
     throw ExitStatus(2, "--partition, --time, --mem and --slurm-opt are for --slurm or --slurm-print");
+  if (!o.any() && !o.dir.empty()) throw ExitStatus(2, "--slurm-dir is for --slurm or --slurm-print");
   std::vector<std::string> options;
   if (!o.partition.empty()) options.push_back("--partition=" + o.partition);
   if (!o.time.empty()) options.push_back("--time=" + o.time);

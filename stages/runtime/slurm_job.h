@@ -28,6 +28,7 @@ struct Options {
   bool print = false;   // --slurm-print: write and print the script, submit nothing
   std::string partition, time, mem;  // --partition, --time, --mem
   std::vector<std::string> extra;    // --slurm-opt, as given
+  std::string dir;  // --slurm-dir (addDirOption): the job's folder ("": the command's default)
   bool any() const { return submit || print; }
 };
 
@@ -35,10 +36,15 @@ struct Options {
 // --time, --mem and --slurm-opt to `app`.
 void addOptions(CLI::App& app, Options& options, const std::string& submitHelp, const std::string& printHelp);
 
+// Adds --slurm-dir, the folder of a command's jobs: what it `holds`, and
+// `byDefault`, the folder's name in the current folder when not given.
+void addDirOption(CLI::App& app, Options& options, const std::string& holds, const std::string& byDefault);
+
 // The sbatch options of `options` ("--partition=debug", then each
 // --slurm-opt as given). Throws ExitStatus 2 when --partition, --time,
-// --mem or --slurm-opt is given without --slurm or --slurm-print, for a
-// --slurm-opt that does not start with '-', and for a line break.
+// --mem, --slurm-opt or --slurm-dir is given without --slurm or
+// --slurm-print, for a --slurm-opt that does not start with '-', and for a
+// line break.
 std::vector<std::string> sbatchOptions(const Options& options);
 
 // A word of a task's command line: a literal (shell-quoted when it needs

@@ -95,8 +95,14 @@ TEST(SlurmJob, OptionsAreForSlurmAndMustBeSbatchOptions) {
   EXPECT_EQ(sbatchOptions(o), std::vector<std::string>{});
   o.mem = "1G";
   EXPECT_EQ(failureOf([&] { sbatchOptions(o); }),
-            std::make_pair(2, std::string("--partition, --time, --mem and --slurm-opt are for --slurm or --slurm-print")));
+            std::make_pair(2, std::string("--partition, --time, --mem and --slurm-opt are for --slurm or "
+                                          "--slurm-print")));
+  o.mem = "";
+  o.dir = "d";
+  EXPECT_EQ(failureOf([&] { sbatchOptions(o); }),
+            std::make_pair(2, std::string("--slurm-dir is for --slurm or --slurm-print")));
   o.print = true;
+  o.mem = "1G";
   EXPECT_EQ(sbatchOptions(o), std::vector<std::string>{"--mem=1G"});
   o.extra = {"account=x"};
   EXPECT_EQ(failureOf([&] { sbatchOptions(o); }),
@@ -110,13 +116,15 @@ TEST(SlurmJob, OptionsAreForSlurmAndMustBeSbatchOptions) {
 TEST(SlurmJob, ALogTailSaysWhyTheTaskEnded) {
   ScratchDir dir;
   spit(dir / "a.out", "noise\npv-uarch: first\n\nmore noise\npv-uarch: second\npv-eval: third\n");
-  EXPECT_EQ(logTail(dir / "a.out", 4, {"pv-uarch:"}), (std::vector<std::string>{"pv-uarch: first", "pv-uarch: second"}));
+  EXPECT_EQ(logTail(dir / "a.out", 4, {"pv-uarch:"}),
+            (std::vector<std::string>{"pv-uarch: first", "pv-uarch: second"}));
   EXPECT_EQ(logTail(dir / "a.out", 1, {"pv-uarch:", "pv-eval:"}), std::vector<std::string>{"pv-eval: third"});
   // Nothing of the kind: the last lines, whatever they say.
   EXPECT_EQ(logTail(dir / "a.out", 2, {"pv-dse:"}), (std::vector<std::string>{"pv-uarch: second", "pv-eval: third"}));
   spit(dir / "b.out", "pv-eval: started\nslurmstepd-n: error: *** JOB 8 ON n CANCELLED AT 2026 ***\n");
   EXPECT_EQ(logTail(dir / "b.out", 4, {"pv-eval:"}),
-            (std::vector<std::string>{"pv-eval: started", "slurmstepd-n: error: *** JOB 8 ON n CANCELLED AT 2026 ***"}));
+            (std::vector<std::string>{"pv-eval: started",
+                                      "slurmstepd-n: error: *** JOB 8 ON n CANCELLED AT 2026 ***"}));
   EXPECT_EQ(logTail(dir / "missing.out", 4, {}), std::vector<std::string>{});
 }
 
