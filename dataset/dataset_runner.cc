@@ -30,6 +30,7 @@
 #include "stages/model-lib/dataset_manifest.h"
 #include "stages/model-lib/uarch_config.h"
 #include "stages/runtime/process.h"
+#include "stages/runtime/slurm_job.h"
 #include "stages/runtime/stream.h"
 #include "stages/runtime/tool.h"
 
@@ -382,32 +383,6 @@ class JobRunner {
   std::vector<std::string> failures_;
 };
 
-// The Slurm job this folder's last --slurm run submitted (OUT/slurm/job)
-// must have ended before another run starts: its tasks write the files. A
-// job that has ended is forgotten. When squeue cannot say, `mustKnow`
-// (--slurm) makes it an error, else a warning.
-void checkSlurmJob(const fs::path& out, bool mustKnow) {
-  const fs::path file = out / "slurm" / "job";
-  std::error_code ec;
-  if (!fs::exists(file, ec)) return;
-  const std::string text = readFile(file);
-  const std::string id = text.substr(0, text.find_first_of(" \r\n"));
-  std::string error = "squeue not found (install the Debian package slurm-client)";
-  std::optional<bool> running;
-  if (slurm::onPath("squeue")) running = slurm::active(id, out / "slurm", error);
-  if (running && *running)
-    throw ExitStatus(2, "Slurm job " + id + " of " + out.string() +
-                            " is still pending or running (squeue -j " + id +
-                            "): wait until it has ended, or cancel it (scancel " + id + "), then rerun");
-  if (running) {
-    fs::remove(file, ec);
-    return;
-  }
-  if (mustKnow) throw ExitStatus(1, "cannot tell whether Slurm job " + id + " of " + out.string() + " has ended: " + error);
-  std::fprintf(stderr, "pv-dataset: warning: cannot tell whether Slurm job %s of %s has ended: %s\n", id.c_str(),
-               out.c_str(), error.c_str());
-}
-
 // The shortest text that reads back as `x` ("0.001").
 std::string formatNumber(double x) {
   char buf[64];
@@ -424,7 +399,7 @@ int runOnSlurm(const DatasetOptions& o, const fs::path& out, const fs::path& bin
   const fs::path dir = out / "slurm";
   fs::create_directories(dir / "parts");
   if (todo.empty()) {
-    if (o.slurmPrint) {
+    if (o.slurm.print) {
       if (!o.quiet) std::fprintf(stderr, "pv-dataset: nothing to submit: every selected workload is finished\n");
       return 0;
     }
@@ -457,7 +432,7 @@ int runOnSlurm(const DatasetOptions& o, const fs::path& out, const fs::path& bin
   const std::string script = slurm::formatScript(job);
   const fs::path scriptFile = dir / "job.sbatch";
   writeFile(scriptFile, script);
-  if (o.slurmPrint) {
+  if (o.slurm.print) {
     std::fputs(script.c_str(), stdout);
     if (!o.quiet)
       std::fprintf(stderr,
@@ -470,9 +445,9 @@ int runOnSlurm(const DatasetOptions& o, const fs::path& out, const fs::path& bin
     std::error_code ec;
     fs::remove(slurm::partPath(out, j.workload.name), ec);
   }
-  const std::string id = slurm::submit(scriptFile, dir);
+  const std::string id = runtime::slurm::submit(scriptFile, dir);
   writeFile(dir / "job", id + "\n");
-  auto taskLog = [&](size_t i) { return out / "logs" / ("slurm-" + id + "_" + std::to_string(i) + ".out"); };
+  auto taskLog = [&](size_t i) { return runtime::slurm::taskLog(out / "logs", id, i); };
   if (!o.quiet)
     std::fprintf(stderr, "pv-dataset: submitted Slurm job %s: %zu array task%s (%s); their logs: %s\n", id.c_str(),
                  todo.size(), todo.size() == 1 ? "" : "s", joinWords(job.workloads).c_str(),
@@ -491,7 +466,8 @@ int runOnSlurm(const DatasetOptions& o, const fs::path& out, const fs::path& bin
     std::fprintf(stderr, "\r\033[Kpv-dataset: Slurm job %s: %zu/%zu tasks recorded, %d s", id.c_str(), recorded,
                  todo.size(), static_cast<int>(std::chrono::duration<double>(Clock::now() - start).count()));
   };
-  const int sig = slurm::wait(id, dir, interrupted, tick);
+  const int sig = runtime::slurm::wait("pv-dataset", id, dir, interrupted, tick,
+                                      "rerun pv-dataset on the folder to merge what it finished");
   if (progress) std::fputs("\r\033[K", stderr);
 
   // What the tasks recorded; a task that recorded nothing failed (killed
@@ -675,19 +651,8 @@ std::map<std::string, std::string> workloadEnvironment(const Workload& w) {
 }
 
 std::string explainFailure(const fs::path& log) {
-  std::vector<std::string> lines, report;
-  std::ifstream in(log);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    lines.push_back(line);
-    // slurmstepd's, in a Slurm task's log ("slurmstepd-NODE: error: *** JOB 8 ON NODE CANCELLED AT ... ***").
-    if (line.rfind("pv-launch:", 0) == 0 || line.rfind("pv-dataset:", 0) == 0 || line.rfind("slurmstepd", 0) == 0)
-      report.push_back(line);
-  }
-  const auto& use = report.empty() ? lines : report;
   std::string out;
-  size_t from = use.size() > 4 ? use.size() - 4 : 0;
-  for (size_t i = from; i < use.size(); i++) out += "\n  " + use[i];
+  for (const auto& line : runtime::slurm::logTail(log, 4, {"pv-launch:", "pv-dataset:"})) out += "\n  " + line;
   return out;
 }
 
@@ -759,15 +724,10 @@ int run(const DatasetOptions& o, const std::function<int()>& interrupted) {
   }
   if (o.out.empty()) throw ExitStatus(2, "give the output folder: -o DIR");
   if (selected.empty()) throw ExitStatus(2, "no workload selected (split '" + o.split + "')");
-  const bool onSlurm = o.slurm || o.slurmPrint;
-  std::vector<std::string> sbatchOptions;
-  if (onSlurm) {
-    if (o.native) throw ExitStatus(2, "--native runs the programs here: not with --slurm or --slurm-print");
-    sbatchOptions = slurm::sbatchOptions(o.partition, o.time, o.mem, o.slurmOptions);
-    if (!o.slurmPrint) slurm::requireClients();
-  } else if (!o.partition.empty() || !o.time.empty() || !o.mem.empty() || !o.slurmOptions.empty()) {
-    throw ExitStatus(2, "--partition, --time, --mem and --slurm-opt are for --slurm or --slurm-print");
-  }
+  const bool onSlurm = o.slurm.any();
+  if (onSlurm && o.native) throw ExitStatus(2, "--native runs the programs here: not with --slurm or --slurm-print");
+  const std::vector<std::string> sbatchOptions = runtime::slurm::sbatchOptions(o.slurm);
+  if (o.slurm.submit && !o.slurm.print) runtime::slurm::requireClients();
   if (o.slurmTask && selected.size() != 1) throw ExitStatus(2, "--slurm-task runs one workload (-w NAME)");
   fs::path bin = o.bin.empty() ? fs::path(runtime::executableDir()) : fs::absolute(o.bin);
   fs::path out = fs::absolute(o.out);
@@ -791,7 +751,8 @@ int run(const DatasetOptions& o, const std::function<int()>& interrupted) {
   // What earlier Slurm tasks finished (this run's own tasks never merge).
   std::vector<fs::path> mergedParts;
   if (!o.slurmTask) {
-    checkSlurmJob(out, o.slurm && !o.slurmPrint);
+    // The folder's last job must have ended: its tasks write the files.
+    runtime::slurm::checkPreviousJob("pv-dataset", out / "slurm", out.string(), o.slurm.submit && !o.slurm.print);
     if (previous) mergedParts = slurm::mergeParts(out, *previous);
   }
   bool anyDone = previous && std::any_of(previous->workloads.begin(), previous->workloads.end(),

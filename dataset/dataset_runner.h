@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dataset/workload_suite.h"
+#include "stages/runtime/slurm_job.h"
 
 namespace pv::dataset {
 
@@ -44,11 +45,9 @@ struct DatasetOptions {
 
   // On a Slurm cluster (dataset/README.md, "On a Slurm cluster";
   // dataset_slurm.h): submit the workloads left to do as an array job and
-  // merge the tasks' results (slurm), or only write and print the job
-  // script (slurmPrint). The options become #SBATCH lines.
-  bool slurm = false, slurmPrint = false;
-  std::string partition, time, mem;
-  std::vector<std::string> slurmOptions;  // --slurm-opt, as given
+  // merge the tasks' results (slurm.submit), or only write and print the
+  // job script (slurm.print). The options become #SBATCH lines.
+  runtime::slurm::Options slurm;
   // One task of such a job (hidden --slurm-task): runs its workloads as a
   // local run does, but records them in OUT/slurm/parts/NAME.toml, not in
   // the manifest, and leaves the configurations as they are.

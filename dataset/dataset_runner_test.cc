@@ -489,7 +489,13 @@ TEST(DatasetSlurm, TheJobScriptIsAPlainSbatchFile) {
   job.logDir = "/d/out/logs";
   job.workloads = {"gzip.r1", "qsort.r1"};
   job.command = {"/p/pv-dataset", "--slurm-task", "-o", "out", "--scale", "0.5"};
-  job.options = slurm::sbatchOptions("short", "1:00:00", "2G", {"--account=x y"});
+  runtime::slurm::Options options;
+  options.submit = true;
+  options.partition = "short";
+  options.time = "1:00:00";
+  options.mem = "2G";
+  options.extra = {"--account=x y"};
+  job.options = runtime::slurm::sbatchOptions(options);
   job.maxRunning = 4;
   const std::string script = slurm::formatScript(job);
   const std::string tail = "#SBATCH --job-name=pv-dataset\n"
@@ -510,10 +516,6 @@ TEST(DatasetSlurm, TheJobScriptIsAPlainSbatchFile) {
   EXPECT_EQ(script.substr(script.size() - tail.size()), tail) << script;
   job.tmpdir = "/scratch/my tmp";
   EXPECT_NE(slurm::formatScript(job).find("\nexport TMPDIR='/scratch/my tmp'\n"), std::string::npos);
-
-  EXPECT_EQ(failureOf([] { slurm::sbatchOptions("", "", "", {"account=x"}); }).first, 2);
-  EXPECT_EQ(failureOf([] { slurm::sbatchOptions("a\nb", "", "", {}); }).first, 2);
-  EXPECT_EQ(slurm::sbatchOptions("", "", "", {}), std::vector<std::string>{});
 }
 
 // The hand-submitted path: --slurm-print prepares the folder and writes the
@@ -525,8 +527,8 @@ TEST(DatasetSlurm, TasksRecordPartsThatTheNextRunMerges) {
                                          workload("broken", "/bin/true", 100000));
   const fs::path out = o.out;
   DatasetOptions print = o;
-  print.slurmPrint = true;
-  print.partition = "debug";
+  print.slurm.print = true;
+  print.slurm.partition = "debug";
   EXPECT_EQ(run(print, noInterrupt), 0);
   const std::string script = slurp(out / "slurm/job.sbatch");
   EXPECT_NE(script.find("\n#SBATCH --array=0-2\n"), std::string::npos) << script;
@@ -576,7 +578,7 @@ TEST(DatasetSlurm, APartWhoseFileChangedIsFailedAndOptionsNeedSlurm) {
   DatasetOptions o = prepareRun(dir, workload("alpha", "/bin/true", 100));
   const fs::path out = o.out;
   DatasetOptions print = o;
-  print.slurmPrint = true;
+  print.slurm.print = true;
   EXPECT_EQ(run(print, noInterrupt), 0);
   DatasetOptions task = o;
   task.sample = 0;
@@ -589,7 +591,7 @@ TEST(DatasetSlurm, APartWhoseFileChangedIsFailedAndOptionsNeedSlurm) {
   EXPECT_EQ(m.find("alpha")->error, "its Slurm task recorded alpha.pvs.zst, which is missing or has other bytes now");
 
   DatasetOptions mem = o;
-  mem.mem = "1G";
+  mem.slurm.mem = "1G";
   EXPECT_EQ(failureOf([&] { run(mem, noInterrupt); }),
             std::make_pair(2, std::string("--partition, --time, --mem and --slurm-opt are for --slurm or --slurm-print")));
   DatasetOptions native = print;

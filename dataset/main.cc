@@ -10,6 +10,7 @@
 #include <csignal>
 
 #include "dataset/dataset_runner.h"
+#include "stages/runtime/slurm_job.h"
 #include "stages/runtime/tool.h"
 
 namespace {
@@ -56,16 +57,11 @@ int main(int argc, char** argv) {
   app.add_flag("--native", o.native,
                "Run each selected program natively once (no tracing; its regions share the run) in "
                "OUT and report its exit status and time; writes only the inputs and logs");
-  app.add_flag("--slurm", o.slurm,
-               "Submit the workloads left to do as a Slurm array job (one workload per task), wait for it "
-               "and merge what the tasks finished into the manifest; a rerun submits only what is missing");
-  app.add_flag("--slurm-print", o.slurmPrint,
-               "Write the job script to OUT/slurm/job.sbatch, print it and exit: submit nothing");
-  app.add_option("--partition", o.partition, "With --slurm: the Slurm partition (#SBATCH --partition)");
-  app.add_option("--time", o.time, "With --slurm: each task's time limit (#SBATCH --time, e.g. 2:00:00)");
-  app.add_option("--mem", o.mem, "With --slurm: each task's memory (#SBATCH --mem, e.g. 4G)");
-  app.add_option("--slurm-opt", o.slurmOptions,
-                 "With --slurm: any other sbatch option, one per use (--slurm-opt=--account=NAME)");
+  pv::runtime::slurm::addOptions(
+      app, o.slurm,
+      "Submit the workloads left to do as a Slurm array job (one workload per task), wait for it "
+      "and merge what the tasks finished into the manifest; a rerun submits only what is missing",
+      "Write the job script to OUT/slurm/job.sbatch, print it and exit: submit nothing");
   // What each array task runs (dataset/README.md, "On a Slurm cluster").
   app.add_flag("--slurm-task", o.slurmTask)->group("");
   bool progressOn = false, progressOff = false;

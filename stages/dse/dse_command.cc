@@ -3,11 +3,14 @@
 #include "stages/dse/dse_command.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <variant>
 
@@ -95,20 +98,51 @@ std::string lastLines(std::string text, size_t lines) {
 
 }  // namespace
 
+namespace {
+
+// The points' configurations as files in `dir`, and pv-uarch's arguments
+// before a program's report and trace: the same for a local run and a
+// Slurm task.
+std::vector<std::string> uarchArguments(const std::vector<PointToSimulate>& points, const std::filesystem::path& dir) {
+  std::vector<std::string> args;
+  for (const auto& p : points) {
+    const std::string file = (dir / (p.name + ".toml")).string();
+    std::ofstream out(file, std::ios::binary);
+    out << p.configToml;
+    if (!out.flush()) throw StageError(file, "", "cannot write the configuration");
+    args.insert(args.end(), {"-c", file});
+  }
+  args.insert(args.end(), {"-o", "/dev/null", "-q", "--no-progress", "--report"});
+  return args;
+}
+
+// result[point][program]: each program's time on each point, from its
+// pv-uarch report.
+std::vector<std::vector<double>> readTimes(const std::vector<PointToSimulate>& points,
+                                           const std::vector<std::string>& traces,
+                                           const std::function<std::string(size_t)>& reportOf) {
+  std::vector<std::vector<double>> times(points.size(), std::vector<double>(traces.size()));
+  for (size_t i = 0; i < traces.size(); ++i) {
+    const TruthTimes truth = readTruth(reportOf(i));
+    for (size_t k = 0; k < points.size(); ++k) {
+      auto t = truth.find(points[k].name);
+      if (t == truth.end())
+        throw StageError(traces[i], "", fmt::format("pv-uarch's report has no time for point {}", points[k].name));
+      times[k][i] = t->second;
+    }
+  }
+  return times;
+}
+
+}  // namespace
+
 Simulator pvUarchSimulator(const std::string& executable, std::vector<std::string> programNames,
                            std::vector<std::string> traces, unsigned jobs) {
   return [executable, programNames = std::move(programNames), traces = std::move(traces),
           jobs](const std::vector<PointToSimulate>& points) {
     ScratchFolder scratch;
     const std::filesystem::path dir = scratch.path();
-    std::vector<std::string> configArgs;
-    for (const auto& p : points) {
-      const std::string file = (dir / (p.name + ".toml")).string();
-      std::ofstream out(file, std::ios::binary);
-      out << p.configToml;
-      if (!out.flush()) throw StageError(file, "", "cannot write the configuration");
-      configArgs.insert(configArgs.end(), {"-c", file});
-    }
+    const std::vector<std::string> uarchArgs = uarchArguments(points, dir);
     // One pv-uarch a program (every point in its one pass), `jobs` at once.
     std::vector<runtime::Child> running;
     std::vector<size_t> programOf;
@@ -132,8 +166,8 @@ Simulator pvUarchSimulator(const std::string& executable, std::vector<std::strin
     };
     for (size_t i = 0; i < traces.size(); ++i) {
       if (running.size() >= std::max(1u, jobs)) finish(*runtime::waitAny(running));
-      std::vector<std::string> args = configArgs;
-      args.insert(args.end(), {"--report", reportOf(i), "-o", "/dev/null", "-q", "--no-progress", traces[i]});
+      std::vector<std::string> args = uarchArgs;
+      args.insert(args.end(), {reportOf(i), traces[i]});
       runtime::Command command(executable, std::move(args));
       command.err = runtime::Redirect::writeFile(errorsOf(i));
       try {
@@ -144,17 +178,88 @@ Simulator pvUarchSimulator(const std::string& executable, std::vector<std::strin
       programOf.push_back(i);
     }
     while (!running.empty()) finish(*runtime::waitAny(running));
-    std::vector<std::vector<double>> times(points.size(), std::vector<double>(traces.size()));
-    for (size_t i = 0; i < traces.size(); ++i) {
-      const TruthTimes truth = readTruth(reportOf(i));
-      for (size_t k = 0; k < points.size(); ++k) {
-        auto t = truth.find(points[k].name);
-        if (t == truth.end())
-          throw StageError(traces[i], "", fmt::format("pv-uarch's report has no time for point {}", points[k].name));
-        times[k][i] = t->second;
-      }
+    return readTimes(points, traces, reportOf);
+  };
+}
+
+Simulator slurmUarchSimulator(const std::string& executable, std::vector<std::string> programNames,
+                              std::vector<std::string> traces, SlurmSimulation slurm) {
+  auto rounds = std::make_shared<size_t>(0);
+  return [executable, programNames = std::move(programNames), traces = std::move(traces), slurm = std::move(slurm),
+          rounds](const std::vector<PointToSimulate>& points) {
+    namespace fs = std::filesystem;
+    const size_t round = ++*rounds;
+    const fs::path top = slurm.dir;
+    const fs::path dir = top / fmt::format("round-{}", round);
+    // A round's folder holds this run's files only: no report of an
+    // earlier run can pass for one of this job's.
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir, ec);
+    if (ec) throw StageError(dir.string(), "", "cannot create the folder: " + ec.message());
+    fs::create_directories(top / "logs", ec);
+    auto reportOf = [&](size_t i) { return (dir / fmt::format("program-{}.json", i)).string(); };
+    std::vector<std::string> reports;
+    for (size_t i = 0; i < traces.size(); ++i) reports.push_back(reportOf(i));
+    std::vector<runtime::slurm::CommandWord> words{executable};
+    for (const auto& a : uarchArguments(points, dir)) words.push_back(a);
+    words.push_back(runtime::slurm::CommandWord::element("reports"));
+    words.push_back(runtime::slurm::CommandWord::element("traces"));
+    runtime::slurm::ArrayJob job;
+    job.name = "pv-dse";
+    job.about = fmt::format(
+        "pv-dse --simulate, round {}: {} point(s) simulated on {} program(s) as a Slurm\n"
+        "array job, one program per task (stages/dse/README.md, \"On a Slurm cluster\"):\n"
+        "task i runs pv-uarch on trace i with every point's configuration and\n"
+        "writes its report, which pv-dse reads when the job has ended. Written by pv-dse.",
+        round, points.size(), traces.size());
+    job.tasks = traces.size();
+    job.maxRunning = slurm.maxRunning;
+    job.workDir = fs::current_path().string();
+    job.logDir = (top / "logs").string();
+    job.options = slurm.sbatchOptions;
+    job.body = runtime::slurm::bashArray("traces", traces) + runtime::slurm::bashArray("reports", reports) +
+               runtime::slurm::execLine(words);
+    const std::string script = runtime::slurm::formatScript(job);
+    const fs::path scriptFile = dir / "job.sbatch";
+    runtime::writeOutputFile(scriptFile.string(), script);
+    if (slurm.print) {
+      std::fputs(script.c_str(), stdout);
+      std::fflush(stdout);
+      if (!slurm.quiet)
+        std::fprintf(stderr,
+                     "pv-dse: wrote %s (round 1 of the refinement, %zu array task%s); the later rounds' points "
+                     "depend on round 1's times, so --slurm-print stops here\n",
+                     scriptFile.c_str(), traces.size(), traces.size() == 1 ? "" : "s");
+      throw ScriptPrinted{};
     }
-    return times;
+    const std::string id = runtime::slurm::submit(scriptFile, top);
+    runtime::writeOutputFile((top / "job").string(), id + "\n");
+    if (!slurm.quiet)
+      std::fprintf(stderr, "pv-dse: round %zu: submitted Slurm job %s: %zu array task%s (%s); their logs: %s\n", round,
+                   id.c_str(), traces.size(), traces.size() == 1 ? "" : "s",
+                   fmt::format("{}", fmt::join(programNames, " ")).c_str(),
+                   (top / "logs" / ("slurm-" + id + "_*.out")).c_str());
+    int sig = 0;
+    {
+      runtime::slurm::SignalWatch watch;
+      sig = runtime::slurm::wait("pv-dse", id, top, [&] { return watch.signal(); }, nullptr,
+                                 "rerun pv-dse: nothing of this run is kept");
+    }
+    fs::remove(top / "job", ec);
+    if (sig) throw runtime::ExitStatus(128 + sig, fmt::format("interrupted: Slurm job {} cancelled", id));
+    // A task that left no report failed: pv-uarch's own words, or Slurm's
+    // (a time or memory limit, a cancel), are at the end of its log.
+    for (size_t i = 0; i < traces.size(); ++i) {
+      if (fs::exists(reportOf(i), ec)) continue;
+      const fs::path log = runtime::slurm::taskLog(top / "logs", id, i);
+      const std::vector<std::string> tail = runtime::slurm::logTail(log, 3, {"pv-uarch:"});
+      throw StageError(traces[i], "",
+                       fmt::format("simulating program '{}' with {} failed: Slurm task {}_{} left no report (log {}){}",
+                                   programNames[i], executable, id, i, log.string(),
+                                   tail.empty() ? "" : ": " + fmt::format("{}", fmt::join(tail, "\n"))));
+    }
+    return readTimes(points, traces, reportOf);
   };
 }
 
@@ -203,6 +308,11 @@ void writeConfigs(const DesignSpace& space, const SearchOutcome& outcome, const 
 void runDse(const DseOptions& o) {
   if (o.inputs.empty()) throw runtime::UsageError("no program representation given (R_p files from pv-aggregate)");
   if (o.search.samples == 0) throw runtime::UsageError("--samples must be at least 1");
+  const std::vector<std::string> sbatchOptions = runtime::slurm::sbatchOptions(o.slurm);
+  if (o.slurm.any() && o.refine.perRound == 0)
+    throw runtime::UsageError(
+        "--slurm and --slurm-print run the simulations of --simulate N on a Slurm cluster: give --simulate");
+  if (o.slurm.submit && !o.slurm.print) runtime::slurm::requireClients();
   DesignSpace space;
   try {
     space = DesignSpace::read(o.spacePath);
@@ -244,13 +354,28 @@ void runDse(const DseOptions& o) {
       const std::filesystem::path beside = std::filesystem::path(runtime::executableDir()) / "pv-uarch";
       simulator = std::filesystem::exists(beside) ? beside.string() : "pv-uarch";
     }
+    Simulator simulate;
+    if (o.slurm.any()) {
+      SlurmSimulation slurm;
+      slurm.dir = std::filesystem::absolute(o.slurm.dir.empty() ? "pv-dse-slurm" : o.slurm.dir).string();
+      slurm.sbatchOptions = sbatchOptions;
+      slurm.maxRunning = o.jobs > 1 ? o.jobs : 0;
+      slurm.print = o.slurm.print;
+      slurm.quiet = o.quiet;
+      // The folder's last job must have ended: its tasks write there.
+      runtime::slurm::checkPreviousJob("pv-dse", slurm.dir, slurm.dir, !o.slurm.print);
+      simulate = slurmUarchSimulator(simulator, std::move(names), o.traces, std::move(slurm));
+    } else {
+      simulate = pvUarchSimulator(simulator, std::move(names), o.traces, o.jobs);
+    }
     try {
-      refinement = refineBySimulation(space, model, programs, objective, o.search, o.refine,
-                                      pvUarchSimulator(simulator, std::move(names), o.traces, o.jobs),
+      refinement = refineBySimulation(space, model, programs, objective, o.search, o.refine, simulate,
                                       o.quiet ? nullptr : &std::cerr);
     } catch (const StageError& e) {
       if (e.input() == space.file()) throw runtime::ExitStatus(2, e.what());
       throw;
+    } catch (const ScriptPrinted&) {
+      return;
     }
     // The search the report gives is the refitted model's.
     evaluator.reset();

@@ -10,6 +10,7 @@
 #include "stages/dse/dse_report.h"
 #include "stages/dse/refinement.h"
 #include "stages/dse/search.h"
+#include "stages/runtime/slurm_job.h"
 
 namespace pv::dse {
 
@@ -33,6 +34,11 @@ struct DseOptions {
   unsigned jobs = 1;
   std::string simulator;  // the pv-uarch executable ("": beside pv-dse, else on PATH)
   bool quiet = false;     // no progress lines
+  // On a Slurm cluster (README.md, "On a Slurm cluster"): each round's
+  // pv-uarch runs as an array job, one task a program (slurm.submit), or
+  // round 1's job script written and printed (slurm.print); the jobs'
+  // files in slurm.dir ("": pv-dse-slurm in the current folder).
+  runtime::slurm::Options slurm;
 };
 
 // The simulator of the refinement: pv-uarch on each program's trace with
@@ -40,6 +46,28 @@ struct DseOptions {
 // read back (uarch_report.h). `programNames` and `traces` pair up.
 Simulator pvUarchSimulator(const std::string& executable, std::vector<std::string> programNames,
                            std::vector<std::string> traces, unsigned jobs);
+
+// How the refinement's rounds run on a Slurm cluster.
+struct SlurmSimulation {
+  std::string dir;  // the jobs' folder, on a file system the nodes share: round-R/, logs/, job
+  std::vector<std::string> sbatchOptions;  // runtime::slurm::sbatchOptions
+  unsigned maxRunning = 0;                 // > 0: at most this many tasks at once
+  bool print = false;                      // write and print round 1's script, then throw ScriptPrinted
+  bool quiet = false;                      // no line saying what was submitted
+};
+
+// Thrown by the Slurm simulator with `print` once round 1's script is
+// printed: runDse ends there, successfully, writing no report.
+struct ScriptPrinted {};
+
+// pvUarchSimulator's runs on a Slurm cluster: each call (a round R) is one
+// array job, DIR/round-R/job.sbatch, task i running pv-uarch with the same
+// arguments on trace i, its report in DIR/round-R; pv-dse waits for the job
+// (squeue; a signal cancels it: ExitStatus 128+N) and reads the reports
+// back as the local simulator does. A task that left no report is a
+// StageError naming its program, its Slurm log and the log's last lines.
+Simulator slurmUarchSimulator(const std::string& executable, std::vector<std::string> programNames,
+                              std::vector<std::string> traces, SlurmSimulation slurm);
 
 // The objective flag's meaning: "time", "time-cost" or an expression.
 ObjectiveOptions objectiveOf(const DseOptions& options);

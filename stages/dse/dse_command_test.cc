@@ -11,6 +11,8 @@
 #include "stages/dse/test_space.h"
 #include "stages/model-lib/prediction.h"
 #include "stages/model-lib/uarch_params.h"
+#include "stages/model-lib/uarch_report.h"
+#include "stages/runtime/process.h"
 #include "stages/runtime/tool.h"
 #include "tests/composition/process.h"
 
@@ -324,6 +326,70 @@ TEST_F(DseTest, aNegativePredictedTimeIsAnError) {
     EXPECT_NE(e.message().find("negative"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(std::ifstream(o.output).good());  // no report written
+}
+
+// ---- on a Slurm cluster (tests/cli/slurm_sweeps.sh runs it on a real one)
+
+TEST_F(DseTest, slurmOptionsNeedSimulateAndSlurm) {
+  o.slurm.submit = true;
+  EXPECT_THROW(runDse(o), runtime::UsageError);  // no --simulate
+  o.slurm = {};
+  o.slurm.dir = dir / "slurm";
+  EXPECT_THROW(runDse(o), runtime::ExitStatus);  // --slurm-dir alone
+  o.slurm.dir = "";
+  o.slurm.mem = "1G";
+  try {
+    runDse(o);
+    FAIL() << "no error";
+  } catch (const runtime::ExitStatus& e) {
+    EXPECT_EQ(e.code(), 2);
+    EXPECT_EQ(std::string(e.what()), "--partition, --time, --mem and --slurm-opt are for --slurm or --slurm-print");
+  }
+}
+
+// Without a cluster: round 1's printed script, its tasks run by bash as
+// Slurm would, writes the reports that give the local simulator's times.
+TEST(SlurmSimulator, roundOnesScriptRunsTheLocalSimulatorsPvUarch) {
+  ScratchDir dir;
+  std::vector<std::string> traces;
+  for (const std::string seed : {"3", "4"}) {
+    const std::string trace = dir / ("s" + seed + ".pvi");
+    const auto r = testing::shell(testing::bin("pv-synth-gem5") + " -n 2000 --seed " + seed + " > " + trace +
+                                      ".txt && " + testing::bin("pv-trace-tap") + " -q " + trace + ".txt -o " + trace,
+                                  dir.path());
+    ASSERT_EQ(r.status, 0) << r.err;
+    traces.push_back(trace);
+  }
+  std::vector<PointToSimulate> points(2);
+  for (size_t k = 0; k < points.size(); ++k) {
+    points[k].name = "sim-" + std::to_string(k + 1);
+    points[k].configToml =
+        "name = \"" + points[k].name + "\"\n[core]\nfrequency_ghz = " + std::string(k ? "3.0" : "1.5") + "\n";
+  }
+  const std::vector<std::string> names = {"s3", "s4"};
+  const auto local = pvUarchSimulator(testing::bin("pv-uarch"), names, traces, 2)(points);
+
+  SlurmSimulation slurm;
+  slurm.dir = dir / "slurm";
+  slurm.print = true;
+  slurm.quiet = true;
+  slurm.sbatchOptions = {"--partition=debug"};
+  const Simulator simulate = slurmUarchSimulator(testing::bin("pv-uarch"), names, traces, slurm);
+  ::testing::internal::CaptureStdout();
+  EXPECT_THROW(simulate(points), ScriptPrinted);
+  const std::string script = ::testing::internal::GetCapturedStdout();
+  const std::string file = dir / "slurm/round-1/job.sbatch";
+  EXPECT_EQ(testing::slurp(file), script);
+  EXPECT_NE(script.find("\n#SBATCH --array=0-1\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("\n#SBATCH --partition=debug\n"), std::string::npos) << script;
+  for (size_t i = 0; i < traces.size(); ++i) {
+    runtime::Command bash("bash", {file});
+    bash.environment = {{"SLURM_ARRAY_TASK_ID", std::to_string(i)}};
+    ASSERT_TRUE(runtime::spawn(bash).wait().ok()) << "task " << i;
+    const TruthTimes report = readTruth(dir / ("slurm/round-1/program-" + std::to_string(i) + ".json"));
+    for (size_t k = 0; k < points.size(); ++k) EXPECT_EQ(report.at(points[k].name), local[k][i]) << k << " " << i;
+  }
+  EXPECT_NE(local[0][0], local[1][0]);  // the points differ
 }
 
 }  // namespace

@@ -68,9 +68,17 @@ int main(int argc, char** argv) {
   app.add_option("--refit-iterations", o.refine.mlp.iterations,
                  "Full-batch Adam iterations of each refit of the parametric model (pv-tune's --mlp-iterations)")
       ->capture_default_str();
-  app.add_option("-j,--jobs", o.jobs, "With --simulate: pv-uarch processes at once (one a program)")
+  app.add_option("-j,--jobs", o.jobs,
+                 "With --simulate: pv-uarch processes at once (one a program); with --slurm and N > 1, array tasks "
+                 "at once")
       ->capture_default_str();
   app.add_option("--simulator", o.simulator, "The pv-uarch executable (default: the one beside pv-dse, else PATH)");
+  pv::runtime::slurm::addOptions(
+      app, o.slurm,
+      "With --simulate: run each round's pv-uarch simulations on a Slurm cluster as an array job (one program "
+      "per task) and wait for it",
+      "With --simulate: write round 1's job script to DIR/round-1/job.sbatch, print it and exit: submit nothing");
+  pv::runtime::slurm::addDirOption(app, o.slurm, "scripts, configurations, reports, Slurm logs", "pv-dse-slurm");
   app.add_flag("-q,--quiet", o.quiet, "No progress lines");
   app.footer(
       "Exit status: 0 success, 1 data error (e.g. a representation of another encoder, a negative predicted "

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "stages/core/stage_error.h"
+#include "stages/eval/eval_slurm.h"
 #include "stages/model-lib/dataset_manifest.h"
 #include "stages/model-lib/model_encoder.h"
 #include "stages/runtime/output_file.h"
@@ -141,21 +142,34 @@ std::vector<EvaluationInput> evaluationInputs(const EvaluationOptions& o) {
   return inputs;
 }
 
+std::vector<EvaluatedPair> evaluateInput(const Model& model, const encode::InstructionEncoder& encoder,
+                                         const EvaluationInput& input, int64_t maxRows) {
+  SummaryOptions so;
+  so.maxRows = maxRows;
+  return evaluateProgram(model, summarize(model, encoder, input.spec, input.name, so), input.spec);
+}
+
 void runEvaluation(const EvaluationOptions& o, std::ostream& out, std::ostream& log) {
   if (o.datasets.empty() && o.streams.empty()) evaluationInputs(o);  // the usage error, before any work
+  runtime::slurm::sbatchOptions(o.slurm);                            // the same for Slurm's options
+  if (o.slurm.submit && !o.slurm.print) runtime::slurm::requireClients();
   const Model model = loadModel(o.modelPath);
-  const encode::InstructionEncoder encoder = encode::loadEncoder(model, o.modelPath);
-  encode::setCpuThreads(o.threads);
   commitTarget(model, o.modelPath);
+  if (!o.slurmTask.empty()) return runSlurmTask(o, model);
   const std::vector<EvaluationInput> inputs = evaluationInputs(o);
   Evaluation evaluation;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!o.quiet) log << fmt::format("pv-eval: {} ({} of {})", inputs[i].name, i + 1, inputs.size()) << std::endl;
-    SummaryOptions so;
-    so.maxRows = o.maxRows;
-    const ProgramSummary s = summarize(model, encoder, inputs[i].spec, inputs[i].name, so);
-    evaluation.programs.push_back(s.name);
-    for (auto& p : evaluateProgram(model, s, inputs[i].spec)) evaluation.pairs.push_back(std::move(p));
+  if (o.slurm.any()) {
+    std::optional<Evaluation> merged = evaluateOnSlurm(o, model, inputs, log);
+    if (!merged) return;  // --slurm-print
+    evaluation = std::move(*merged);
+  } else {
+    const encode::InstructionEncoder encoder = encode::loadEncoder(model, o.modelPath);
+    encode::setCpuThreads(o.threads);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!o.quiet) log << fmt::format("pv-eval: {} ({} of {})", inputs[i].name, i + 1, inputs.size()) << std::endl;
+      evaluation.programs.push_back(inputs[i].name);
+      for (auto& p : evaluateInput(model, encoder, inputs[i], o.maxRows)) evaluation.pairs.push_back(std::move(p));
+    }
   }
   if (evaluation.pairs.empty())
     throw StageError(o.modelPath, "", "no microarchitecture of the model is labelled in these programs");

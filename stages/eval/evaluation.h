@@ -13,6 +13,7 @@
 
 #include "stages/model-lib/model_file.h"
 #include "stages/model-lib/program_summary.h"
+#include "stages/runtime/slurm_job.h"
 
 namespace pv::eval {
 
@@ -54,7 +55,17 @@ struct EvaluationOptions {
   std::string csvPath;                // also the pairs as CSV ("-": stdout instead of the table)
   int64_t maxRows = 0;                // records of each program (0: all)
   int threads = 1;
+  bool threadsGiven = false;          // -t given: Slurm tasks get it too (else each uses its node's CPUs)
   bool quiet = false;                 // no progress lines
+  // On a Slurm cluster (README.md, "On a Slurm cluster"; eval_slurm.h): the
+  // programs as an array job, one task a program (slurm.submit), or its
+  // script written and printed (slurm.print); the job's files in
+  // slurm.dir ("": pv-eval-slurm in the current folder).
+  runtime::slurm::Options slurm;
+  // One task of such a job (hidden --slurm-task PART --slurm-name NAME
+  // STREAM): evaluates the one stream as program NAME and writes its pairs
+  // to PART instead of the table.
+  std::string slurmTask, slurmName;
 };
 
 // A stream to evaluate and the program's name.
@@ -66,6 +77,11 @@ struct EvaluationInput {
 // manifest, the datasets have no finished workload, or the filter leaves
 // none.
 std::vector<EvaluationInput> evaluationInputs(const EvaluationOptions& options);
+
+// One input's pairs: its stream encoded with the model (encoder,
+// maxRows), its labels summed.
+std::vector<EvaluatedPair> evaluateInput(const Model& model, const encode::InstructionEncoder& encoder,
+                                         const EvaluationInput& input, int64_t maxRows);
 
 // Everything pv-eval does: loads the model, encodes every input, writes the
 // CSV (a file appears whole or not at all: runtime/output_file.h) and the

@@ -11,7 +11,9 @@
 #include <sstream>
 
 #include "stages/core/stage_error.h"
+#include "stages/eval/eval_slurm.h"
 #include "stages/model-lib/model_encoder.h"
+#include "stages/runtime/process.h"
 #include "stages/runtime/tool.h"
 #include "tests/composition/process.h"
 #include "tests/support/labelled_programs.h"
@@ -21,6 +23,7 @@ namespace {
 
 using pv::testing::ScratchDir;
 using pv::testing::slurp;
+using pv::testing::spit;
 
 const std::vector<std::string> kTargets = {"fetch", "commit"};
 
@@ -185,6 +188,107 @@ TEST(Evaluation, badInputsAreNamed) {
   EXPECT_EQ(failure({p.dir / "alpha.pvs"}, {"gamma"}),
             "--programs: none of these programs is among the finished workloads and streams given");
   EXPECT_THROW(failure({}), runtime::UsageError);
+}
+
+// ---- on a Slurm cluster (eval_slurm.h; tests/cli/slurm_sweeps.sh runs it on a real one)
+
+TEST(EvaluationOnSlurm, aPartHoldsThePairsExactlyAndOnlyForItsKey) {
+  Programs p;
+  const EvaluationInput alpha{p.dir / "alpha.pvs", "alpha"};
+  const std::vector<EvaluatedPair> pairs = evaluateInput(p.m, encode::loadEncoder(p.m, "m"), alpha, 0);
+  ASSERT_EQ(pairs.size(), 2u);
+  const PartKey key{p.m.contentHash, alpha.spec, alpha.name, 0, streamIdentity(alpha.spec)};
+  EXPECT_FALSE(key.stream.empty());
+  spit(p.dir / "a.part", formatPart(key, pairs));
+  const auto back = readPart(p.dir / "a.part", key);
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->size(), pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    EXPECT_EQ((*back)[i].program, "alpha");
+    EXPECT_EQ((*back)[i].uarch, pairs[i].uarch);
+    EXPECT_EQ((*back)[i].programSeen, pairs[i].programSeen);
+    EXPECT_EQ((*back)[i].uarchSeen, pairs[i].uarchSeen);
+    EXPECT_EQ((*back)[i].truth, pairs[i].truth);  // to the last bit: the merged CSV is a local run's
+    EXPECT_EQ((*back)[i].predicted, pairs[i].predicted);
+  }
+  // Written for another model, another --max-rows or another stream file: not taken.
+  PartKey other = key;
+  other.model = "xxh3-128:other";
+  EXPECT_FALSE(readPart(p.dir / "a.part", other));
+  other = key;
+  other.maxRows = 16;
+  EXPECT_FALSE(readPart(p.dir / "a.part", other));
+  other = key;
+  other.stream = "1 2";
+  EXPECT_FALSE(readPart(p.dir / "a.part", other));
+  // Cut short, or missing.
+  std::string text = slurp(p.dir / "a.part");
+  spit(p.dir / "a.part", text.substr(0, text.rfind('\n', text.size() - 2) + 1));
+  EXPECT_FALSE(readPart(p.dir / "a.part", key));
+  EXPECT_FALSE(readPart(p.dir / "missing.part", key));
+  std::vector<EvaluatedPair> tab = pairs;
+  tab[0].uarch = "u\t0";
+  EXPECT_THROW(formatPart(key, tab), StageError);
+}
+
+// Without a cluster: the printed script's tasks, run by bash as Slurm
+// would, write parts that merge into the local run's CSV and table.
+TEST(EvaluationOnSlurm, theScriptsTasksWritePartsThatMergeIntoTheLocalRunsReport) {
+  Programs p;
+  EvaluationOptions o;
+  o.modelPath = p.dir / "m.pvm";
+  o.streams = {p.dir / "alpha.pvs", p.dir / "beta.pvs"};
+  o.threads = 1;
+  o.threadsGiven = true;
+  o.quiet = true;
+  o.csvPath = p.dir / "local.csv";
+  std::ostringstream local, log;
+  runEvaluation(o, local, log);
+
+  o.slurm.print = true;
+  o.slurm.dir = p.dir / "slurm";
+  o.csvPath = p.dir / "printed.csv";
+  std::ostringstream none;
+  ::testing::internal::CaptureStdout();
+  runEvaluation(o, none, log);
+  const std::string script = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(slurp(p.dir / "slurm/job.sbatch"), script);
+  EXPECT_NE(script.find("\n#SBATCH --array=0-1\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("\nnames=(alpha beta)\n"), std::string::npos) << script;
+  EXPECT_EQ(none.str(), "");
+  EXPECT_FALSE(std::filesystem::exists(o.csvPath));
+  for (const std::string task : {"0", "1"}) {
+    runtime::Command bash("bash", {p.dir / "slurm/job.sbatch"});
+    bash.environment = {{"SLURM_ARRAY_TASK_ID", task}};
+    EXPECT_TRUE(runtime::spawn(bash).wait().ok()) << "task " << task;
+  }
+  // Every program has its part: the merge submits nothing.
+  o.slurm.print = false;
+  o.slurm.submit = true;
+  const Model model = loadModel(o.modelPath);
+  const std::optional<Evaluation> merged = evaluateOnSlurm(o, model, evaluationInputs(o), log);
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(formatEvaluationCsv(*merged), slurp(p.dir / "local.csv"));
+  EXPECT_EQ(formatEvaluationTable(model, *merged), local.str());
+  EXPECT_TRUE(std::filesystem::is_empty(p.dir / "slurm/parts"));
+
+  // Options that need --slurm, and streams that are not files.
+  EvaluationOptions bad = o;
+  bad.slurm.submit = false;
+  bad.slurm.mem = "1G";
+  std::ostringstream out;
+  EXPECT_THROW(runEvaluation(bad, out, log), runtime::ExitStatus);
+  bad.slurm.mem = "";
+  EXPECT_THROW(runEvaluation(bad, out, log), runtime::ExitStatus);  // --slurm-dir alone
+  bad = o;
+  bad.streams = {"-"};
+  try {
+    evaluateOnSlurm(bad, model, evaluationInputs(bad), log);
+    ADD_FAILURE() << "stdin accepted";
+  } catch (const runtime::ExitStatus& e) {
+    EXPECT_EQ(e.code(), 2);
+    EXPECT_EQ(std::string(e.what()).rfind("-: not a file: with --slurm", 0), 0u) << e.what();
+  }
 }
 
 }  // namespace

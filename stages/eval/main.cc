@@ -12,6 +12,7 @@
 
 #include "stages/eval/evaluation.h"
 #include "stages/model-lib/instruction_encoder.h"
+#include "stages/runtime/slurm_job.h"
 #include "stages/runtime/stage.h"
 
 int main(int argc, char** argv) {
@@ -34,7 +35,17 @@ int main(int argc, char** argv) {
   app.add_option("--max-rows", o.maxRows, "Use at most this many records of each program");
   app.add_option("-t,--threads", o.threads, "CPU threads for encoding")->capture_default_str()->check(CLI::Range(1, 1024));
   app.add_flag("-q,--quiet", o.quiet, "No progress lines");
+  pv::runtime::slurm::addOptions(
+      app, o.slurm,
+      "Evaluate the programs on a Slurm cluster as an array job (one program per task), wait for it and merge "
+      "the tasks' pairs into the same table and CSV; a rerun submits only the programs not evaluated yet",
+      "Write the job script to DIR/job.sbatch, print it and exit: submit nothing");
+  pv::runtime::slurm::addDirOption(app, o.slurm, "script, parts, Slurm logs", "pv-eval-slurm");
+  // What each array task runs (README.md, "On a Slurm cluster").
+  app.add_option("--slurm-task", o.slurmTask)->group("");
+  app.add_option("--slurm-name", o.slurmName)->group("");
   pv::runtime::addCurveOptions(app);
   if (auto rc = tool.parse(argc, argv)) return *rc;
+  o.threadsGiven = app.count("--threads") > 0;
   return tool.guard([&] { pv::eval::runEvaluation(o, std::cout, std::cerr); });
 }
