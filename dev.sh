@@ -122,8 +122,28 @@ case "${1:-}" in
     if [ -n "${PV_NO_SANITIZERS:-}" ]; then
       exec tests/run.sh "$OUT"
     fi
-    build "$SAN_OUT" "use_asan=true use_ubsan=true"
-    if [ "${PV_FUZZ_SECONDS:-15}" != 0 ] || [ -n "${PV_FUZZ_RUNS:-}" ]; then export PV_FUZZ_OUT=$OUT/fuzz; fi
+    fuzz=""
+    if [ "${PV_FUZZ_SECONDS:-15}" != 0 ] || [ -n "${PV_FUZZ_RUNS:-}" ]; then fuzz=$OUT/fuzz; fi
+    # The sanitizer and fuzz builds run at the lowest CPU priority beside
+    # the release build's tests, which leave cores idle while they wait on
+    # their processes; tests/run.sh waits for each build before its tests
+    # (PV_BACKGROUND_BUILDS: FILE.status gets "NAME STATUS" lines, FILE.log
+    # the builds' output).
+    builds=$OUT/background-builds
+    rm -f "$builds.status"
+    (
+      renice -n 19 -p "$BASHPID" > /dev/null
+      rc=0
+      build "$SAN_OUT" "use_asan=true use_ubsan=true" || rc=$?
+      echo "sanitizer $rc" >> "$builds.status"
+      if [ -n "$fuzz" ]; then
+        rc=0
+        tests/fuzz/run.sh "$fuzz" --build || rc=$?
+        echo "fuzz $rc" >> "$builds.status"
+      fi
+    ) > "$builds.log" 2>&1 < /dev/null &
+    export PV_BACKGROUND_BUILDS=$builds PV_BACKGROUND_PID=$!
+    [ -z "$fuzz" ] || export PV_FUZZ_OUT=$fuzz
     exec tests/run.sh "$OUT" "$SAN_OUT"
     ;;
   build)

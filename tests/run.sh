@@ -16,6 +16,10 @@
 #   or for PV_FUZZ_RUNS executions (PV_FUZZ_RUNS=1000000: the million-run check)
 #   from its seeds, after the inputs of its past findings, counted as
 #   "fuzz:TARGET"
+# - with PV_BACKGROUND_BUILDS and PV_BACKGROUND_PID (set by ./dev.sh test,
+#   which makes the sanitizer and fuzz builds in the background while the
+#   release tests run): waits for each build before its tests; a failed
+#   build counts as "build:sanitizer" or "build:fuzz"
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1-out}  # "" skips the release run (tests/run.sh "" out/asan)
@@ -24,7 +28,37 @@ passed=0
 failed=0
 failures=()
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# stop_background_builds: on an early exit, dev.sh's background builds
+# (PV_BACKGROUND_PID) end with this run.
+stop_background_builds() {
+  [ -n "${PV_BACKGROUND_PID:-}" ] && kill -0 "$PV_BACKGROUND_PID" 2>/dev/null || return 0
+  kill $(pgrep -P "$PV_BACKGROUND_PID") "$PV_BACKGROUND_PID" 2>/dev/null
+}
+trap 'rm -rf "$tmp"; stop_background_builds' EXIT
+
+# wait_for_build NAME: with PV_BACKGROUND_BUILDS (dev.sh test builds the
+# sanitizer and fuzz builds in the background while the release tests run),
+# waits until NAME's build has ended; returns 1, with the end of the builds'
+# log, when it failed or its builder ended without a status.
+wait_for_build() {
+  [ -n "${PV_BACKGROUND_BUILDS:-}" ] || return 0
+  local status=$PV_BACKGROUND_BUILDS.status line start=$SECONDS
+  until line=$(grep "^$1 " "$status" 2>/dev/null); do
+    if ! kill -0 "$PV_BACKGROUND_PID" 2>/dev/null; then
+      line=$(grep "^$1 " "$status" 2>/dev/null) && break
+      echo "build:$1: the background builder ended without a status"
+      tail -30 "$PV_BACKGROUND_BUILDS.log" | sed 's/^/    /'
+      return 1
+    fi
+    sleep 1
+  done
+  if [ "${line#* }" != 0 ]; then
+    echo "build:$1: FAILED (exit ${line#* })"
+    tail -30 "$PV_BACKGROUND_BUILDS.log" | sed 's/^/    /'
+    return 1
+  fi
+  echo "build:$1: done in the background ($((SECONDS - start)) s waited)"
+}
 
 # Sanitizer report files written since the last call: prints them and
 # returns 1 (none: 0, or no sanitizer run).
@@ -111,6 +145,11 @@ if [ -n "$OUT" ]; then
   run_gtests "$OUT" ""
   run_cli "$OUT" "" tests/cli/*.sh
 fi
+if [ -n "$SAN_OUT" ] && ! wait_for_build sanitizer; then
+  failed=$((failed + 1))
+  failures+=("build:sanitizer")
+  SAN_OUT=""
+fi
 if [ -n "$SAN_OUT" ]; then
   SAN_REPORTS=$tmp/sanitizer-reports
   mkdir -p "$SAN_REPORTS"
@@ -123,6 +162,11 @@ if [ -n "$SAN_OUT" ]; then
   unset ASAN_OPTIONS UBSAN_OPTIONS PV_SANITIZED
 fi
 
+if [ -n "${PV_FUZZ_OUT:-}" ] && ! wait_for_build fuzz; then
+  failed=$((failed + 1))
+  failures+=("build:fuzz")
+  PV_FUZZ_OUT=""
+fi
 if [ -n "${PV_FUZZ_OUT:-}" ]; then
   for t in $(tests/fuzz/run.sh --list); do
     if tests/fuzz/run.sh "$PV_FUZZ_OUT" "${PV_FUZZ_SECONDS:-15}" "$t" >"$tmp/fuzz.log" 2>&1; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for a bounded time.
 #   tests/fuzz/run.sh OUTDIR [SECONDS] [TARGET...]
-#   tests/fuzz/run.sh --list
+#   tests/fuzz/run.sh OUTDIR --build     (only build the targets)
+#   tests/fuzz/run.sh --list             (the targets' names)
 # OUTDIR: the fuzz build folder (generated here from tests/fuzz/fuzz.gn with
 # is_fuzz=true: clang-14, -fsanitize=fuzzer,address,undefined); SECONDS per
 # target (default 20); TARGETs (default: all). Each target starts from its seeds in
@@ -22,6 +23,8 @@ ALL_TARGETS=(gem5_trace_fuzz champsim_fuzz valgrind_records_fuzz stream_fuzz
 if [ "${1:-}" = --list ]; then printf '%s\n' "${ALL_TARGETS[@]}"; exit 0; fi
 OUT=${1:?usage: tests/fuzz/run.sh OUTDIR [SECONDS] [TARGET...]}
 shift
+BUILD_ONLY=""
+if [ "${1:-}" = --build ]; then BUILD_ONLY=1; shift; fi
 SECONDS_EACH=20
 if [[ ${1:-} =~ ^[0-9]+$ ]]; then SECONDS_EACH=$1; shift; fi
 declare -A CORPUS=(
@@ -38,6 +41,7 @@ if [ ! -f "$OUT/build.ninja" ]; then
   gn gen "$OUT" --root=. --dotfile=tests/fuzz/fuzz.gn --args='is_fuzz=true' >/dev/null || exit 1
 fi
 ninja -C "$OUT" fuzz >/dev/null || { ninja -C "$OUT" fuzz | tail -30; exit 1; }
+[ -z "$BUILD_ONLY" ] || exit 0
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
