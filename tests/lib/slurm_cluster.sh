@@ -1,7 +1,8 @@
 # Sourced by the command-line tests that need Slurm (tests/cli/slurm_*.sh):
 # starts a Slurm cluster of one node, this machine (or two nodes:
-# SLURM_TEST_NAMESPACES below): munged, slurmctld and slurmd with everything in a temporary folder (key, socket, configuration
-# on ports of their own, state, logs), stopped at the end, also on failure
+# SLURM_TEST_NAMESPACES below): munged, slurmctld and slurmd with
+# everything in a temporary folder (key, socket, configuration on ports of
+# their own, state, logs), stopped at the end, also on failure
 # (an EXIT trap). Debian's munge and slurm-wlm (dev.sh); needs root.
 # Sets: tmp (the folder, removed at the end), SLURM_CONF (exported), bg (a
 # background PID the caller may set, killed at the end), slurm_nodes.
