@@ -58,6 +58,7 @@ PACKAGES=(
   # cluster tests/cli/slurm_dataset.sh starts in a temporary folder
   # (slurmctld, slurmd, munged; their system services are not used)
   slurm-client slurm-wlm munge
+  iproute2  # ip netns: the two-node cluster of tests/cli/slurm_namespaces.sh
 )
 
 # The other programs of the workload suite v2 (./dev.sh suite-deps): kept
