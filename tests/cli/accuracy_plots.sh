@@ -5,6 +5,7 @@
 # not pv-eval's CSV is refused by name. (OUT is not needed: no binaries.)
 # pv-test: once (no executable of the build runs: plots from the shipped CSV)
 set -uo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -13,7 +14,7 @@ for csv in docs/accuracy-pairs.csv docs/accuracy-v2-candidate-test-pairs.csv doc
   name=$(basename "$csv" .csv)
   docs/plots/plot-accuracy.sh "$csv" "$tmp/$name" > "$tmp/table.md" 2> "$tmp/log" || { cat "$tmp/log"; fail "plot-accuracy.sh"; }
   for f in per-program-error predicted-vs-truth; do
-    head -c 400 "$tmp/$name/$f.svg" | grep -q "<svg" || fail "$f.svg is not an SVG"
+    head -c 400 "$tmp/$name/$f.svg" | contains "<svg" || fail "$f.svg is not an SVG"
   done
   # Every program of the CSV is a tick label of the per-program figure.
   for p in $(tail -n +2 "$csv" | cut -d, -f1 | sed "s/\.r[0-9]*$//" | sort -u); do

@@ -12,6 +12,7 @@
 # - a bad suite entry, a missing program and a failing program give clear
 #   errors naming the workload.
 set -euo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 OUT=$1
 tmp=$(mktemp -d)
 pid=
@@ -45,7 +46,7 @@ done < "$tmp/list"
 # The suite's further packages come from ./dev.sh suite-deps, which the test
 # command does not run: programs whose packages are missing are left out.
 installed() {  # PACKAGE: installed?
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | contains "install ok installed"
 }
 here=()
 skipped=0
@@ -59,7 +60,7 @@ for w in tomllib.load(open("examples/workloads/workloads.toml", "rb"))["workload
 echo "natively: ${#here[@]} programs ($skipped left out: packages not installed; ./dev.sh suite-deps)"
 [ ${#here[@]} -ge 23 ] || fail "fewer than 23 programs can run here"
 (IFS=,; "$OUT/pv-dataset" --native -o "$tmp/native" -w "${here[*]}") | tee "$tmp/native.txt"
-tail -1 "$tmp/native.txt" | grep -q "^${#here[@]} programs, 0 failed" || fail "a program failed natively"
+tail -1 "$tmp/native.txt" | contains "^${#here[@]} programs, 0 failed" || fail "a program failed natively"
 
 # --- a small dataset, uninterrupted ---
 args=(-w matmul.r1,qsort.r1,gzip.r1 --sample 2 --seed 1 --scale 0.002 --no-progress)
@@ -77,7 +78,7 @@ for w in matmul.r1 qsort.r1 gzip.r1; do
 done
 python3 -c 'import sys, tomllib; assert tomllib.load(open(sys.argv[1], "rb"))["dataset"]["configs"] == ["s1-0000", "s1-0001"]' \
   "$tmp/a/manifest.toml" || fail "manifest lacks the configurations"
-ls "$tmp/a" | grep -q part && fail "a partial file was left behind"
+ls "$tmp/a" | contains part && fail "a partial file was left behind"
 
 # A rerun does nothing.
 "$OUT/pv-dataset" -o "$tmp/a" "${args[@]}" 2> "$tmp/rerun.err"
@@ -114,8 +115,8 @@ done
 small=(--hidden 8 --layers 1 -W 4 -K 16 --batch 4 --max-steps 2 --no-checkpoint -q)
 "$OUT/pv-train" "$tmp/l/matmul.r1.pvs.zst" "${small[@]}" -o "$tmp/m55.pvm" || fail "pv-train on 55 columns"
 "$OUT/pv-train" "$tmp/l/matmul.r1.pvs.zst" "${small[@]}" --features perfvec -o "$tmp/m51.pvm" || fail "--features perfvec"
-"$OUT/pv-model" info "$tmp/m55.pvm" | grep -q "^features     55$" || fail "a 55-column model expected"
-"$OUT/pv-model" info "$tmp/m51.pvm" | grep -q "^features     51$" || fail "--features perfvec: 51 columns expected"
+"$OUT/pv-model" info "$tmp/m55.pvm" | contains "^features     55$" || fail "a 55-column model expected"
+"$OUT/pv-model" info "$tmp/m51.pvm" | contains "^features     51$" || fail "--features perfvec: 51 columns expected"
 if "$OUT/pv-train" "$tmp/a/matmul.r1.pvs.zst" "${small[@]}" --features perfvec,locality -o "$tmp/x.pvm" 2> "$tmp/f.err"; then
   fail "--features locality on a stream without them"
 fi
@@ -137,7 +138,7 @@ done
 kill -9 $pid
 wait $pid 2>/dev/null || true
 pid=
-first=$(finished_in "$tmp/b" | head -1)
+first=$(finished_in "$tmp/b" | sed -n 1p)
 [ -n "$first" ] || fail "no workload finished before the kill"
 before=$(stat -c '%i %Y' "$tmp/b/$first.pvs.zst")
 sleep 1.1  # so that a rewritten file would have another mtime
@@ -148,7 +149,7 @@ grep -q "pv-dataset: $first:" "$tmp/b2.err" && fail "$first was redone"
 for w in matmul.r1 qsort.r1 gzip.r1; do
   cmp "$tmp/a/$w.pvs.zst" "$tmp/b/$w.pvs.zst" || fail "$w: resumed run differs from the uninterrupted one"
 done
-ls "$tmp/b" | grep -q part && fail "a partial file was left behind after the resume"
+ls "$tmp/b" | contains part && fail "a partial file was left behind after the resume"
 echo "killed after '$first', resumed: identical bytes"
 
 # --- errors ---

@@ -18,6 +18,7 @@
 #   each CPI is time x the configuration's clock / instructions; a stream
 #   without labels, or without a configuration's, is refused by name.
 set -uo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 OUT=$(cd "$1" && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -44,7 +45,7 @@ dse=("$OUT/pv-dse" -m "$model" --space "$tmp/space.toml" --objective time-cost)
 docs/plots/plot-dse.sh "$tmp/dse.csv" "$tmp/plots" > "$tmp/dse-table.txt" 2> "$tmp/log" \
   || { cat "$tmp/log"; fail "plot-dse.sh"; }
 for f in pareto-front objective-heatmap; do
-  head -c 400 "$tmp/plots/$f.svg" | grep -q "<svg" || fail "$f.svg is not an SVG"
+  head -c 400 "$tmp/plots/$f.svg" | contains "<svg" || fail "$f.svg is not an SVG"
 done
 python3 - "$tmp/dse-table.txt" "$tmp/dse.txt" "$tmp/plots" <<'PY' || fail "plot-dse.sh does not plot pv-dse's points"
 import re, sys
@@ -114,7 +115,7 @@ configs=("$base" "$tmp/cfg/best-1.toml" "$tmp/cfg/pareto-1.toml")
 interval=2000
 PV_BIN=$OUT docs/plots/plot-cpi.sh "$model" "$tmp/stencil.pvs.zst" "$interval" "$tmp/plots" "${configs[@]}" \
   > "$tmp/cpi-table.txt" 2> "$tmp/log" || { cat "$tmp/log"; fail "plot-cpi.sh"; }
-head -c 400 "$tmp/plots/cpi-over-time.svg" | grep -q "<svg" || fail "cpi-over-time.svg is not an SVG"
+head -c 400 "$tmp/plots/cpi-over-time.svg" | contains "<svg" || fail "cpi-over-time.svg is not an SVG"
 # The whole program's prediction, from an R_p reduced without intervals.
 "$OUT/pv-window" -m "$model" "$tmp/stencil.pvs.zst" | "$OUT/pv-encode" -m "$model" -t 1 \
   | "$OUT/pv-aggregate" -o "$tmp/whole.rp" || fail "the whole R_p"

@@ -9,6 +9,7 @@
 #    encoder, are clear errors with a non-zero exit;
 #  - pv-encode drops a forced OPENBLAS_CORETYPE unless told to keep it.
 set -uo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 OUT=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -54,7 +55,7 @@ for model in examples/foundation/foundation.pvm "$tmp/m.pvm"; do
     | "$OUT/pv-encode" -m "$model" -q -t 1 | "$OUT/pv-aggregate" -o "$tmp/mid.rp" || fail "... | pv-reuse-distance | pv-encode ($model)"
   cmp "$tmp/seven.rp" "$tmp/card.rp" || fail "pv-feature | pv-encode: another R_p than the 7-stage chain's ($model)"
   cmp "$tmp/seven.rp" "$tmp/mid.rp" || fail "pv-reuse-distance | pv-encode: another R_p than the 7-stage chain's ($model)"
-  "$OUT/pv-cat" --header "$tmp/card.rp" | grep -q "^stages: pv-trace-tap | pv-feature | pv-reuse-distance | pv-window | pv-encode | pv-aggregate$" \
+  "$OUT/pv-cat" --header "$tmp/card.rp" | contains "^stages: pv-trace-tap | pv-feature | pv-reuse-distance | pv-window | pv-encode | pv-aggregate$" \
     || { "$OUT/pv-cat" --header "$tmp/card.rp"; fail "the stage list of pv-feature | pv-encode"; }
 done
 echo "pv-feature | pv-encode: the 7-stage chain's R_p, byte for byte"

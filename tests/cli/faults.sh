@@ -49,7 +49,7 @@ finish() {
 stage_pid() {
   local pid
   for _ in $(seq 200); do
-    pid=$(pgrep -P "$launcher" -f "^$1( |$)" | head -1)
+    pid=$(pgrep -P "$launcher" -f "^$1( |$)" | sed -n 1p)
     [ -n "$pid" ] && { echo "$pid"; return 0; }
     kill -0 "$launcher" 2>/dev/null || return 1
     sleep 0.05

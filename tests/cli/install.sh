@@ -18,6 +18,7 @@
 #   a warning, with its NAME and the sections of its README and no others.
 # pv-test: once (packaging: build/install.sh copies what any build made)
 set -euo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 OUT=$(cd "$1" && pwd)
 src=$(pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -44,7 +45,7 @@ for exe in "$OUT"/pv-*; do
   count=$((count + 1))
   cmp -s "$exe" "$prefix/bin/$name" || fail "$name is not installed as built"
   if [ "$name" != pv-kernels ] && [ "$name" != pv-science ] && [ "$name" != pv-loops ]; then  # no flags: tests/cli/help_version.sh
-    first=$("$prefix/bin/$name" --version | head -1)
+    first=$("$prefix/bin/$name" --version | sed -n 1p)
     [ "$first" = "$name (perfvec) $version" ] || fail "installed $name --version: '$first'"
   fi
   page=$man1/$name.1
@@ -115,9 +116,9 @@ echo "native-rp from $prefix: the build's R_p ($(stat -c %s "$work/stencil.rp") 
 
 # A pipeline file of the current folder first; then the installed one, by name.
 printf '[pipeline]\nname = "local"\n[[stage]]\nname = "cat"\nrun = "pv-cat"\n' >"$work/native-rp.toml"
-installed pv-launch native-rp.toml --describe | grep -qx 'Pipeline local (native-rp.toml)' \
+installed pv-launch native-rp.toml --describe | contains -x 'Pipeline local (native-rp.toml)' \
   || fail "the current folder's native-rp.toml is not the one used"
-installed pv-launch native-rp --describe | grep -qx "Pipeline native-rp ($share/pipelines/native-rp.toml)" \
+installed pv-launch native-rp --describe | contains -x "Pipeline native-rp ($share/pipelines/native-rp.toml)" \
   || fail "the installed native-rp is not found by name"
 
 # The gem5 pipeline's default trace is the installed example.

@@ -4,6 +4,7 @@
 # bad pipeline files and parameters are usage errors (exit 2) naming the
 # file and line.
 set -uo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 OUT=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -41,7 +42,7 @@ grep -q "^  tap *pv-trace-tap {trace} {\*tap_options}$" "$tmp/describe" || fail 
 grep -q "^Usage: " "$tmp/help" || fail "help: usage"
 grep -q -- "--transport.*=ipc" "$tmp/help" || fail "help: the transport default"
 grep -q "^  traces *= examples/gem5-arm-21/trace.txt$" "$tmp/help" || fail "help: the file's parameters"
-"$OUT/pv-launch" --help | grep -q "^Usage: " || fail "--help without a file"
+"$OUT/pv-launch" --help | contains "^Usage: " || fail "--help without a file"
 
 # Usage errors: exit 2 with one line naming the problem.
 usage() {  # usage EXPECTED-LINE-REGEX ARGS...

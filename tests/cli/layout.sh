@@ -6,6 +6,7 @@
 # through the build's declared dependencies) passes on the build under test.
 # pv-test: once (the source tree and the build graph, the same for every build flag)
 set -uo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 OUT=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0
@@ -27,7 +28,7 @@ expect_violation() {  # FILE LINE TEXT EXPECTED
   printf '// a file\n%s\n' "$text" >"$tmp/t/$file"
   local got rc
   got=$("$check" "$tmp/t" 2>/dev/null); rc=$?
-  if [ $rc -ne 1 ] || ! grep -F "$file:2: " <<<"$got" | grep -qF "$expected"; then
+  if [ $rc -ne 1 ] || ! grep -F "$file:2: " <<<"$got" | contains -F "$expected"; then
     echo "check_includes.sh missed $file: $text (rc $rc): $got"; fail=1
   fi
 }

@@ -16,6 +16,7 @@
 #   sbatch missing names slurm-client (exit 2); a partition sbatch refuses
 #   is an error (exit 1).
 set -euo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 OUT=$(cd "$1" && pwd)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -67,7 +68,7 @@ same_files() {  # DIR_A DIR_B
   done
   same_manifests "$1" "$2" || fail "the manifests differ"
   [ -z "$(ls "$2/slurm/parts")" ] || fail "parts were left in $2/slurm/parts"
-  ls "$2" | grep -q part && fail "a partial file was left behind in $2"
+  ls "$2" | contains part && fail "a partial file was left behind in $2"
   return 0
 }
 same_files "$tmp/l" "$tmp/s"

@@ -11,6 +11,7 @@
 # network namespaces cannot be made, tests/cli/slurm_hosts.sh's loopback
 # addresses stand in (the issue's fallback) and this test says so.
 set -uo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 OUT=$(cd "$1" && pwd)
 fail() { echo "FAIL: $*" >&2; [ -f "${w:-/nonexistent}/err" ] && tail -30 "$w/err" >&2; exit 1; }
 command -v ip > /dev/null && command -v nsenter > /dev/null || fail "ip or nsenter not found (iproute2, util-linux)"
@@ -82,7 +83,7 @@ grep -q "^pv-launch: starting window: .*/srun .*--nodelist=pvb .* -- $OUT/pv-win
   || fail "window was not started on pvb, bound on 10.201.2.2"
 # This machine has neither address: the stages that bound them ran in the
 # nodes' namespaces.
-! ip -4 -o addr show | grep -qE ' 10\.201\.(1|2)\.2/' || fail "this machine has a node's address"
+! ip -4 -o addr show | contains -E ' 10\.201\.(1|2)\.2/' || fail "this machine has a node's address"
 cmp "$w/local.rp" "$w/hosted.rp" || fail "the R_p of the stages on pva and pvb differs from the local pipeline's"
 echo "stages on pva (10.201.1.2) and pvb (10.201.2.2), links over CURVE: the local R_p, byte for byte"
 [ -z "$(squeue -h -o %i)" ] || fail "a job is left in squeue"

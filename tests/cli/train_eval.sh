@@ -13,6 +13,7 @@
 #  - M_u >= 0 by default; pv-tune --non-negative makes a --signed-uarchs
 #    model non-negative (with --refit) and refuses it without.
 set -uo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 OUT=$(cd "$1" && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -62,7 +63,7 @@ grep -q "^matmul\.r1  *seen" "$tmp/eval.txt" || fail "pv-eval: matmul not report
 "$OUT/pv-eval" -m "$tmp/tuned.pvm" --dataset "$ds" -q -t 1 > "$tmp/eval2.txt" || fail "pv-eval (tuned)"
 cat "$tmp/eval2.txt"
 grep -Eq "^unseen +unseen +1 " "$tmp/eval2.txt" || fail "no unseen-program x unseen-uarch row after pv-tune"
-"$OUT/pv-model" info "$tmp/tuned.pvm" | grep -q "s5-0002 \[tuned\]" || fail "tuned uarch not in the table"
+"$OUT/pv-model" info "$tmp/tuned.pvm" | contains "s5-0002 \[tuned\]" || fail "tuned uarch not in the table"
 
 # Kill -9 mid-run, restart: resumes from the checkpoint, same bytes as a run never killed.
 mkdir -p "$tmp/a" "$tmp/b"
@@ -110,13 +111,13 @@ echo "a killed worker: named, exit 1, checkpoint kept; resumed == uninterrupted 
 "$OUT/pv-train" "$ds/matmul.r1.pvs.zst" "${train[@]}" --max-steps 6 -j 2 -t 1 --no-checkpoint -o "$tmp/two.pvm" \
   2> "$tmp/two.log" || { cat "$tmp/two.log"; fail "two workers"; }
 grep -q "with 2 workers" "$tmp/two.log" || { cat "$tmp/two.log"; fail "two workers: no summary"; }
-"$OUT/pv-model" info "$tmp/two.pvm" | grep -q "2 workers" || fail "two workers not recorded"
+"$OUT/pv-model" info "$tmp/two.pvm" | contains "2 workers" || fail "two workers not recorded"
 
 # An exact model (PerfVec's: every R_i from a fresh window) trains and runs
 # through the pipeline (pv-encode in exact mode) to pv-eval's predictions.
 "$OUT/pv-train" "$ds/matmul.r1.pvs.zst" "${train[@]}" --exact --max-steps 3 --no-checkpoint -o "$tmp/exact.pvm" \
   2> "$tmp/exact.log" || { cat "$tmp/exact.log"; fail "exact model"; }
-"$OUT/pv-model" info "$tmp/exact.pvm" | grep -q "window 8, exact" || fail "exact model: architecture"
+"$OUT/pv-model" info "$tmp/exact.pvm" | contains "window 8, exact" || fail "exact model: architecture"
 "$OUT/pv-window" -m "$tmp/exact.pvm" "$ds/chase.r1.pvs.zst" | "$OUT/pv-encode" -m "$tmp/exact.pvm" -t 1 \
   | "$OUT/pv-aggregate" | "$OUT/pv-dot-predict" -m "$tmp/exact.pvm" --format csv > "$tmp/exact-pipe.csv" \
   || fail "exact model in the pipeline"
@@ -138,7 +139,7 @@ EOF2
 grep -q "^M_u          >= 0" "$tmp/info.txt" || { cat "$tmp/info.txt"; fail "pv-train's model: M_u not >= 0"; }
 "$OUT/pv-train" "$ds/matmul.r1.pvs.zst" "${train[@]}" --signed-uarchs --max-steps 3 --no-checkpoint -o "$tmp/signed.pvm" \
   2> "$tmp/signed.log" || { cat "$tmp/signed.log"; fail "--signed-uarchs"; }
-"$OUT/pv-model" info "$tmp/signed.pvm" | grep -q "^M_u          of any sign" || fail "--signed-uarchs: not recorded"
+"$OUT/pv-model" info "$tmp/signed.pvm" | contains "^M_u          of any sign" || fail "--signed-uarchs: not recorded"
 "$OUT/pv-tune" -m "$tmp/signed.pvm" -o "$tmp/nn.pvm" --non-negative -q 2> "$tmp/err.txt"
 rc=$?; [ $rc -eq 2 ] || fail "pv-tune --non-negative on negative M_u without --refit: exit $rc, not 2"
 grep -q "microarchitecture 's5-0000' of .*signed.pvm has negative entries in M_u .*--refit" "$tmp/err.txt" \
@@ -146,7 +147,7 @@ grep -q "microarchitecture 's5-0000' of .*signed.pvm has negative entries in M_u
 [ ! -e "$tmp/nn.pvm" ] || fail "a refused pv-tune wrote its output"
 "$OUT/pv-tune" -m "$tmp/signed.pvm" -o "$tmp/nn.pvm" --non-negative --dataset "$ds" --refit --interval 2048 -q -t 1 \
   || fail "pv-tune --non-negative --refit"
-"$OUT/pv-model" info "$tmp/nn.pvm" | grep -q "^M_u          >= 0" || fail "--non-negative: not recorded"
+"$OUT/pv-model" info "$tmp/nn.pvm" | contains "^M_u          >= 0" || fail "--non-negative: not recorded"
 "$OUT/pv-window" -m "$tmp/nn.pvm" "$ds/chase.r1.pvs.zst" | "$OUT/pv-encode" -m "$tmp/nn.pvm" -t 1 \
   | "$OUT/pv-aggregate" | "$OUT/pv-dot-predict" -m "$tmp/nn.pvm" --format csv > "$tmp/nn.csv" \
   || fail "the non-negative model in the pipeline"
@@ -182,7 +183,7 @@ TOML
 "$OUT/pv-train" --dataset "$tmp/ds2" --validation-split validation "${train[@]}" --max-steps 10 --no-checkpoint \
   -o "$tmp/split.pvm" 2> "$tmp/split.log" || { cat "$tmp/split.log"; fail "pv-train --validation-split"; }
 grep -q "validation: [0-9]* chunks of 1 program" "$tmp/split.log" || { cat "$tmp/split.log"; fail "--validation-split: not the validation program"; }
-"$OUT/pv-model" info "$tmp/split.pvm" | grep -q "held out     programs: ch$" || fail "--validation-split: ch not held out"
+"$OUT/pv-model" info "$tmp/split.pvm" | contains "held out     programs: ch$" || fail "--validation-split: ch not held out"
 "$OUT/pv-eval" -m "$tmp/split.pvm" --dataset "$tmp/ds2" --split validation --csv - -q -t 1 > "$tmp/split.csv" \
   || fail "pv-eval --split validation"
 [ "$(cut -d, -f1 "$tmp/split.csv" | sort -u | tr '\n' ' ')" = "ch program " ] \

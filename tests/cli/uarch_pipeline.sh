@@ -5,6 +5,7 @@
 # time, batch sizes do not matter, gem5 labels are kept, bad configurations
 # and feature inputs fail naming the file and position.
 set -uo pipefail
+. "$(dirname "$0")/../lib/contains.sh"
 OUT=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -25,7 +26,7 @@ B=$tmp/a/s5-0001.toml
   | "$OUT/pv-cat" --labels > "$tmp/labels.txt" || fail "pipeline"
 [ "$(wc -l < "$tmp/labels.txt")" -eq 20000 ] || fail "expected 20000 label rows"
 awk 'NF != 32 { print "row " NR " has " NF " labels"; exit 1 }' "$tmp/labels.txt" || fail "label width"
-"$OUT/pv-cat" --header "$tmp/labelled.pvs" | grep -q "^labels: 16 targets x 2 microarchitectures (s5-0000 s5-0001)$" \
+"$OUT/pv-cat" --header "$tmp/labelled.pvs" | contains "^labels: 16 targets x 2 microarchitectures (s5-0000 s5-0001)$" \
   || fail "header: $("$OUT/pv-cat" --header "$tmp/labelled.pvs")"
 
 # The features are those of the unlabelled pipeline.
@@ -70,12 +71,12 @@ grep -q "^pv-uarch: $tmp/bad.toml:3:1: unknown key 'robb' in \[core\]" "$tmp/err
 grep -q "pv-uarch: <stdin>:header: pv-uarch reads instruction streams" "$tmp/err" || fail "features message: $(cat "$tmp/err")"
 "$OUT/pv-uarch" < /dev/null > /dev/null 2> "$tmp/err"
 [ $? -eq 2 ] || fail "no --config: not a usage error"
-"$OUT/pv-uarch" --help | grep -q -- "--config" || fail "--help"
+"$OUT/pv-uarch" --help | contains -- "--config" || fail "--help"
 err=$("$OUT/pv-uarch" --no-such-flag 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] && grep -q "^pv-uarch: " <<<"$err" || fail "unknown flag: rc $rc: $err"
 err=$("$OUT/pv-uarch" -c "$A" /nonexistent/input 2>&1 >/dev/null); rc=$?
 [ $rc -eq 1 ] && grep -q "^pv-uarch: /nonexistent/input" <<<"$err" || fail "missing input: rc $rc: $err"
 err=$("$OUT/pv-uarch" -c /nonexistent/a.toml 2>&1 >/dev/null </dev/null); rc=$?
 [ $rc -eq 1 ] && grep -q "^pv-uarch: /nonexistent/a.toml: " <<<"$err" || fail "missing config: rc $rc: $err"
-"$OUT/pv-uarch" sample --help | grep -q -- "--seed" || fail "sample --help"
+"$OUT/pv-uarch" sample --help | contains -- "--seed" || fail "sample --help"
 echo "pv-uarch pipeline: labels, report, batch sizes, errors ok"
