@@ -47,21 +47,27 @@ void expectProgramStream(const runtime::StreamReader& reader) {
 std::set<std::string> uarchsSeenInTraining(const Model& model) {
   std::set<std::string> seen;
   if (model.training.programs.empty()) return seen;
-  const std::set<std::string> heldOut(model.training.heldOutUarchs.begin(), model.training.heldOutUarchs.end());
   for (const auto& u : model.uarchs)
-    if ((u.origin.empty() || u.origin == "trained") && !heldOut.contains(u.name)) seen.insert(u.name);
+    if (uarchSeenInTraining(model, u)) seen.insert(u.name);
   return seen;
 }
 
 std::string trainingCaption(const Model& model, const std::string& program) {
   const auto& t = model.training;
   if (t.programs.empty()) return fmt::format("program '{}': the model records no training data", program);
-  const bool trained = std::find(t.programs.begin(), t.programs.end(), program) != t.programs.end();
+  const bool trained = programSeenInTraining(model, program);
   const size_t seen = uarchsSeenInTraining(model).size();
-  return fmt::format("program '{}': {} (the model trained on {} programs: {}); {} of its {} microarchitectures "
+  // A long list is cut: pv-model info lists every training workload.
+  constexpr size_t kNamesShown = 12;
+  const std::vector<std::string> programs = trainingPrograms(model);
+  std::string names = fmt::format("{}", fmt::join(programs.begin(), programs.begin() + std::min(programs.size(), kNamesShown), ", "));
+  if (programs.size() > kNamesShown) names += fmt::format(" and {} more", programs.size() - kNamesShown);
+  const std::string regions =
+      programs.size() == t.programs.size() ? "" : fmt::format(" in {} regions", t.programs.size());
+  return fmt::format("program '{}': {} (the model trained on {} programs{}: {}); {} of its {} microarchitectures "
                      "were seen in training, {} not",
-                     program, trained ? "one of the training programs" : "not seen in training", t.programs.size(),
-                     fmt::join(t.programs, ", "), seen, model.uarchs.size(), model.uarchs.size() - seen);
+                     program, trained ? "one of the training programs" : "not seen in training", programs.size(),
+                     regions, names, seen, model.uarchs.size(), model.uarchs.size() - seen);
 }
 
 void runDotPredict(const DotPredictOptions& o) {

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "stages/core/stage_error.h"
 #include "stages/dot-predict/test_model.h"
 #include "stages/runtime/tool.h"
@@ -105,6 +107,15 @@ TEST(DotPredictCommand, textSummarySaysWhatTheModelSawInTraining) {
             "  1 seen in training: mean |error| 40.00%, max 40.00%\n"
             "  1 not seen in training: mean |error| 20.00%, max 20.00%\n");
   EXPECT_EQ(trainingCaption(m, "xz").substr(0, 43), "program 'xz': one of the training programs ");
+  // Regions fold into their program; a long list is cut.
+  m.training.programs.clear();
+  for (int p = 0; p < 14; ++p)
+    for (int r = 1; r <= 3; ++r) m.training.programs.push_back(fmt::format("p{}.r{}", p, r));
+  EXPECT_EQ(trainingCaption(m, "p3"),
+            "program 'p3': one of the training programs (the model trained on 14 programs in 42 regions: p0, p1, "
+            "p2, p3, p4, p5, p6, p7, p8, p9, p10, p11 and 2 more); 1 of its 2 microarchitectures were seen in "
+            "training, 1 not");
+  EXPECT_EQ(trainingCaption(m, "p13.r2").substr(0, 47), "program 'p13.r2': one of the training programs ");
   // A parametric microarchitecture is never seen in training; a model
   // without a training record has no split and says so in the caption.
   m.uarchs[0].origin = "parametric";

@@ -45,8 +45,7 @@ std::vector<EvaluatedPair> evaluateProgram(const Model& model, const ProgramSumm
   const size_t commit = commitTarget(model, "the model");
   const int target = s.targetIndex("commit");
   if (target < 0) throw StageError(source, "header", "no 'commit' labels (no ground truth)");
-  const auto& trained = model.training.programs;
-  const bool programSeen = std::find(trained.begin(), trained.end(), s.name) != trained.end();
+  const bool programSeen = programSeenInTraining(model, s.name);
   const size_t h = model.architecture.hidden;
   std::vector<EvaluatedPair> pairs;
   for (const auto& u : model.uarchs) {
@@ -56,7 +55,7 @@ std::vector<EvaluatedPair> evaluateProgram(const Model& model, const ProgramSumm
     p.program = s.name;
     p.uarch = u.name;
     p.programSeen = programSeen;
-    p.uarchSeen = u.origin.empty() || u.origin == "trained";
+    p.uarchSeen = uarchSeenInTraining(model, u);
     p.truth = s.labelSum(ui, target);
     for (size_t d = 0; d < h; ++d) p.predicted += s.representation[d] * u.representation[commit * h + d];
     if (p.truth <= 0) throw StageError(source, u.name, "a ground-truth time of 0");

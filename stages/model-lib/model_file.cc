@@ -2,6 +2,8 @@
 
 #include "stages/model-lib/model_file.h"
 
+#include <algorithm>
+
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/exception.h>
@@ -160,6 +162,36 @@ const Microarchitecture* Model::uarch(const std::string& n) const {
   for (const auto& u : uarchs)
     if (u.name == n) return &u;
   return nullptr;
+}
+
+std::string programOfWorkload(const std::string& workload) {
+  const size_t dot = workload.rfind(".r");
+  if (dot == std::string::npos || dot == 0 || dot + 2 == workload.size()) return workload;
+  for (size_t i = dot + 2; i < workload.size(); ++i)
+    if (workload[i] < '0' || workload[i] > '9') return workload;
+  return workload.substr(0, dot);
+}
+
+std::vector<std::string> trainingPrograms(const Model& model) {
+  std::vector<std::string> programs;
+  for (const auto& w : model.training.programs) {
+    std::string p = programOfWorkload(w);
+    if (std::find(programs.begin(), programs.end(), p) == programs.end()) programs.push_back(std::move(p));
+  }
+  return programs;
+}
+
+bool programSeenInTraining(const Model& model, const std::string& program) {
+  const std::string p = programOfWorkload(program);
+  for (const auto& w : model.training.programs)
+    if (programOfWorkload(w) == p) return true;
+  return false;
+}
+
+bool uarchSeenInTraining(const Model& model, const Microarchitecture& uarch) {
+  if (!uarch.origin.empty() && uarch.origin != "trained") return false;
+  const auto& heldOut = model.training.heldOutUarchs;
+  return std::find(heldOut.begin(), heldOut.end(), uarch.name) == heldOut.end();
 }
 
 std::string computeContentHash(const Model& m) {

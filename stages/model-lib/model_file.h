@@ -95,6 +95,22 @@ struct Model {
   const Microarchitecture* uarch(const std::string& name) const;
 };
 
+// What the model saw in training: one definition for pv-eval's table and
+// pv-dot-predict's summary.
+//
+// The program of a workload: NAME for a suite region NAME.rI (pv-dataset's
+// names for a `regions = N` workload, dataset/workload_suite.h), else the
+// name itself.
+std::string programOfWorkload(const std::string& workload);
+// The training workloads' programs, regions folded, in first-seen order.
+std::vector<std::string> trainingPrograms(const Model& model);
+// Whether the model trained on `program` (a program or a workload name):
+// one of its training workloads is of the same program.
+bool programSeenInTraining(const Model& model, const std::string& program);
+// Whether the model trained on labels of `uarch`: M_u from training (or of
+// no recorded origin) and not one of the held-out configurations.
+bool uarchSeenInTraining(const Model& model, const Microarchitecture& uarch);
+
 // Checks the model's internal consistency (sizes of statistics, M_u,
 // tensors); throws StageError naming `where` and the problem.
 void validateModel(const Model& model, const std::string& where);

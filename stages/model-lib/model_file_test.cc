@@ -151,5 +151,36 @@ TEST(ModelFile, garbageIsNotAModel) {
   EXPECT_THROW(loadModel("/nonexistent/model.pvm"), StageError);
 }
 
+// A suite region NAME.rI belongs to program NAME, so a model trained on
+// xz.r1 has seen xz and its other regions, and nothing else.
+TEST(ModelFile, whatTheModelSawInTrainingFoldsRegionsIntoPrograms) {
+  EXPECT_EQ(programOfWorkload("xz.r2"), "xz");
+  EXPECT_EQ(programOfWorkload("openssl-aes.r13"), "openssl-aes");
+  EXPECT_EQ(programOfWorkload("xz"), "xz");
+  EXPECT_EQ(programOfWorkload("a.rb"), "a.rb");
+  EXPECT_EQ(programOfWorkload("x.r"), "x.r");
+  EXPECT_EQ(programOfWorkload(".r1"), ".r1");
+  Model m;
+  m.training.programs = {"xz.r1", "xz.r2", "gzip", "lua.r3"};
+  m.training.heldOutUarchs = {"held"};
+  EXPECT_EQ(trainingPrograms(m), (std::vector<std::string>{"xz", "gzip", "lua"}));
+  EXPECT_TRUE(programSeenInTraining(m, "xz"));
+  EXPECT_TRUE(programSeenInTraining(m, "xz.r3"));
+  EXPECT_TRUE(programSeenInTraining(m, "gzip.r1"));
+  EXPECT_TRUE(programSeenInTraining(m, "lua"));
+  EXPECT_FALSE(programSeenInTraining(m, "xzz"));
+  EXPECT_FALSE(programSeenInTraining(m, "stencil.r1"));
+  Microarchitecture u;
+  u.name = "a";
+  EXPECT_TRUE(uarchSeenInTraining(m, u));  // no recorded origin: an older file
+  u.origin = "trained";
+  EXPECT_TRUE(uarchSeenInTraining(m, u));
+  u.origin = "tuned";
+  EXPECT_FALSE(uarchSeenInTraining(m, u));
+  u.origin = "trained";
+  u.name = "held";
+  EXPECT_FALSE(uarchSeenInTraining(m, u));
+}
+
 }  // namespace
 }  // namespace pv
