@@ -136,7 +136,7 @@ void FeatureExtractor::process(InstructionBatch&& batch, const Emit<FeatureBatch
   emit(std::move(out));
 }
 
-void extractAll(FeatureExtractor& extractor, const InstructionSource& source,
+void extractAll(Transform<InstructionBatch, FeatureBatch>& extractor, const InstructionSource& source,
                 const Emit<FeatureBatch>& emit) {
   InstructionBatch batch;
   while (source(batch)) {

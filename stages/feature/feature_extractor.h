@@ -67,8 +67,9 @@ class FeatureExtractor : public Transform<InstructionBatch, FeatureBatch> {
 // perfvec streams (a gem5 text reader, for example).
 using InstructionSource = std::function<bool(InstructionBatch& batch)>;
 
-// Runs `extractor` over every batch of `source`, then finishes it.
-void extractAll(FeatureExtractor& extractor, const InstructionSource& source,
+// Runs `extractor` (or a transform that starts with it) over every batch of
+// `source`, then finishes it.
+void extractAll(Transform<InstructionBatch, FeatureBatch>& extractor, const InstructionSource& source,
                 const Emit<FeatureBatch>& emit);
 
 }  // namespace pv

@@ -58,7 +58,11 @@ void Progress::print(bool final) {
 }
 
 Stage::Stage(std::string name, std::string summary, bool hasInput)
-    : name_(std::move(name)), hasInput_(hasInput), tool_(name_, std::move(summary)), app_(tool_.cli()) {
+    : name_(std::move(name)),
+      recordedName_(name_),
+      hasInput_(hasInput),
+      tool_(name_, std::move(summary)),
+      app_(tool_.cli()) {
   // Every batch allocates and frees buffers of about a megabyte. With glibc's
   // defaults those are mmap'ed and returned to the kernel each time, and the
   // page faults dominated a stage's time (pv-feature: 12.9 s vs 1.25 s on 10 M

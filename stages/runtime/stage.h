@@ -74,6 +74,12 @@ class Stage {
   StreamOptions& options() { return options_; }
   const std::string& name() const { return name_; }
 
+  // The name the output header records for this stage, last in its stage
+  // list (default: the stage's own). A stage that runs another stage's
+  // library after its own (ComposedTransform) records that one, so that its
+  // output is the two stages' byte for byte.
+  void recordAs(std::string stageName) { recordedName_ = std::move(stageName); }
+
   // Offers --batch-size (options().batchSize), for stages that choose the
   // size of their output batches.
   void addBatchSizeOption(const std::string& help = "Records per output batch");
@@ -112,7 +118,7 @@ class Stage {
     // record on (slice.h).
     StreamSlice slice(options_.startAt, reader.name());
     StreamHeader out = transform.describe(slice.describe(reader.header()));
-    out.stages.push_back(name_);
+    out.stages.push_back(recordedName_);
     readsStream_ = true;
     auto& writer = openOutput(out);
     Emit<typename T::Output> emit = [&](typename T::Output&& batch) {
@@ -141,7 +147,7 @@ class Stage {
                 const std::function<void(const Emit<Out>&)>& produce) {
     return guard([&] {
       StreamHeader out = header;
-      out.stages.push_back(name_);
+      out.stages.push_back(recordedName_);
       auto& writer = openOutput(out);
       Emit<Out> emit = [&](Out&& batch) {
         progress_->add(recordsIn(batch));
@@ -177,6 +183,7 @@ class Stage {
   void countOut(const B& b) { recordsOut_ += recordsIn(b); }
 
   std::string name_;
+  std::string recordedName_;  // recordAs()
   bool hasInput_;
   Tool tool_;      // --help, --version, usage errors
   CLI::App& app_;  // tool_.cli()

@@ -2,6 +2,8 @@
 // - the chain tap | feature | reuse-distance gives byte-identical output over
 //   pipes, over ZeroMQ ipc sockets and over (zstd) files;
 // - the rows do not depend on any stage's batch size;
+// - pv-feature --reuse-distance (one process) is pv-feature | pv-reuse-distance
+//   byte for byte, with every option they share;
 // - corrupted or truncated inputs never crash a stage: it exits 0 (the damage
 //   happened to form valid input) or 1 with a message naming its input.
 
@@ -9,6 +11,8 @@
 #include <rapidcheck/gtest.h>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "tests/composition/process.h"
 
@@ -79,6 +83,29 @@ RC_GTEST_PROP(Composition, rowsDoNotDependOnBatchSizes, ()) {
   RC_ASSERT(!reference.empty());
   RC_ASSERT(slurp(dir / "tap.txt") == reference);
   RC_ASSERT(slurp(dir / "raw.txt") == reference);
+}
+
+RC_GTEST_PROP(Composition, featureWithReuseDistanceIsTheTwoStages, ()) {
+  ScratchDir dir;
+  synthesize(dir, *genLength(), *rc::gen::inRange(0, 1000000));
+  const std::string trace = dir / "trace.txt";
+  std::string reuseFlags;
+  if (*rc::gen::arbitrary<bool>()) reuseFlags += " --locality";
+  if (*rc::gen::arbitrary<bool>()) reuseFlags += " --keep-addresses";
+  const std::string batch = " --batch-size " + std::to_string(*rc::gen::inRange(1, 5000));
+  // From gem5 text (pv-feature's own reader) and from pv-trace-tap's stream.
+  const std::vector<std::string> features = {
+      "cat " + trace + " | " + kFeature + " --sq " + (dir / "trace.sq.txt") + batch,
+      kTap + batch + " " + trace + " | " + kFeature};
+  for (const std::string& feature : features) {
+    auto two = shell(feature + " | " + kReuse + reuseFlags + " > " + (dir / "two.pvs"), dir.path());
+    auto one = shell(feature + " --reuse-distance" + reuseFlags + " > " + (dir / "one.pvs"), dir.path());
+    RC_ASSERT(two.status == 0);
+    RC_ASSERT(one.status == 0);
+    const std::string twoBytes = slurp(dir / "two.pvs");
+    RC_ASSERT(!twoBytes.empty());
+    RC_ASSERT(slurp(dir / "one.pvs") == twoBytes);
+  }
 }
 
 // Damages `bytes`: flips, deletions or a cut.
