@@ -38,7 +38,7 @@ for cmd in bzip2 sqlite3 sed lua5.4 python3; do
   command -v "$cmd" >/dev/null || { echo "$0: $cmd is missing (./dev.sh installs it)" >&2; exit 2; }
 done
 
-# The programs: none of them is among the foundation model's 16 training
+# The programs: none of them is among the foundation model's training
 # programs (pv-model info lists them). Name, instructions to skip, command.
 # Inputs come from pv-workload-inputs and the suite's scripts, as in
 # examples/workloads/workloads.toml (the same commands and phases).

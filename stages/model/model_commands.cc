@@ -60,8 +60,9 @@ std::string infoText(const Model& m, const std::string& path) {
   fmt::format_to(it, "targets      {}\n", fmt::join(m.targetNames, ", "));
   const auto& t = m.training;
   if (t.steps > 0) {
-    fmt::format_to(it, "trained      {} steps ({:.2f} epochs, {} workers) on {} records of {} programs: {}\n",
-                   t.steps, t.epochs, t.workers, t.instructions, t.programs.size(), fmt::join(t.programs, ", "));
+    fmt::format_to(it, "trained      {} steps ({:.2f} epochs, {} worker{}) on {} records of {} programs: {}\n",
+                   t.steps, t.epochs, t.workers, t.workers == 1 ? "" : "s", t.instructions, t.programs.size(),
+                   fmt::join(t.programs, ", "));
     if (!t.heldOutPrograms.empty())
       fmt::format_to(it, "held out     programs: {}\n", fmt::join(t.heldOutPrograms, ", "));
     if (!t.heldOutUarchs.empty()) fmt::format_to(it, "held out     uarchs: {}\n", fmt::join(t.heldOutUarchs, ", "));

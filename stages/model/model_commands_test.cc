@@ -58,7 +58,7 @@ TEST(ModelInfo, textListsTheModelAndItsTraining) {
             "features     2\n"
             "weights      3 in 2 tensors\n"
             "targets      fetch, commit\n"
-            "trained      60 steps (1.50 epochs, 1 workers) on 1234 records of 2 programs: matmul, chase\n"
+            "trained      60 steps (1.50 epochs, 1 worker) on 1234 records of 2 programs: matmul, chase\n"
             "held out     uarchs: s5-0002\n"
             "uarch set    sample --seed 5 --count 3\n"
             "validation   loss 0.1235\n"
