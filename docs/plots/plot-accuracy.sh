@@ -62,6 +62,14 @@ for ps, pn in (("1", "seen"), ("0", "held out")):
 with open(f"{sys.argv[2]}/pairs.dat", "w") as f:
     for r in rows:
         f.write(f'{r["truth_ns"]} {r["predicted_ns"]} {r["program_seen"]}\n')
+# The scatter's axes: whole decades around every time, so that no pair
+# falls outside them.
+import math
+times = [float(r[k]) for r in rows for k in ("truth_ns", "predicted_ns")]
+if min(times) <= 0:
+    sys.exit(f"{sys.argv[1]}: a time that is not above zero (log axes)")
+with open(f"{sys.argv[2]}/range", "w") as f:
+    f.write(f"[1e{math.floor(math.log10(min(times)))}:1e{math.ceil(math.log10(max(times)))}]")
 PY
 
 gnuplot <<GP
@@ -88,8 +96,8 @@ set title "predicted against simulated time per pair"
 set xlabel "simulated time (ns)"
 set ylabel "predicted time (ns)"
 set logscale xy
-set xrange [1e3:1e7]
-set yrange [1e3:1e7]
+set xrange $(cat "$tmp/range")
+set yrange $(cat "$tmp/range")
 set key top left
 set grid
 set size square
