@@ -60,7 +60,8 @@ std::string trainingCaption(const Model& model, const std::string& program) {
   // A long list is cut: pv-model info lists every training workload.
   constexpr size_t kNamesShown = 12;
   const std::vector<std::string> programs = trainingPrograms(model);
-  std::string names = fmt::format("{}", fmt::join(programs.begin(), programs.begin() + std::min(programs.size(), kNamesShown), ", "));
+  const size_t shown = std::min(programs.size(), kNamesShown);
+  std::string names = fmt::format("{}", fmt::join(programs.begin(), programs.begin() + shown, ", "));
   if (programs.size() > kNamesShown) names += fmt::format(" and {} more", programs.size() - kNamesShown);
   const std::string regions =
       programs.size() == t.programs.size() ? "" : fmt::format(" in {} regions", t.programs.size());
