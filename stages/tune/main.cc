@@ -5,7 +5,8 @@
 //
 // Least squares: the programs' representations (their intervals, or totals
 // with --interval 0) and their measured or simulated times on the new
-// microarchitecture give M_u (ridge towards the mean trained M). The
+// microarchitecture give M_u (ridge towards the mean trained M), each
+// program weighed by its relative error (--absolute: by its time). The
 // parametric variant learns M_u from configuration parameters, so that
 // pv-dot-predict --uarch CONFIG.toml predicts for configurations never
 // simulated. In a non-negative model (--non-negative, or pv-train's models)
@@ -38,6 +39,10 @@ int main(int argc, char** argv) {
   app.add_option("--interval", o.interval, "Records per equation (interval sums); 0: one equation per program total")
       ->capture_default_str();
   app.add_option("--ridge", ls.ridge, "Regularisation towards the mean trained M_u (relative)")->capture_default_str();
+  app.add_flag("--relative,!--absolute", ls.relative,
+               "Weigh each program by its relative error, its equations divided by its mean label sum per "
+               "equation (default; pv-eval reports relative errors), or by its time (--absolute, before 0.17)")
+      ->capture_default_str();
   app.add_option("--uarch-dir", ls.uarchDir, "Configurations (NAME.toml) to record (default: DATASET/uarchs)");
   app.add_flag("--replace", ls.replace, "Replace microarchitectures the model already has");
   app.add_flag("--refit", ls.refit,

@@ -28,23 +28,44 @@ std::vector<double> meanTrainedRepresentation(const Model& model) {
 }
 
 // The equations of target `t` for microarchitecture `name`: rows of X (h
-// values each) and y.
+// values each) and y. With `relative`, each program's equations are divided
+// by its mean label sum per equation, so that every program weighs by its
+// relative error (what pv-eval reports), not by its time: in absolute terms
+// a memory-bound program's intervals outweigh a fast loop's by 100 times.
 void equations(const std::vector<eval::ProgramSummary>& summaries, const Model& model, const std::string& name,
-               size_t t, std::vector<double>& x, std::vector<double>& y) {
+               size_t t, bool relative, std::vector<double>& x, std::vector<double>& y) {
   const size_t h = model.architecture.hidden;
-  for (const auto& s : summaries) {
+  std::vector<double> scale(summaries.size(), 1.0);
+  if (relative) {
+    // A program whose labels of this target sum to (nearly) 0, a count that
+    // it never has, weighs as one of the mean program.
+    double largest = 0;
+    for (size_t p = 0; p < summaries.size(); ++p) {
+      const auto& s = summaries[p];
+      const int ui = s.uarchIndex(name), ti = s.targetIndex(model.targetNames[t]);
+      if (ui < 0 || ti < 0) continue;
+      const size_t n = s.interval == 0 ? 1 : std::max<size_t>(1, s.intervalRecords.size());
+      scale[p] = s.labelSum(ui, ti) / static_cast<double>(n);
+      largest = std::max(largest, scale[p]);
+    }
+    for (double& c : scale) c = largest > 0 ? 1.0 / std::max(c, 1e-3 * largest) : 1.0;
+  }
+  for (size_t p = 0; p < summaries.size(); ++p) {
+    const auto& s = summaries[p];
     const int ui = s.uarchIndex(name), ti = s.targetIndex(model.targetNames[t]);
     if (ui < 0) throw StageError(s.source, s.name, "no labels for microarchitecture '" + name + "'");
     if (ti < 0) throw StageError(s.source, s.name, "no labels for target '" + model.targetNames[t] + "'");
     const size_t width = s.uarchNames.size() * s.targetNames.size();
+    const double c = scale[p];
+    auto add = [&](const double* row, double label) {
+      for (size_t d = 0; d < h; ++d) x.push_back(c * row[d]);
+      y.push_back(c * label);
+    };
     if (s.interval == 0) {
-      x.insert(x.end(), s.representation.begin(), s.representation.end());
-      y.push_back(s.labelSum(ui, ti));
+      add(s.representation.data(), s.labelSum(ui, ti));
     } else {
-      for (size_t k = 0; k < s.intervalRecords.size(); ++k) {
-        x.insert(x.end(), s.intervalRepresentation.begin() + k * h, s.intervalRepresentation.begin() + (k + 1) * h);
-        y.push_back(s.intervalLabelSums[k * width + ui * s.targetNames.size() + ti]);
-      }
+      for (size_t k = 0; k < s.intervalRecords.size(); ++k)
+        add(s.intervalRepresentation.data() + k * h, s.intervalLabelSums[k * width + ui * s.targetNames.size() + ti]);
     }
   }
 }
@@ -83,7 +104,7 @@ std::vector<std::string> fitLeastSquares(Model& model, const std::vector<eval::P
     u.representation.assign(nt * h, 0.0f);
     for (size_t t = 0; t < nt; ++t) {
       std::vector<double> x, y;
-      equations(summaries, model, name, t, x, y);
+      equations(summaries, model, name, t, o.relative, x, y);
       const std::vector<double>& from = own.empty() ? prior : own;
       const std::vector<double> p(from.begin() + t * h, from.begin() + (t + 1) * h);
       const auto m = model.nonNegativeUarchs ? fit::nonNegativeRidgeFit(x, y, h, p, o.ridge) : fit::ridgeFit(x, y, h, p, o.ridge);

@@ -105,6 +105,52 @@ TEST(Tuning, eachIntervalIsAnEquation) {
     }
 }
 
+// --relative: a program 100 times slower than another no longer decides the
+// fit alone. The weighted least squares minimises the sum of squared
+// relative errors, so its sum is at most the absolute fit's, and the fast
+// program's own relative error falls.
+TEST(Tuning, relativeWeightingFitsTheFastProgramAsWellAsTheSlowOne) {
+  Dataset data;
+  pv::testing::writeLabelledStream(data.dir / "slow.pvs", data.m, {"u0", "new"}, data.m.targetNames, 48, 3,
+                                   [](uint64_t record, size_t uarch, size_t target) {
+                                     return 100.0f * label(record * 7 + 3, uarch, target);
+                                   });
+  const std::vector<eval::ProgramSummary> summaries = {data.summary("alpha", 16), data.summary("slow", 16)};
+  Model absolute = data.m, relative = data.m;
+  absolute.nonNegativeUarchs = relative.nonNegativeUarchs = false;
+  LeastSquaresOptions o;
+  o.ridge = 1e-9;
+  ASSERT_TRUE(o.relative) << "relative weighting is the default";
+  o.relative = false;
+  fitLeastSquares(absolute, summaries, o, "m.pvm", "dataset");
+  o.relative = true;
+  fitLeastSquares(relative, summaries, o, "m.pvm", "dataset");
+  // Per program: the sum of squared relative errors of target 0's intervals
+  // (relative to the program's mean interval), and the mean |error|.
+  struct Errors { double squared = 0, meanAbs = 0, absSquared = 0; };
+  auto errors = [&](const Model& m, const eval::ProgramSummary& s) {
+    const size_t width = s.uarchNames.size() * s.targetNames.size(), n = s.intervalRecords.size();
+    const double mean = s.labelSum(1, 0) / static_cast<double>(n);
+    Errors e;
+    for (size_t k = 0; k < n; ++k) {
+      const double truth = s.intervalLabelSums[k * width + 1 * s.targetNames.size()];
+      const double d = dot(s.intervalRepresentation.data() + k * 4, m.uarchs[1].representation, 0) - truth;
+      e.squared += (d / mean) * (d / mean);
+      e.absSquared += d * d;
+      e.meanAbs += std::fabs(d / truth) / static_cast<double>(n);
+    }
+    return e;
+  };
+  const Errors absAlpha = errors(absolute, summaries[0]), absSlow = errors(absolute, summaries[1]);
+  const Errors relAlpha = errors(relative, summaries[0]), relSlow = errors(relative, summaries[1]);
+  ASSERT_GT(absSlow.squared + absAlpha.squared, 1e-6) << "the equations are solved exactly: the test shows nothing";
+  EXPECT_LE(relAlpha.squared + relSlow.squared, (absAlpha.squared + absSlow.squared) * (1 + 1e-6));
+  EXPECT_LE(absAlpha.absSquared + absSlow.absSquared, (relAlpha.absSquared + relSlow.absSquared) * (1 + 1e-6));
+  EXPECT_LT(relAlpha.meanAbs, absAlpha.meanAbs);
+  std::printf("alpha's mean |error|: %.4f relative, %.4f absolute; slow's: %.4f, %.4f\n", relAlpha.meanAbs,
+              absAlpha.meanAbs, relSlow.meanAbs, absSlow.meanAbs);
+}
+
 // In a non-negative model (an untrained one is) the same fit stays >= 0,
 // and it fits the intervals better than the unconstrained fit cut at 0.
 TEST(Tuning, aNonNegativeModelsFitIsNonNegativeAndBeatsCuttingTheSignedOne) {
