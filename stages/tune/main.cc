@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
   app.add_option("--mlp-iterations", o.mlp.iterations, "Full-batch Adam iterations")->capture_default_str();
   app.add_option("--mlp-weight-decay", o.mlp.weightDecay, "Decoupled weight decay of the MLP's weights")
       ->capture_default_str();
+  app.add_option("--name", o.name, "The output model's name (default: the input's)");
+  app.add_option("--description", o.description, "The output model's description (default: the input's)");
   app.add_option("--max-rows", o.maxRows, "Use at most this many records of each program");
   app.add_option("-t,--threads", o.threads, "CPU threads for encoding")->capture_default_str();
   app.add_flag("-q,--quiet", o.quiet, "Only errors");

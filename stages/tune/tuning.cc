@@ -170,6 +170,8 @@ void runTune(const TuneOptions& o, std::ostream& log) {
                          model.uarchModel.inputs.size(), err)
           << std::endl;
   }
+  if (!o.name.empty()) model.name = o.name;
+  if (!o.description.empty()) model.description = o.description;
   saveModel(model, o.output);
   if (!o.quiet) log << fmt::format("pv-tune: wrote {} ({} microarchitectures)", o.output, model.uarchs.size()) << std::endl;
 }

@@ -57,6 +57,9 @@ struct TuneOptions {
   // not refitted (no --refit) is negative, or where a parametric model
   // fitted without the bound would stay (no --parametric).
   bool nonNegative = false;
+  // The output's name and description ("": the input's). A calibrated or
+  // extended model is another model than the one it came from.
+  std::string name, description;
   bool quiet = false;
 };
 

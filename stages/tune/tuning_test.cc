@@ -237,6 +237,26 @@ TEST(Tuning, theCommandWritesTheTunedModel) {
   const Model tuned = loadModel(o.output);
   EXPECT_EQ(tuned.uarchs, expected.uarchs);
   EXPECT_EQ(tuned.encoderHash, data.m.encoderHash);  // the encoder is frozen
+  EXPECT_EQ(tuned.name, data.m.name);                 // without --name, the model keeps its name
+  EXPECT_EQ(tuned.description, data.m.description);
+}
+
+TEST(Tuning, aTunedModelMayBeRenamed) {
+  Dataset data;
+  TuneOptions o;
+  o.modelPath = data.dir / "m.pvm";
+  o.output = data.dir / "renamed.pvm";
+  o.dataset = data.dir.path();
+  o.name = "calibrated";
+  o.description = "m, refitted on alpha and beta";
+  o.quiet = true;
+  std::ostringstream log;
+  runTune(o, log);
+  const Model tuned = loadModel(o.output);
+  EXPECT_EQ(tuned.name, "calibrated");
+  EXPECT_EQ(tuned.description, "m, refitted on alpha and beta");
+  EXPECT_NE(data.m.name, "calibrated");
+  EXPECT_EQ(tuned.encoderHash, data.m.encoderHash);
 }
 
 TEST(Tuning, aFailingCommandWritesNothing) {
