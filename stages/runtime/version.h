@@ -7,10 +7,10 @@
 
 namespace pv::runtime {
 
-// "0.16.0".
+// "0.17.0".
 const char* projectVersion();
 
-// "pv-feature (perfvec) 0.16.0\nstream schema 1, model format 1, training
+// "pv-feature (perfvec) 0.17.0\nstream schema 1, model format 1, training
 // checkpoint format 1\n".
 std::string versionText(const std::string& program);
 

@@ -121,12 +121,13 @@ head -c 400 "$tmp/plots/cpi-over-time.svg" | contains "<svg" || fail "cpi-over-t
   | "$OUT/pv-aggregate" -o "$tmp/whole.rp" || fail "the whole R_p"
 "$OUT/pv-dot-predict" -m "$model" "$tmp/whole.rp" --uarch "${configs[0]}" --uarch "${configs[1]}" \
   --uarch "${configs[2]}" --format csv > "$tmp/whole.csv" || fail "pv-dot-predict (whole program)"
+"$OUT/pv-model" info --format json "$model" > "$tmp/model.json" || fail "pv-model info --format json"
 python3 - "$tmp/cpi-table.txt" "$tmp/truth.json" "$tmp/whole.csv" "$interval" "$tmp/plots/cpi-over-time.svg" \
-  "${configs[@]}" <<'PY' || fail "plot-cpi.sh's numbers"
+  "$tmp/model.json" "${configs[@]}" <<'PY' || fail "plot-cpi.sh's numbers"
 import csv, json, math, os, sys, tomllib
-table, truth_json, whole_csv, interval, svg = sys.argv[1:6]
+table, truth_json, whole_csv, interval, svg, model_json = sys.argv[1:7]
 interval = int(interval)
-configs = sys.argv[6:]
+configs = sys.argv[7:]
 rows = [l.split() for l in open(table)]
 assert rows[0] == ["first", "instructions", "configuration", "predicted_ns", "truth_ns", "predicted_cpi", "truth_cpi"], rows[0]
 clock, names = {}, []
@@ -139,7 +140,8 @@ report = {r["uarch"]: r for r in json.load(open(truth_json))}
 # pv-dot-predict's last rows: the --uarch configurations, in order ("NAME
 # (parametric)" where the model's table has NAME).
 whole = [(r["uarch"], float(r["time_ns"])) for r in csv.DictReader(open(whole_csv))][-3:]
-K = 96  # the model's chunk: intervals close at chunk boundaries
+K = json.load(open(model_json))["architecture"]["chunk"]  # intervals close at the model's chunk boundaries
+assert K > 1, K
 svg = open(svg).read()
 for name in names:
     mine = [r for r in rows[1:] if r[2] == name]
