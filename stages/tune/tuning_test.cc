@@ -52,6 +52,13 @@ struct Dataset {
     }
     dataset::writeManifest(dir.path(), manifest);
   }
+  // pv-tune's options on this dataset's model, writing `output` in its folder.
+  TuneOptions command(const std::string& output) const {
+    TuneOptions o;
+    o.modelPath = dir / "m.pvm";
+    o.output = dir / output;
+    return o;
+  }
   eval::ProgramSummary summary(const std::string& name, uint64_t interval) const {
     eval::SummaryOptions so;
     so.interval = interval;
@@ -222,9 +229,7 @@ TEST(Tuning, theModelsOwnMicroarchitecturesNeedReplaceOrRefit) {
 
 TEST(Tuning, theCommandWritesTheTunedModel) {
   Dataset data;
-  TuneOptions o;
-  o.modelPath = data.dir / "m.pvm";
-  o.output = data.dir / "tuned.pvm";
+  TuneOptions o = data.command("tuned.pvm");
   o.dataset = data.dir.path();
   o.interval = 0;
   o.leastSquares.ridge = 1e-9;
@@ -243,9 +248,7 @@ TEST(Tuning, theCommandWritesTheTunedModel) {
 
 TEST(Tuning, aTunedModelMayBeRenamed) {
   Dataset data;
-  TuneOptions o;
-  o.modelPath = data.dir / "m.pvm";
-  o.output = data.dir / "renamed.pvm";
+  TuneOptions o = data.command("renamed.pvm");
   o.dataset = data.dir.path();
   o.name = "calibrated";
   o.description = "m, refitted on alpha and beta";
@@ -261,9 +264,7 @@ TEST(Tuning, aTunedModelMayBeRenamed) {
 
 TEST(Tuning, aFailingCommandWritesNothing) {
   Dataset data;
-  TuneOptions o;
-  o.modelPath = data.dir / "m.pvm";
-  o.output = data.dir / "tuned.pvm";
+  TuneOptions o = data.command("tuned.pvm");
   std::ostringstream log;
   EXPECT_THROW(runTune(o, log), runtime::UsageError);  // neither --dataset nor --parametric
   o.dataset = data.dir.path();
