@@ -35,26 +35,27 @@ std::vector<double> meanTrainedRepresentation(const Model& model) {
 void equations(const std::vector<eval::ProgramSummary>& summaries, const Model& model, const std::string& name,
                size_t t, bool relative, std::vector<double>& x, std::vector<double>& y) {
   const size_t h = model.architecture.hidden;
+  // Per program: the microarchitecture's and the target's label column, and
+  // the program's mean label sum per equation.
+  std::vector<int> uarchOf(summaries.size()), targetOf(summaries.size());
   std::vector<double> scale(summaries.size(), 1.0);
-  if (relative) {
-    // A program whose labels of this target sum to (nearly) 0, a count that
-    // it never has, weighs as one of the mean program.
-    double largest = 0;
-    for (size_t p = 0; p < summaries.size(); ++p) {
-      const auto& s = summaries[p];
-      const int ui = s.uarchIndex(name), ti = s.targetIndex(model.targetNames[t]);
-      if (ui < 0 || ti < 0) continue;
-      const size_t n = s.interval == 0 ? 1 : std::max<size_t>(1, s.intervalRecords.size());
-      scale[p] = s.labelSum(ui, ti) / static_cast<double>(n);
-      largest = std::max(largest, scale[p]);
-    }
-    for (double& c : scale) c = largest > 0 ? 1.0 / std::max(c, 1e-3 * largest) : 1.0;
-  }
+  double largest = 0;
   for (size_t p = 0; p < summaries.size(); ++p) {
     const auto& s = summaries[p];
-    const int ui = s.uarchIndex(name), ti = s.targetIndex(model.targetNames[t]);
-    if (ui < 0) throw StageError(s.source, s.name, "no labels for microarchitecture '" + name + "'");
-    if (ti < 0) throw StageError(s.source, s.name, "no labels for target '" + model.targetNames[t] + "'");
+    uarchOf[p] = s.uarchIndex(name);
+    targetOf[p] = s.targetIndex(model.targetNames[t]);
+    if (uarchOf[p] < 0) throw StageError(s.source, s.name, "no labels for microarchitecture '" + name + "'");
+    if (targetOf[p] < 0) throw StageError(s.source, s.name, "no labels for target '" + model.targetNames[t] + "'");
+    const size_t equationsOfProgram = s.interval == 0 ? 1 : std::max<size_t>(1, s.intervalRecords.size());
+    scale[p] = s.labelSum(uarchOf[p], targetOf[p]) / static_cast<double>(equationsOfProgram);
+    largest = std::max(largest, scale[p]);
+  }
+  // Relative: divided by that mean. A program whose labels of this target
+  // sum to (nearly) 0, a count it never has, is divided by 1/1000 of the
+  // largest program's mean instead, so that its weight stays bounded.
+  for (double& c : scale) c = relative && largest > 0 ? 1.0 / std::max(c, 1e-3 * largest) : 1.0;
+  for (size_t p = 0; p < summaries.size(); ++p) {
+    const auto& s = summaries[p];
     const size_t width = s.uarchNames.size() * s.targetNames.size();
     const double c = scale[p];
     auto add = [&](const double* row, double label) {
@@ -62,10 +63,11 @@ void equations(const std::vector<eval::ProgramSummary>& summaries, const Model& 
       y.push_back(c * label);
     };
     if (s.interval == 0) {
-      add(s.representation.data(), s.labelSum(ui, ti));
+      add(s.representation.data(), s.labelSum(uarchOf[p], targetOf[p]));
     } else {
       for (size_t k = 0; k < s.intervalRecords.size(); ++k)
-        add(s.intervalRepresentation.data() + k * h, s.intervalLabelSums[k * width + ui * s.targetNames.size() + ti]);
+        add(s.intervalRepresentation.data() + k * h,
+            s.intervalLabelSums[k * width + uarchOf[p] * s.targetNames.size() + targetOf[p]]);
     }
   }
 }

@@ -21,7 +21,7 @@ struct LeastSquaresOptions {
   double ridge = 1e-3;
   // Weigh each program's equations by 1 / its mean label sum per equation
   // (its relative error) instead of its time. Chosen on the validation
-  // programs (docs/accuracy.md, round 4): 1.3-2.4 points lower mean error.
+  // programs (docs/accuracy.md, round 4): 0.4-2.4 points lower mean error.
   bool relative = true;
   std::string uarchDir;  // NAME.toml configurations to record ("": none)
   bool replace = false;  // replace microarchitectures the model has
