@@ -2,11 +2,8 @@
 
 #include "launcher/wiring.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +14,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "stages/runtime/free_port.h"
 #include "stages/runtime/process.h"
 
 namespace pv::launch {
@@ -28,31 +26,11 @@ bool isExecutableFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
-// A TCP port on `host` that is free now (bound to port 0, then released).
-int freePort(const std::string& host) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = 0;
-  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
-    ::close(fd);
-    throw std::runtime_error("--host '" + host + "' is not an IPv4 address");
-  }
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    int err = errno;
-    ::close(fd);
-    // A stage on another host binds there: its ports cannot be probed from here.
-    throw std::runtime_error("cannot find a free port on " + host + ": " + std::strerror(err) +
-                             (err == EADDRNOTAVAIL
-                                  ? " (not an address of this machine: give --base-port, link i then "
-                                    "uses BASE+i)"
-                                  : ""));
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
+// A free port for one more link of a run, none of those `given` to its
+// other links (which are not bound yet either), then added to them.
+int nextFreePort(const std::string& address, std::vector<int>& given) {
+  given.push_back(runtime::freeTcpPort(address, given));
+  return given.back();
 }
 
 }  // namespace
@@ -100,6 +78,7 @@ std::vector<std::string> linkEndpoints(Transport transport, size_t links,
                                        const std::string& socketDir, const std::string& host,
                                        int basePort) {
   std::vector<std::string> endpoints;
+  std::vector<int> given;
   for (size_t i = 0; i < links; ++i) {
     switch (transport) {
       case Transport::kPipe:
@@ -109,7 +88,7 @@ std::vector<std::string> linkEndpoints(Transport transport, size_t links,
         endpoints.push_back("ipc://" + socketDir + "/link-" + std::to_string(i) + ".ipc");
         break;
       case Transport::kTcp: {
-        int port = basePort > 0 ? basePort + static_cast<int>(i) : freePort(host);
+        const int port = basePort > 0 ? basePort + static_cast<int>(i) : nextFreePort(host, given);
         endpoints.push_back("tcp://" + host + ":" + std::to_string(port));
         break;
       }
@@ -120,8 +99,9 @@ std::vector<std::string> linkEndpoints(Transport transport, size_t links,
 
 std::vector<std::string> tcpLinkEndpoints(const std::vector<std::string>& addresses, int basePort) {
   std::vector<std::string> endpoints;
+  std::vector<int> given;
   for (size_t i = 0; i < addresses.size(); ++i) {
-    const int port = basePort > 0 ? basePort + static_cast<int>(i) : freePort(addresses[i]);
+    const int port = basePort > 0 ? basePort + static_cast<int>(i) : nextFreePort(addresses[i], given);
     endpoints.push_back("tcp://" + addresses[i] + ":" + std::to_string(port));
   }
   return endpoints;

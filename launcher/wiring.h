@@ -48,16 +48,17 @@ std::optional<std::string> findExecutable(const std::string& run, const std::str
 std::string findPipelineFile(const std::string& file, const std::string& selfDir);
 
 // The endpoints of the `links` links between consecutive stages; empty
-// strings for pipes. tcp with basePort 0 asks the kernel for free ports
-// (a port may be taken again before the stage binds it: prefer ipc or an
-// explicit --base-port on busy machines).
+// strings for pipes. tcp with basePort 0 takes ports free now, outside the
+// kernel's ephemeral range (runtime::freeTcpPort), each link its own: only
+// a program that asks for such a port by number can take it before the
+// stage binds it.
 std::vector<std::string> linkEndpoints(Transport transport, size_t links,
                                        const std::string& socketDir, const std::string& host,
                                        int basePort);
 
 // tcp links whose consumers bind on the given addresses: link i is
 // "tcp://ADDRESSES[i]:PORT", PORT basePort + i, or with basePort 0 a port
-// free now on that address, which must then be one of this machine's
+// free now on that address (as linkEndpoints'), which must then be one of this machine's
 // (std::runtime_error, with the hint to give a base port, otherwise).
 std::vector<std::string> tcpLinkEndpoints(const std::vector<std::string>& addresses, int basePort);
 

@@ -33,7 +33,4 @@ std::unique_ptr<GradientReducer> connectGloo(const GlooOptions& options);
 // route leads there.
 std::string localAddressTowards(const std::string& host);
 
-// A TCP port that was free a moment ago on 127.0.0.1 (for local workers).
-int freeLocalPort();
-
 }  // namespace pv::train

@@ -29,6 +29,7 @@
 #include "stages/model-lib/model_encoder.h"
 #include "stages/model-lib/model_file.h"
 #include "stages/model-lib/uarch_params.h"
+#include "stages/runtime/free_port.h"
 #include "stages/runtime/process.h"
 #include "stages/runtime/tool.h"
 #include "stages/train/gloo_reducer.h"
@@ -564,7 +565,7 @@ int runTrain(TrainOptions o) {
   if (multiHost) ranks.push_back(o.rank);
   else
     for (int r = 0; r < o.workers; ++r) ranks.push_back(r);
-  if (!multiHost && world > 1) masterPort = freeLocalPort();
+  if (!multiHost && world > 1) masterPort = runtime::freeTcpPort("127.0.0.1");
   std::vector<std::pair<int, int>> pipes;
   for (size_t i = 0; i < ranks.size(); ++i) pipes.push_back(workPipe());
   // The first local worker's answer: where the run starts and ends.

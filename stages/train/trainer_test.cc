@@ -19,6 +19,7 @@
 #include "stages/train/training_run.h"
 #include "stages/train/work_channel.h"
 #include "stages/core/stage_error.h"
+#include "stages/runtime/free_port.h"
 #include "tests/composition/process.h"
 
 namespace pv::train {
@@ -275,7 +276,7 @@ TEST(Trainer, CudaStepMatchesTheCpuStep) {
 // TCPStore and ProcessGroupGloo on a free local port); true when both
 // ended without an exception (the failures are reported).
 ::testing::AssertionResult onTwoGlooRanks(const std::function<void(int, GradientReducer&)>& body) {
-  const int port = freeLocalPort();
+  const int port = runtime::freeTcpPort("127.0.0.1");
   std::vector<std::string> errors(2);
   std::vector<std::thread> threads;
   for (int r = 0; r < 2; ++r)
