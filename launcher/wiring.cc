@@ -88,7 +88,14 @@ std::vector<std::string> linkEndpoints(Transport transport, size_t links,
         endpoints.push_back("ipc://" + socketDir + "/link-" + std::to_string(i) + ".ipc");
         break;
       case Transport::kTcp: {
-        const int port = basePort > 0 ? basePort + static_cast<int>(i) : nextFreePort(host, given);
+        int port = basePort + static_cast<int>(i);
+        if (basePort <= 0) {
+          try {
+            port = nextFreePort(host, given);
+          } catch (const std::runtime_error& e) {
+            throw std::runtime_error(std::string("--host: ") + e.what());  // where the address came from
+          }
+        }
         endpoints.push_back("tcp://" + host + ":" + std::to_string(port));
         break;
       }

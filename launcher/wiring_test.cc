@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "launcher/test_support.h"
+#include "stages/runtime/free_port.h"
 #include "stages/runtime/process.h"
 
 namespace pv::launch {
@@ -59,7 +60,23 @@ TEST(Wiring, tcpLinksUseConsecutivePortsOrFreeOnes) {
   ASSERT_EQ(free.size(), 1u);
   EXPECT_EQ(free[0].rfind("tcp://127.0.0.1:", 0), 0u);
   EXPECT_NE(free[0], "tcp://127.0.0.1:0");
-  EXPECT_THROW(linkEndpoints(Transport::kTcp, 1, "", "localhost", 0), std::runtime_error);
+  try {
+    linkEndpoints(Transport::kTcp, 1, "", "localhost", 0);
+    ADD_FAILURE() << "no error for --host localhost";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "--host: 'localhost' is not an IPv4 address");
+  }
+  // Each link its own port, none in the kernel's ephemeral range.
+  auto three = linkEndpoints(Transport::kTcp, 3, "", "127.0.0.1", 0);
+  ASSERT_EQ(three.size(), 3u);
+  EXPECT_NE(three[0], three[1]);
+  EXPECT_NE(three[1], three[2]);
+  EXPECT_NE(three[0], three[2]);
+  const runtime::PortRange ephemeral = runtime::ephemeralPortRange();
+  for (const std::string& e : three) {
+    const int port = std::stoi(e.substr(e.rfind(':') + 1));
+    EXPECT_TRUE(port < ephemeral.first || port > ephemeral.last) << e;
+  }
 }
 
 TEST(Wiring, transportsHaveNames) {
