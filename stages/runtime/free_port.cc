@@ -19,19 +19,19 @@ namespace {
 constexpr int kLowestPort = 20000;
 constexpr int kHighestPort = 65535;
 
-sockaddr_in ipv4(const std::string& address, int port) {
+sockaddr_in ipv4(const std::string& address) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
   if (::inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1)
     throw std::runtime_error("'" + address + "' is not an IPv4 address");
   return addr;
 }
 
-// Binds a fresh socket on `addr` (no SO_REUSEADDR: a port still held by a
-// closing connection counts as taken) and releases it: the port bound, or
-// -errno.
-int tryBind(sockaddr_in addr) {
+// Binds a fresh socket on `addr` at `port` (no SO_REUSEADDR: a port still
+// held by a closing connection counts as taken) and releases it: the port
+// bound, or -errno.
+int tryBind(sockaddr_in addr, int port) {
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   socklen_t len = sizeof addr;
@@ -73,6 +73,7 @@ std::vector<PortRange> portsOutside(PortRange ephemeral) {
 }
 
 int freeTcpPort(const std::string& address, const std::vector<int>& avoid) {
+  const sockaddr_in addr = ipv4(address);
   const std::vector<PortRange> ranges = portsOutside(ephemeralPortRange());
   std::vector<int> sortedAvoid = avoid;
   std::sort(sortedAvoid.begin(), sortedAvoid.end());
@@ -81,7 +82,7 @@ int freeTcpPort(const std::string& address, const std::vector<int>& avoid) {
     for (int p = r.first; p <= r.last; ++p)
       if (!std::binary_search(sortedAvoid.begin(), sortedAvoid.end(), p)) candidates.push_back(p);
   if (candidates.empty()) {  // the ephemeral range is everything: the kernel's choice
-    const int port = tryBind(ipv4(address, 0));
+    const int port = tryBind(addr, 0);
     if (port < 0) cannotBind(address, -port);
     return port;
   }
@@ -90,7 +91,7 @@ int freeTcpPort(const std::string& address, const std::vector<int>& avoid) {
   const size_t start = std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(seed);
   int lastError = EADDRINUSE;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    const int port = tryBind(ipv4(address, candidates[(start + i) % candidates.size()]));
+    const int port = tryBind(addr, candidates[(start + i) % candidates.size()]);
     if (port > 0) return port;
     lastError = -port;
     if (lastError != EADDRINUSE) break;  // the address itself is the trouble

@@ -21,17 +21,24 @@ namespace {
 using pv::testing::ScratchDir;
 using pv::testing::spit;
 
-// Whether a listener can take `port` on 127.0.0.1 now (bind and listen, as
-// ZeroMQ does, then released).
-bool listenable(int port) {
+// A socket listening on 127.0.0.1:`port` (bind and listen, as ZeroMQ
+// does), or -1 when the port is taken.
+int listenOn(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 1) == 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 1) == 0) return fd;
   ::close(fd);
-  return ok;
+  return -1;
+}
+
+// Whether a listener can take `port` on 127.0.0.1 now (then released).
+bool listenable(int port) {
+  const int fd = listenOn(port);
+  if (fd >= 0) ::close(fd);
+  return fd >= 0;
 }
 
 TEST(FreePort, theEphemeralRangeIsReadOrDefaulted) {
@@ -77,16 +84,11 @@ TEST(FreePort, aPortHeldByAListenerIsNotGiven) {
   ASSERT_GE(avoid.size(), 2u);
   int held = -1, fd = -1;
   for (size_t i = 0; i + 1 < avoid.size() && fd < 0; ++i) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(avoid[i]));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 1) == 0 &&
-        listenable(avoid[i + 1])) {
+    fd = listenOn(avoid[i]);
+    if (fd >= 0 && listenable(avoid[i + 1])) {
       held = avoid[i];
       avoid.erase(avoid.begin() + static_cast<long>(i), avoid.begin() + static_cast<long>(i) + 2);
-    } else {
+    } else if (fd >= 0) {
       ::close(fd);
       fd = -1;
     }
