@@ -69,6 +69,7 @@ SUITE_PACKAGES=(
   tcl8.6 php8.2-cli gforth
   m4 tcc jq groff-base hunspell hunspell-en-us
   picosat gnugo pari-gp
+  mawk speex primesieve ghostscript  # round 6 (docs/accuracy.md)
 )
 
 OUT=${PV_OUT:-out}

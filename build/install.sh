@@ -49,11 +49,12 @@ declare -A README=(
   [pv-kernels]=examples/workloads/kernels/README.md
   [pv-science]=examples/workloads/kernels/README.md
   [pv-loops]=examples/workloads/kernels/README.md
+  [pv-numeric]=examples/workloads/kernels/README.md
   [pv-workload-inputs]=
 )
 EXECUTABLES=(pv-trace-tap pv-feature pv-reuse-distance pv-window pv-encode pv-aggregate
              pv-dot-predict pv-dse pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune
-             pv-dataset pv-kernels pv-science pv-loops pv-workload-inputs)
+             pv-dataset pv-kernels pv-science pv-loops pv-numeric pv-workload-inputs)
 
 for exe in "${EXECUTABLES[@]}"; do
   [ -x "$out/$exe" ] || { echo "install.sh: $out/$exe is not built" >&2; exit 1; }
@@ -151,13 +152,14 @@ for exe in "${EXECUTABLES[@]}"; do
   mkdir "$parts"
   sections=0
   [ -z "$readme" ] || sections=$(readme_split "$src/$readme" "$parts")
-  if [ "$exe" = pv-kernels ] || [ "$exe" = pv-science ] || [ "$exe" = pv-loops ]; then
+  if [ "$exe" = pv-kernels ] || [ "$exe" = pv-science ] || [ "$exe" = pv-loops ] || [ "$exe" = pv-numeric ]; then
     # Traced programs with no --help (tests/cli/help_version.sh): the man
     # page is the kernels' README alone (it describes both), in help2man's
     # layout.
     if [ "$exe" = pv-kernels ]; then what="small programs of known behaviour, for tracing"
     elif [ "$exe" = pv-science ]; then what="scientific and graph kernels of known behaviour, for tracing"
-    else what="loop kernels of known behaviour, for tracing"; fi
+    elif [ "$exe" = pv-loops ]; then what="loop kernels of known behaviour, for tracing"
+    else what="floating-point kernels of known behaviour, for tracing"; fi
     {
       printf '.TH %s "1" "%s" "perfvec %s" "User Commands"\n' "${exe^^}" \
         "$(date +'%B %Y')" "$(tr -d '[:space:]' <"$src/VERSION")"

@@ -4,8 +4,8 @@
 # VERSION, then the stream schema and model format versions, which must
 # equal the schema files' constants).
 #
-# Three exceptions: pv-kernels, pv-science and pv-loops, the workload suite's own
-# kernels, are traced programs, not tools. pv-science's and pv-loops' flags would move the
+# Four exceptions: pv-kernels, pv-science, pv-loops and pv-numeric, the workload suite's
+# own kernels, are traced programs, not tools. The last three's flags would move the
 # code of the suite's regions; pv-kernels': its code is frozen: the demo's R_p and ground
 # truth (and every number in the docs measured on it) follow from its exact
 # instruction stream, and adding flag handling to its main moved its code
@@ -22,7 +22,7 @@ count=0
 for exe in "$OUT"/pv-*; do
   [ -f "$exe" ] && [ -x "$exe" ] || continue
   name=$(basename "$exe")
-  if [ "$name" = pv-kernels ] || [ "$name" = pv-science ] || [ "$name" = pv-loops ]; then
+  if [ "$name" = pv-kernels ] || [ "$name" = pv-science ] || [ "$name" = pv-loops ] || [ "$name" = pv-numeric ]; then
     out=$("$exe" --help 2>&1); rc=$?
     [ $rc -eq 2 ] && grep -q "^usage: $name" <<<"$out" || { echo "$name --help: rc $rc: $out"; fail=1; }
     continue
@@ -43,7 +43,7 @@ done
 # The executables of the README's table and the tools beside them.
 for name in pv-trace-tap pv-feature pv-reuse-distance pv-window pv-encode pv-aggregate pv-dot-predict \
             pv-dse pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune pv-dataset pv-kernels \
-            pv-science pv-loops pv-workload-inputs pv-synth-gem5; do
+            pv-science pv-loops pv-numeric pv-workload-inputs pv-synth-gem5; do
   [ -x "$OUT/$name" ] || { echo "$name is not built in $OUT"; fail=1; }
 done
 echo "$count executables checked"

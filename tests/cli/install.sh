@@ -44,7 +44,7 @@ for exe in "$OUT"/pv-*; do
   esac
   count=$((count + 1))
   cmp -s "$exe" "$prefix/bin/$name" || fail "$name is not installed as built"
-  if [ "$name" != pv-kernels ] && [ "$name" != pv-science ] && [ "$name" != pv-loops ]; then  # no flags: tests/cli/help_version.sh
+  if [ "$name" != pv-kernels ] && [ "$name" != pv-science ] && [ "$name" != pv-loops ] && [ "$name" != pv-numeric ]; then  # no flags: tests/cli/help_version.sh
     first=$("$prefix/bin/$name" --version | sed -n 1p)
     [ "$first" = "$name (perfvec) $version" ] || fail "installed $name --version: '$first'"
   fi
@@ -59,12 +59,12 @@ for exe in "$OUT"/pv-*; do
   case $name in
     pv-launch) readme=launcher/README.md ;;
     pv-dataset) readme=dataset/README.md ;;
-    pv-kernels | pv-science | pv-loops) readme=examples/workloads/kernels/README.md ;;
+    pv-kernels | pv-science | pv-loops | pv-numeric) readme=examples/workloads/kernels/README.md ;;
     pv-workload-inputs) readme= ;;
     *) readme=stages/${name#pv-}/README.md ;;
   esac
   {
-    if [ "$name" = pv-kernels ] || [ "$name" = pv-science ] || [ "$name" = pv-loops ]; then printf 'NAME\nDESCRIPTION\n'; else printf 'NAME\nSYNOPSIS\nDESCRIPTION\nOPTIONS\n'; fi
+    if [ "$name" = pv-kernels ] || [ "$name" = pv-science ] || [ "$name" = pv-loops ] || [ "$name" = pv-numeric ]; then printf 'NAME\nDESCRIPTION\n'; else printf 'NAME\nSYNOPSIS\nDESCRIPTION\nOPTIONS\n'; fi
     [ -z "$readme" ] || { grep '^## ' "$readme" || true; } | { grep -vx '## Library' || true; } | sed 's/^## //; s/`//g' | tr a-z A-Z
   } | sort >"$tmp/expected"
   diff "$tmp/expected" "$tmp/got" >"$tmp/diff" || fail "$name.1: sections differ from its --help and $readme: $(cat "$tmp/diff")"
