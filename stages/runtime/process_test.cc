@@ -276,19 +276,22 @@ TEST_P(Spawn, programsThatCannotRunAreNamedWithTheReasonAndLeaveNoChild) {
       return e.what();
     }
   };
-  EXPECT_EQ(errorOf(Command("/nonexistent/pv-ghost")),
-            "cannot run /nonexistent/pv-ghost: No such file or directory");
+  // Missing paths under the test's own folder: "/nonexistent" is a real
+  // name (nobody's HOME) that a program run as root can create.
+  const std::string missing = dir / "missing";
+  EXPECT_EQ(errorOf(Command(missing + "/pv-ghost")),
+            "cannot run " + missing + "/pv-ghost: No such file or directory");
   EXPECT_EQ(errorOf(Command(dir / "not-executable")),
             "cannot run " + (dir / "not-executable") + ": Permission denied");
   EXPECT_EQ(errorOf(Command("pv-no-such-program-anywhere")),
             "cannot run pv-no-such-program-anywhere: No such file or directory");
   Command missingDir = sh("true");
-  missingDir.workingDirectory = "/nonexistent/dir";
+  missingDir.workingDirectory = missing + "/dir";
   EXPECT_EQ(errorOf(missingDir),
-            "cannot run /bin/sh: working directory /nonexistent/dir: No such file or directory");
+            "cannot run /bin/sh: working directory " + missing + "/dir: No such file or directory");
   Command missingFile = sh("true");
-  missingFile.out = Redirect::writeFile("/nonexistent/out.txt");
-  EXPECT_EQ(errorOf(missingFile), "cannot run /bin/sh: /nonexistent/out.txt: No such file or directory");
+  missingFile.out = Redirect::writeFile(missing + "/out.txt");
+  EXPECT_EQ(errorOf(missingFile), "cannot run /bin/sh: " + missing + "/out.txt: No such file or directory");
   Command badFd = sh("true");
   badFd.passFd(unusedFd(50), 5);
   EXPECT_NE(errorOf(badFd).find(": Bad file descriptor"), std::string::npos) << errorOf(badFd);
