@@ -154,7 +154,7 @@ for exe in "${EXECUTABLES[@]}"; do
   [ -z "$readme" ] || sections=$(readme_split "$src/$readme" "$parts")
   if [ "$exe" = pv-kernels ] || [ "$exe" = pv-science ] || [ "$exe" = pv-loops ] || [ "$exe" = pv-numeric ]; then
     # Traced programs with no --help (tests/cli/help_version.sh): the man
-    # page is the kernels' README alone (it describes both), in help2man's
+    # page is the kernels' README alone (it describes all four), in help2man's
     # layout.
     if [ "$exe" = pv-kernels ]; then what="small programs of known behaviour, for tracing"
     elif [ "$exe" = pv-science ]; then what="scientific and graph kernels of known behaviour, for tracing"
