@@ -147,6 +147,7 @@ int runNative(const DatasetOptions& o, const fs::path& out, const fs::path& bin,
       failed++;
       continue;
     }
+    if (std::string home = homeProblem(kWorkloadHome); !home.empty()) throw ExitStatus(1, home);
     fs::path log = out / "logs" / (w.name + ".native.log");
     auto start = Clock::now();
     std::string error;
@@ -162,6 +163,8 @@ int runNative(const DatasetOptions& o, const fs::path& out, const fs::path& bin,
     } catch (const runtime::SpawnError& e) {
       error = e.what();
     }
+    if (error.empty() && !homeProblem(kWorkloadHome).empty())
+      error = std::string("it created ") + kWorkloadHome + ", its HOME, on this machine (remove it)";
     double s = std::chrono::duration<double>(Clock::now() - start).count();
     if (error.empty()) {
       if (!o.quiet) std::printf("%-15s ok %7.2f s\n", w.name.c_str(), s);
@@ -288,6 +291,11 @@ class JobRunner {
       finish(j, missing);
       return false;
     }
+    if (std::string home = homeProblem(kWorkloadHome); !home.empty()) {
+      std::ofstream(out_ / j.logFile) << "pv-dataset: " << home << "\n";
+      finish(j, home);
+      return false;
+    }
     std::vector<std::string> argv = {
         // Pipes, not ZeroMQ ipc: the bytes are the same, and a pipe cannot
         // lose a stream's end (a pipeline over ipc was seen to hang after
@@ -314,6 +322,9 @@ class JobRunner {
     ManifestEntry e = *manifest_.find(j.workload.name);
     e.seconds = seconds;
     const fs::path part = out_ / j.partFile;
+    if (error.empty() && !homeProblem(kWorkloadHome).empty())
+      error = std::string(kWorkloadHome) + ", the workloads' HOME, appeared on this machine while it ran: it or a " +
+              "workload beside it created it (remove it)";
     if (error.empty()) {
       try {
         e.records = verifyOutput(part, configs_, o_.locality);
@@ -640,7 +651,7 @@ std::string prepareInputs(const fs::path& out, const Suite& suite) {
 
 std::map<std::string, std::string> workloadEnvironment(const Workload& w) {
   std::map<std::string, std::string> env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"},
-                                            {"HOME", "/nonexistent"},
+                                            {"HOME", kWorkloadHome},
                                             {"LANG", "C"},
                                             {"LC_ALL", "C"},
                                             {"TZ", "UTC"}};
@@ -648,6 +659,15 @@ std::map<std::string, std::string> workloadEnvironment(const Workload& w) {
     if (const char* v = std::getenv(keep)) env[keep] = v;
   for (const auto& [k, v] : w.env) env[k] = v;
   return env;
+}
+
+std::string homeProblem(const fs::path& home) {
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(home, ec);
+  if (ec || !fs::exists(st)) return "";
+  return home.string() + " exists on this machine, but the workloads run with HOME=" + home.string() +
+         ", which must not exist (a program would read settings from it or write into it, and its trace would "
+         "depend on this machine); it is not pv-dataset's: remove it after checking what is in it";
 }
 
 std::string explainFailure(const fs::path& log) {

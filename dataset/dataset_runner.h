@@ -101,6 +101,17 @@ std::string prepareInputs(const std::filesystem::path& out, const Suite& suite);
 // PV_VALGRIND_LIB when set, then the workload's own `env` over them.
 std::map<std::string, std::string> workloadEnvironment(const Workload& w);
 
+// The workloads' HOME: a path that must not exist, so that no program reads
+// settings from it, and a program that would write there (as root it can
+// create the folder) fails to. A fixed string: its length is part of every
+// guest's stack layout, and so of the traces.
+inline constexpr const char* kWorkloadHome = "/nonexistent";
+
+// "" when `home` does not exist; else what is wrong, for an error message
+// (pv-dataset refuses to start a workload then, and fails a workload after
+// which it appeared: the workload created it on this machine).
+std::string homeProblem(const std::filesystem::path& home);
+
 // The key of everything that decides a workload's file: the expanded
 // command, its environment, skip and scaled count, the configurations'
 // names and contents, the inputs and the pipeline file (16 hex digits).

@@ -187,6 +187,26 @@ TEST(DatasetKeys, DependOnEverythingThatDecidesTheFileAndNothingElse) {
   add(entryKey(command, w, 100, configs, "inputs", "pipeline2"));
 }
 
+// A HOME that exists (a folder, a file, or a link, even a dangling one) is
+// named, with why it must not; a missing one is fine. pv-dataset checks
+// kWorkloadHome with it before and after every workload.
+TEST(DatasetEnvironment, AnExistingHomeIsAProblemThatNamesIt) {
+  ScratchDir dir;
+  const fs::path home = fs::path(dir.path()) / "home";
+  EXPECT_EQ(homeProblem(home), "");
+  fs::create_directory(home);
+  const std::string problem = homeProblem(home);
+  EXPECT_EQ(problem.rfind(home.string() + " exists on this machine, but the workloads run with HOME=" + home.string(), 0),
+            0u)
+      << problem;
+  fs::remove(home);
+  std::ofstream(home.string()) << "x";
+  EXPECT_NE(homeProblem(home), "");
+  fs::remove(home);
+  fs::create_symlink(fs::path(dir.path()) / "missing", home);
+  EXPECT_NE(homeProblem(home), "") << "a link in HOME's place still lets a program create its target";
+}
+
 TEST(DatasetEnvironment, IsFixedWithTheCallersTmpdirAndTheWorkloadsOwn) {
   const char* tmpdir = std::getenv("TMPDIR");
   const std::string savedTmpdir = tmpdir ? tmpdir : "";

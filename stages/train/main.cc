@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.schedule.warmupSteps, "Linear warm-up steps")->capture_default_str();
   app.add_option("--clip-norm", o.clipNorm, "Gradient norm limit (0: none)")->capture_default_str();
   app.add_option("--weight-decay", o.weightDecay, "Decoupled weight decay")->capture_default_str();
+  app.add_option("--chunk-sum-weight", o.chunkSumWeight,
+                 "Weight of a loss term on each chunk's summed error (K instructions of a program; 0: off): a bias "
+                 "that adds up over a chunk, as over a program's time, costs more than errors that cancel")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--features", o.features,
                  "Feature columns to train on, in order: column names, or the groups perfvec (the 51) and "
                  "locality (the 4 of pv-dataset --locality); default: every column of the streams")

@@ -92,6 +92,7 @@ TrainerConfig trainerConfig(const TrainOptions& o, const DataLayout& layout) {
   config.targets = static_cast<int64_t>(layout.targets.size());
   config.clipNorm = o.clipNorm;
   config.weightDecay = o.weightDecay;
+  config.chunkSumWeight = o.chunkSumWeight;
   config.nonNegativeTable = !o.signedUarchs;
   config.seed = o.seed;
   config.targetWeights.assign(config.targets, 1.0f);

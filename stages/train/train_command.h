@@ -54,7 +54,7 @@ struct TrainOptions {
   uint64_t seed = 1;
   uint64_t checkpointEvery = 200;
   double checkpointSeconds = 300;
-  double clipNorm = 1.0, weightDecay = 0;
+  double clipNorm = 1.0, weightDecay = 0, chunkSumWeight = 0;
   // PerfVec's unconstrained M_u (can predict negative times) instead of the
   // default M_u >= 0.
   bool signedUarchs = false;

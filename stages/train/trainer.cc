@@ -72,7 +72,14 @@ struct Trainer::Impl {
     at::Tensor diff = (pred - y) * mask;
     // sum over rows of sum_u,t w_t (diff)^2, divided by U: the mean over
     // microarchitectures of the weighted target mean.
-    return (diff * diff * columnWeight).sum() / static_cast<double>(config.uarchs);
+    at::Tensor sum = (diff * diff * columnWeight).sum();
+    if (config.chunkSumWeight > 0) {
+      const int64_t width = config.uarchs * config.targets;
+      at::Tensor chunkErr = diff.reshape({b.sequences, b.outputs, width}).sum(1);                 // [B, UT]
+      at::Tensor chunkRows = mask.reshape({b.sequences, b.outputs}).sum(1, true).clamp_min(1.0);  // [B, 1]
+      sum = sum + config.chunkSumWeight * (chunkErr * chunkErr * columnWeight / chunkRows).sum();
+    }
+    return sum / static_cast<double>(config.uarchs);
   }
 
   // The LSTM's loss sum and (with `grads`) the gradients of loss sum /
@@ -144,6 +151,30 @@ struct Trainer::Impl {
         if (dp) dp[n * UT + c] = scale * d * wp[c];
       }
       total += rowSum;
+    }
+    if (config.chunkSumWeight > 0) {  // forwardLossSum's chunk-sum term and its gradient
+      const double lambda = config.chunkSumWeight;
+      std::vector<double> chunkErr(UT);
+      for (int64_t s = 0; s < B; ++s) {
+        std::fill(chunkErr.begin(), chunkErr.end(), 0.0);
+        double rows = 0;
+        for (int64_t k = 0; k < K; ++k) {
+          const int64_t n = s * K + k;
+          const float m = mp[n];
+          rows += m;
+          for (int64_t c = 0; c < UT; ++c) chunkErr[c] += double((pp[n * UT + c] - yp[n * UT + c]) * m);
+        }
+        rows = std::max(rows, 1.0);
+        for (int64_t c = 0; c < UT; ++c) total += lambda * chunkErr[c] * chunkErr[c] * wp[c] / rows;
+        if (!dp) continue;
+        for (int64_t k = 0; k < K; ++k) {
+          const int64_t n = s * K + k;
+          const float m = mp[n];
+          if (m == 0) continue;
+          for (int64_t c = 0; c < UT; ++c)
+            dp[n * UT + c] += static_cast<float>(scale * lambda * chunkErr[c] * wp[c] / rows * m);
+        }
+      }
     }
     if (!grads) return total / U;
 

@@ -52,6 +52,12 @@ struct TrainerConfig {
   std::vector<float> targetWeights;  // per target (default all 1)
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
   double weightDecay = 0;  // decoupled (AdamW)
+  // Weight of the chunk-sum term: for every chunk (K consecutive
+  // instructions of one program) and column, (sum of its rows' errors)^2 /
+  // its rows. Per-instruction errors that cancel cost it nothing; a bias
+  // that adds up over the chunk, as it does over a program's whole time
+  // (what pv-eval scores), costs K times its per-row square. 0: off.
+  double chunkSumWeight = 0;
   double clipNorm = 0;     // global gradient norm limit; 0 = none
   uint64_t seed = 1;       // initial weights
   // An LSTM's gradients by autograd (at::lstm) instead of perfvec's own

@@ -183,18 +183,21 @@ TEST(Trainer, ANonNegativeTableStaysNonNegativeAndLearns) {
 }
 
 // perfvec's backward pass through time gives autograd's gradients (two
-// layers, a short last chunk, zero padding, unequal target weights).
+// layers, a short last chunk, zero padding, unequal target weights, with and
+// without the chunk-sum term).
 TEST(Trainer, OwnLstmBackwardPassEqualsAutograd) {
   const ToyData data(2, 300, 3);
   const BatchAssembler a = data.assembler(6, 16);
   std::vector<Chunk> chunks = data.chunks(6, 16);
   std::reverse(chunks.begin(), chunks.end());  // the short last chunks first
   const Batch batch = a.assemble(chunks.data(), 12);
-  for (int layers : {1, 2}) {
+  for (auto [layers, chunkSum] : {std::pair{1, 0.0}, {2, 0.0}, {1, 2.5}, {2, 2.5}}) {
+    SCOPED_TRACE(::testing::Message() << layers << " layer(s), chunk-sum weight " << chunkSum);
     TrainerConfig config = toyConfig(data.layout);
     config.encoder.layers = layers;
     config.encoder.window = 6;
     config.targetWeights = {3.0f, 1.0f};
+    config.chunkSumWeight = chunkSum;
     TrainerConfig reference = config;
     reference.autograd = true;
     Trainer own(config), autograd(reference);
@@ -209,11 +212,36 @@ TEST(Trainer, OwnLstmBackwardPassEqualsAutograd) {
         largest = std::max(largest, double(std::fabs(r[i].values[k])));
       }
     }
-    std::printf("%d layer(s): own backward vs autograd: largest gradient difference %.3g (largest gradient %.3g)\n",
-                layers, worst, largest);
+    std::printf("%d layer(s), chunk-sum weight %.1f: own backward vs autograd: largest gradient difference %.3g "
+                "(largest gradient %.3g)\n",
+                layers, chunkSum, worst, largest);
     EXPECT_GT(largest, 1e-3);
     EXPECT_LT(worst, 1e-5 * largest);
     EXPECT_NEAR(own.lossSum(batch).first, autograd.lossSum(batch).first, 1e-5 * autograd.lossSum(batch).first);
+  }
+}
+
+// The chunk-sum term is linear in its weight and adds (sum of a chunk's
+// errors)^2 / its rows: on the same weights, weight 2 adds twice what weight
+// 1 adds, and more than nothing (a fresh model's errors do not cancel).
+TEST(Trainer, ChunkSumTermIsLinearInItsWeight) {
+  const ToyData data(2, 300, 3);
+  const BatchAssembler a = data.assembler(6, 16);
+  std::vector<Chunk> chunks = data.chunks(6, 16);
+  std::reverse(chunks.begin(), chunks.end());
+  const Batch batch = a.assemble(chunks.data(), 12);
+  for (bool autograd : {false, true}) {
+    std::vector<double> sums;
+    for (double w : {0.0, 1.0, 2.0}) {
+      TrainerConfig config = toyConfig(data.layout);
+      config.encoder.window = 6;
+      config.autograd = autograd;
+      config.chunkSumWeight = w;
+      sums.push_back(Trainer(config).lossSum(batch).first);
+    }
+    const double added = sums[1] - sums[0];
+    EXPECT_GT(added, 1e-3 * sums[0]) << "autograd " << autograd;
+    EXPECT_NEAR(sums[2] - sums[0], 2 * added, 1e-4 * sums[2]) << "autograd " << autograd;
   }
 }
 

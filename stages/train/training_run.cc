@@ -50,6 +50,8 @@ std::string runKey(const RunIdentity& r, const TrainerConfig& config) {
       r.window, r.chunk, r.batch, r.epochs, r.totalSteps, r.schedule.learningRate, r.schedule.finalLearningRate,
       r.schedule.warmupSteps, r.validationFraction, r.validationChunks, r.shuffleChunks, r.dataSeed, config.seed,
       config.weightDecay, config.clipNorm, r.world, config.nonNegativeTable);
+  // Appended only when set, so that the checkpoints of runs without it resume.
+  if (config.chunkSumWeight > 0) s += fmt::format(" chunksum {}", config.chunkSumWeight);
   for (const auto& v : r.validationPrograms) s += " v:" + v;
   for (const auto& t : r.layout.targets) s += " t:" + t;
   for (const auto& c : r.layout.featureColumns) s += " f:" + c;
