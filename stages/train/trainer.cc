@@ -141,38 +141,33 @@ struct Trainer::Impl {
     float* dp = grads ? dpred.data_ptr<float>() : nullptr;
     const double U = static_cast<double>(config.uarchs);
     const float scale = static_cast<float>(2.0 / (U * globalRows));
+    // With the chunk-sum term: each chunk's summed errors [B, UT] and rows.
+    const bool chunkSum = config.chunkSumWeight > 0;
+    std::vector<double> chunkErr(chunkSum ? B * UT : 0), chunkRows(chunkSum ? B : 0);
     double total = 0;
     for (int64_t n = 0; n < N; ++n) {
       const float m = mp[n];
       double rowSum = 0;
+      double* err = chunkSum ? &chunkErr[(n / K) * UT] : nullptr;
       for (int64_t c = 0; c < UT; ++c) {
         const float d = (pp[n * UT + c] - yp[n * UT + c]) * m;
         rowSum += double(d) * d * wp[c];
         if (dp) dp[n * UT + c] = scale * d * wp[c];
+        if (err) err[c] += d;
       }
+      if (chunkSum) chunkRows[n / K] += m;
       total += rowSum;
     }
-    if (config.chunkSumWeight > 0) {  // forwardLossSum's chunk-sum term and its gradient
+    if (chunkSum) {  // forwardLossSum's chunk-sum term, and its gradient on every real row of the chunk
       const double lambda = config.chunkSumWeight;
-      std::vector<double> chunkErr(UT);
       for (int64_t s = 0; s < B; ++s) {
-        std::fill(chunkErr.begin(), chunkErr.end(), 0.0);
-        double rows = 0;
-        for (int64_t k = 0; k < K; ++k) {
-          const int64_t n = s * K + k;
-          const float m = mp[n];
-          rows += m;
-          for (int64_t c = 0; c < UT; ++c) chunkErr[c] += double((pp[n * UT + c] - yp[n * UT + c]) * m);
-        }
-        rows = std::max(rows, 1.0);
-        for (int64_t c = 0; c < UT; ++c) total += lambda * chunkErr[c] * chunkErr[c] * wp[c] / rows;
+        const double rows = std::max(chunkRows[s], 1.0);
+        const double* err = &chunkErr[s * UT];
+        for (int64_t c = 0; c < UT; ++c) total += lambda * err[c] * err[c] * wp[c] / rows;
         if (!dp) continue;
-        for (int64_t k = 0; k < K; ++k) {
-          const int64_t n = s * K + k;
-          const float m = mp[n];
-          if (m == 0) continue;
-          for (int64_t c = 0; c < UT; ++c)
-            dp[n * UT + c] += static_cast<float>(scale * lambda * chunkErr[c] * wp[c] / rows * m);
+        for (int64_t n = s * K; n < (s + 1) * K; ++n) {
+          if (mp[n] == 0) continue;
+          for (int64_t c = 0; c < UT; ++c) dp[n * UT + c] += static_cast<float>(scale * lambda * err[c] * wp[c] / rows);
         }
       }
     }

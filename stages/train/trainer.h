@@ -54,9 +54,9 @@ struct TrainerConfig {
   double weightDecay = 0;  // decoupled (AdamW)
   // Weight of the chunk-sum term: for every chunk (K consecutive
   // instructions of one program) and column, (sum of its rows' errors)^2 /
-  // its rows. Per-instruction errors that cancel cost it nothing; a bias
-  // that adds up over the chunk, as it does over a program's whole time
-  // (what pv-eval scores), costs K times its per-row square. 0: off.
+  // its rows. Per-instruction errors that cancel cost it nothing; a bias b
+  // on every row, which adds up over the chunk as over a program's whole
+  // time (what pv-eval scores), costs it b^2 a row. 0: off.
   double chunkSumWeight = 0;
   double clipNorm = 0;     // global gradient norm limit; 0 = none
   uint64_t seed = 1;       // initial weights
