@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
                  "Weight of a loss term on each chunk's summed error (K instructions of a program; 0: off): a bias "
                  "that adds up over a chunk, as over a program's time, costs more than errors that cancel")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--relative-loss", o.relativeLoss,
+                 "Weigh every program's instructions on each microarchitecture by (its mean time there)^-P, "
+                 "normalised to a mean weight of 1 (0: off; 2: every program by its relative error, as pv-eval "
+                 "scores it); needs the commit target")
+      ->capture_default_str()->check(CLI::Range(0.0, 4.0));
   app.add_option("--features", o.features,
                  "Feature columns to train on, in order: column names, or the groups perfvec (the 51) and "
                  "locality (the 4 of pv-dataset --locality); default: every column of the streams")

@@ -413,6 +413,10 @@ int runTrain(TrainOptions o) {
   // shuffle buffer for a live stream.
   std::vector<int64_t> programRows;
   std::vector<double> statisticSums;
+  ProgramLabelMeans programMeans;  // for --relative-loss
+  if (o.relativeLoss > 0 && plan.sharded)
+    throw runtime::UsageError("--relative-loss: ranks that read their own streams see only their programs' times; "
+                              "run it with the ranks reading every stream, or on one machine");
   if (rereadable) {
     if (!o.quiet)
       std::fprintf(stderr, "pv-train: reading %zu stream%s for the normalisation statistics\n", readHere.size(),
@@ -421,6 +425,7 @@ int runTrain(TrainOptions o) {
     plan.statistics = survey.statistics;
     programRows = survey.programRows;
     statisticSums = survey.statisticSums;
+    programMeans = std::move(survey.programMeans);
   }
   ChunkSource source(readHere, selection, o.window, o.chunk, o.maxRows, o.openStreams);
   const DataLayout& layout = source.layout();  // opens the first stream
@@ -476,11 +481,31 @@ int runTrain(TrainOptions o) {
       for (const auto& c : batches.validation()) acc.add(c);
     plan.statistics = acc.result();
     statisticSums = acc.sums();
+    // A live stream's programs' mean times: from the same first fill.
+    programMeans = ProgramLabelMeans(readHere.size(), layout.labelWidth());
+    for (const auto& c : batches.buffered()) programMeans.add(c);
+    if (o.validationStreams.empty())
+      for (const auto& c : batches.validation()) programMeans.add(c);
     if (!o.quiet)
       std::fprintf(stderr, "pv-train: normalisation statistics from the first %lld rows (the shuffle buffer's first fill)\n",
                    static_cast<long long>(plan.statistics.rows));
   }
   if (plan.statistics.rows == 0) throw StageError(readHere[0].spec, "", "no rows to train on");
+  if (o.relativeLoss > 0) {
+    const auto& targets = plan.layout.targets;
+    const auto time = std::find(targets.begin(), targets.end(), "commit");
+    if (time == targets.end())
+      throw runtime::UsageError("--relative-loss weighs programs by their time: it needs the commit target in --targets");
+    plan.worker.programWeights =
+        relativeLossWeights(programMeans, static_cast<int64_t>(plan.layout.uarchs.size()),
+                            static_cast<int64_t>(targets.size()), time - targets.begin(), o.relativeLoss);
+    if (!o.quiet) {
+      std::vector<float> w = plan.worker.programWeights;
+      std::sort(w.begin(), w.end());
+      std::fprintf(stderr, "pv-train: relative loss (power %g): program weights from %.3g to %.3g, median %.3g\n",
+                   o.relativeLoss, w.front(), w.back(), w[w.size() / 2]);
+    }
+  }
 
   // Steps: --max-steps, else --max-instructions, else the epochs over files
   // (ranks that read their own streams add up their chunks first).
@@ -528,6 +553,7 @@ int runTrain(TrainOptions o) {
   id.dataSeed = o.seed;
   id.epochs = epochs;
   id.validationFraction = validationFraction;
+  id.relativeLoss = o.relativeLoss;
   id.validationPrograms = o.validationStreams;
   id.shuffleChunks = bo.shuffleChunks;
   id.validationChunks = bo.validationChunks;

@@ -55,6 +55,9 @@ struct TrainOptions {
   uint64_t checkpointEvery = 200;
   double checkpointSeconds = 300;
   double clipNorm = 1.0, weightDecay = 0, chunkSumWeight = 0;
+  // Weigh each program's rows by (its mean time on the microarchitecture)^-P
+  // (relativeLossWeights; 0: off, 2: by relative error).
+  double relativeLoss = 0;
   // PerfVec's unconstrained M_u (can predict negative times) instead of the
   // default M_u >= 0.
   bool signedUarchs = false;

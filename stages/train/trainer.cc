@@ -51,7 +51,13 @@ struct Trainer::Impl {
 
   int64_t hidden() const { return config.encoder.hidden; }
 
+  void checkWeights(const Batch& b) const {
+    if (!b.weights.empty() && b.weights.size() != static_cast<size_t>(b.sequences * config.uarchs))
+      throw std::invalid_argument("Trainer: a batch's program weights are not sequences x uarchs");
+  }
+
   at::Tensor forwardLossSum(const Batch& b) {
+    checkWeights(b);
     const auto& e = config.encoder;
     auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
     at::Tensor x = onDevice(b.inputs.data(), {b.sequences, b.steps, b.features});
@@ -70,14 +76,22 @@ struct Trainer::Impl {
     at::Tensor y = onDevice(b.labels.data(), {b.sequences * b.outputs, b.labelWidth});
     at::Tensor mask = onDevice(b.mask.data(), {b.sequences * b.outputs, 1});
     at::Tensor diff = (pred - y) * mask;
-    // sum over rows of sum_u,t w_t (diff)^2, divided by U: the mean over
+    const int64_t width = config.uarchs * config.targets;
+    // Per sequence and column: the target weight, times the sequence's
+    // program weight on the column's microarchitecture when the batch has
+    // program weights.
+    at::Tensor weight = columnWeight.reshape({1, width});  // [1 or B, UT]
+    if (!b.weights.empty())
+      weight = weight * onDevice(b.weights.data(), {b.sequences, config.uarchs, 1})
+                            .expand({b.sequences, config.uarchs, config.targets})
+                            .reshape({b.sequences, width});
+    // sum over rows of sum_u,t w (diff)^2, divided by U: the mean over
     // microarchitectures of the weighted target mean.
-    at::Tensor sum = (diff * diff * columnWeight).sum();
+    at::Tensor sum = (diff.reshape({b.sequences, b.outputs, width}).square() * weight.unsqueeze(1)).sum();
     if (config.chunkSumWeight > 0) {
-      const int64_t width = config.uarchs * config.targets;
       at::Tensor chunkErr = diff.reshape({b.sequences, b.outputs, width}).sum(1);                 // [B, UT]
       at::Tensor chunkRows = mask.reshape({b.sequences, b.outputs}).sum(1, true).clamp_min(1.0);  // [B, 1]
-      sum = sum + config.chunkSumWeight * (chunkErr * chunkErr * columnWeight / chunkRows).sum();
+      sum = sum + config.chunkSumWeight * (chunkErr * chunkErr * weight / chunkRows).sum();
     }
     return sum / static_cast<double>(config.uarchs);
   }
@@ -90,6 +104,7 @@ struct Trainer::Impl {
   // operations per step and layer; this is the same arithmetic without it.
   // Layout: time-major [T, B, ...] inside; gates in PyTorch's order i, f, g, o.
   double fusedLossSum(const Batch& b, double globalRows, std::vector<at::Tensor>* grads) {
+    checkWeights(b);
     const auto& e = config.encoder;
     const int64_t B = b.sequences, T = b.steps, K = b.outputs, H = e.hidden, L = e.layers, G = 4 * H;
     const int64_t UT = config.uarchs * config.targets, N = B * K;
@@ -136,7 +151,13 @@ struct Trainer::Impl {
     const float* pp = pred.data_ptr<float>();
     const float* yp = b.labels.data();
     const float* mp = b.mask.data();
-    const float* wp = columnWeight.data_ptr<float>();
+    // Each sequence's column weights: the target weight times its program's
+    // weight on the column's microarchitecture (1 without program weights).
+    const float* cw = columnWeight.data_ptr<float>();
+    std::vector<float> sequenceWeight(static_cast<size_t>(B * UT));
+    for (int64_t s = 0; s < B; ++s)
+      for (int64_t c = 0; c < UT; ++c)
+        sequenceWeight[s * UT + c] = b.weights.empty() ? cw[c] : cw[c] * b.weights[s * config.uarchs + c / config.targets];
     at::Tensor dpred = grads ? at::empty({N, UT}, opts) : at::Tensor();
     float* dp = grads ? dpred.data_ptr<float>() : nullptr;
     const double U = static_cast<double>(config.uarchs);
@@ -149,6 +170,7 @@ struct Trainer::Impl {
       const float m = mp[n];
       double rowSum = 0;
       double* err = chunkSum ? &chunkErr[(n / K) * UT] : nullptr;
+      const float* wp = &sequenceWeight[(n / K) * UT];
       for (int64_t c = 0; c < UT; ++c) {
         const float d = (pp[n * UT + c] - yp[n * UT + c]) * m;
         rowSum += double(d) * d * wp[c];
@@ -163,6 +185,7 @@ struct Trainer::Impl {
       for (int64_t s = 0; s < B; ++s) {
         const double rows = std::max(chunkRows[s], 1.0);
         const double* err = &chunkErr[s * UT];
+        const float* wp = &sequenceWeight[s * UT];
         for (int64_t c = 0; c < UT; ++c) total += lambda * err[c] * err[c] * wp[c] / rows;
         if (!dp) continue;
         for (int64_t n = s * K; n < (s + 1) * K; ++n) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <filesystem>
 #include <thread>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -184,15 +185,21 @@ TEST(Trainer, ANonNegativeTableStaysNonNegativeAndLearns) {
 
 // perfvec's backward pass through time gives autograd's gradients (two
 // layers, a short last chunk, zero padding, unequal target weights, with and
-// without the chunk-sum term).
+// without the chunk-sum term and program weights).
 TEST(Trainer, OwnLstmBackwardPassEqualsAutograd) {
   const ToyData data(2, 300, 3);
   const BatchAssembler a = data.assembler(6, 16);
   std::vector<Chunk> chunks = data.chunks(6, 16);
   std::reverse(chunks.begin(), chunks.end());  // the short last chunks first
-  const Batch batch = a.assemble(chunks.data(), 12);
-  for (auto [layers, chunkSum] : {std::pair{1, 0.0}, {2, 0.0}, {1, 2.5}, {2, 2.5}}) {
-    SCOPED_TRACE(::testing::Message() << layers << " layer(s), chunk-sum weight " << chunkSum);
+  const Batch unweighted = a.assemble(chunks.data(), 12);
+  Batch weighted = unweighted;  // program weights (--relative-loss) on every sequence and uarch
+  for (int64_t s = 0; s < weighted.sequences; ++s)
+    for (int u = 0; u < 3; ++u) weighted.weights.push_back(0.25f + 0.5f * static_cast<float>((s * 3 + u) % 5));
+  for (auto [layers, chunkSum, programWeights] :
+       {std::tuple{1, 0.0, false}, {2, 0.0, false}, {1, 2.5, false}, {2, 2.5, false}, {2, 0.0, true}, {2, 2.5, true}}) {
+    SCOPED_TRACE(::testing::Message() << layers << " layer(s), chunk-sum weight " << chunkSum << ", program weights "
+                                      << programWeights);
+    const Batch& batch = programWeights ? weighted : unweighted;
     TrainerConfig config = toyConfig(data.layout);
     config.encoder.layers = layers;
     config.encoder.window = 6;
@@ -212,12 +219,49 @@ TEST(Trainer, OwnLstmBackwardPassEqualsAutograd) {
         largest = std::max(largest, double(std::fabs(r[i].values[k])));
       }
     }
-    std::printf("%d layer(s), chunk-sum weight %.1f: own backward vs autograd: largest gradient difference %.3g "
-                "(largest gradient %.3g)\n",
-                layers, chunkSum, worst, largest);
+    std::printf("%d layer(s), chunk-sum weight %.1f, program weights %s: own backward vs autograd: largest gradient "
+                "difference %.3g (largest gradient %.3g)\n",
+                layers, chunkSum, programWeights ? "on" : "off", worst, largest);
     EXPECT_GT(largest, 1e-3);
     EXPECT_LT(worst, 1e-5 * largest);
     EXPECT_NEAR(own.lossSum(batch).first, autograd.lossSum(batch).first, 1e-5 * autograd.lossSum(batch).first);
+  }
+}
+
+// Program weights (--relative-loss) scale each sequence's share of the loss
+// on each microarchitecture: weights of 1 are no weights, weights of c on
+// every sequence multiply the loss by c, and on both paths alike.
+TEST(Trainer, ProgramWeightsScaleEachSequencesLoss) {
+  const ToyData data(2, 300, 3);
+  const BatchAssembler a = data.assembler(6, 16);
+  std::vector<Chunk> chunks = data.chunks(6, 16);
+  const Batch plain = a.assemble(chunks.data(), 12);
+  auto withWeights = [&](auto weightOf) {
+    Batch b = plain;
+    for (int64_t s = 0; s < b.sequences; ++s)
+      for (int u = 0; u < 3; ++u) b.weights.push_back(weightOf(s, u));
+    return b;
+  };
+  const Batch ones = withWeights([](int64_t, int) { return 1.0f; });
+  const Batch threes = withWeights([](int64_t, int) { return 3.0f; });
+  // Sequence 0 alone on uarch 1: the rest weigh nothing.
+  const Batch one = withWeights([](int64_t s, int u) { return s == 0 && u == 1 ? 1.0f : 0.0f; });
+  for (bool autograd : {false, true}) {
+    SCOPED_TRACE(::testing::Message() << "autograd " << autograd);
+    TrainerConfig config = toyConfig(data.layout);
+    config.encoder.window = 6;
+    config.autograd = autograd;
+    config.chunkSumWeight = 1.0;
+    Trainer t(config);
+    const double base = t.lossSum(plain).first;
+    EXPECT_NEAR(t.lossSum(ones).first, base, 1e-6 * base);
+    EXPECT_NEAR(t.lossSum(threes).first, 3 * base, 3e-6 * base);
+    const double part = t.lossSum(one).first;
+    EXPECT_GT(part, 0.0);
+    EXPECT_LT(part, 0.5 * base);
+    Batch wrong = plain;
+    wrong.weights.assign(5, 1.0f);
+    EXPECT_THROW(t.lossSum(wrong), std::invalid_argument);
   }
 }
 

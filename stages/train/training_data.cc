@@ -372,6 +372,51 @@ void StatisticsAccumulator::setSums(const std::vector<double>& sums) {
   rows_ = static_cast<int64_t>(sums.back());
 }
 
+ProgramLabelMeans::ProgramLabelMeans(size_t programs, int64_t labelWidth)
+    : width_(labelWidth), sums_(programs * static_cast<size_t>(labelWidth), 0.0), rows_(programs, 0) {}
+
+void ProgramLabelMeans::add(int32_t program, const float* labels, int64_t rows) {
+  if (program < 0 || static_cast<size_t>(program) >= rows_.size())
+    throw std::invalid_argument("ProgramLabelMeans: program " + std::to_string(program) + " out of range");
+  double* sum = sums_.data() + static_cast<size_t>(program) * static_cast<size_t>(width_);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < width_; ++c) sum[c] += labels[r * width_ + c];
+  rows_[program] += rows;
+}
+
+double ProgramLabelMeans::mean(size_t program, int64_t column) const {
+  const int64_t n = rows_.at(program);
+  return n > 0 ? sums_[program * static_cast<size_t>(width_) + static_cast<size_t>(column)] / double(n) : 0.0;
+}
+
+std::vector<float> relativeLossWeights(const ProgramLabelMeans& means, int64_t uarchs, int64_t targets,
+                                       int64_t timeTarget, double power) {
+  if (uarchs < 1 || targets < 1 || timeTarget < 0 || timeTarget >= targets || means.labelWidth() != uarchs * targets)
+    throw std::invalid_argument("relativeLossWeights: the time target or the label width does not match");
+  if (!(power >= 0)) throw std::invalid_argument("relativeLossWeights: a negative power");
+  const size_t programs = means.programs();
+  std::vector<float> weights(programs * static_cast<size_t>(uarchs), 1.0f);
+  for (int64_t u = 0; u < uarchs; ++u) {
+    const int64_t column = u * targets + timeTarget;
+    double largest = 0;
+    for (size_t p = 0; p < programs; ++p) largest = std::max(largest, means.mean(p, column));
+    if (largest <= 0) continue;  // no time on this microarchitecture: nothing to be relative to
+    std::vector<double> w(programs, 1.0);
+    double weightedRows = 0, rows = 0;
+    for (size_t p = 0; p < programs; ++p) {
+      if (means.rows(p) == 0) continue;
+      w[p] = std::pow(std::max(means.mean(p, column), 1e-3 * largest), -power);
+      weightedRows += w[p] * double(means.rows(p));
+      rows += double(means.rows(p));
+    }
+    const double norm = rows > 0 ? rows / weightedRows : 1.0;
+    for (size_t p = 0; p < programs; ++p)
+      weights[p * static_cast<size_t>(uarchs) + static_cast<size_t>(u)] =
+          static_cast<float>(means.rows(p) > 0 ? w[p] * norm : 1.0);
+  }
+  return weights;
+}
+
 DataSurvey surveyInputs(const std::vector<StreamInput>& inputs, const LabelSelection& selection,
                         DataLayout& layout, int64_t maxRows) {
   DataSurvey survey;
@@ -381,8 +426,14 @@ DataSurvey surveyInputs(const std::vector<StreamInput>& inputs, const LabelSelec
     LabelledStream stream(in, selection, layout, maxRows);
     if (!stats) stats.emplace(layout.features(), static_cast<int64_t>(layout.targets.size()),
                               static_cast<int64_t>(layout.uarchs.size()));
+    if (survey.programMeans.programs() == 0)
+      survey.programMeans = ProgramLabelMeans(inputs.size(), layout.labelWidth());
+    const int32_t program = static_cast<int32_t>(survey.programRows.size());
     int64_t rows = 0;
-    while (stream.next(features, labels, rows)) stats->add(features.data(), labels.data(), rows);
+    while (stream.next(features, labels, rows)) {
+      stats->add(features.data(), labels.data(), rows);
+      survey.programMeans.add(program, labels.data(), rows);
+    }
     survey.programRows.push_back(stream.rowsRead());
   }
   if (stats) {
@@ -480,7 +531,14 @@ BatchAssembler::BatchAssembler(int64_t window, int64_t chunk, int features, int6
   for (double s : statistics.targetScales) targetInverse_.push_back(static_cast<float>(1.0 / s));
 }
 
-Batch BatchAssembler::assemble(const Chunk* chunks, int64_t count) const {
+void BatchAssembler::setProgramWeights(std::vector<float> weights) {
+  const int64_t uarchs = w_ / nt_;
+  if (weights.size() % static_cast<size_t>(uarchs) != 0)
+    throw std::invalid_argument("BatchAssembler: program weights are not programs x uarchs");
+  programWeights_ = std::move(weights);
+}
+
+Batch BatchAssembler::assemble(const Chunk* chunks, int64_t count, bool weighted) const {
   Batch b;
   b.sequences = count;
   b.outputs = chunk_;
@@ -509,6 +567,19 @@ Batch BatchAssembler::assemble(const Chunk* chunks, int64_t count) const {
       const float* l = c.labels.data() + k * w_;
       float* y = b.labels.data() + (s * chunk_ + k) * w_;
       for (int64_t i = 0; i < w_; ++i) y[i] = l[i] * targetInverse_[i % nt_];
+    }
+  }
+  if (weighted && !programWeights_.empty()) {
+    const int64_t uarchs = w_ / nt_;
+    const size_t programs = programWeights_.size() / static_cast<size_t>(uarchs);
+    b.weights.resize(static_cast<size_t>(count * uarchs));
+    for (int64_t s = 0; s < count; ++s) {
+      const int32_t p = chunks[s].program;
+      if (p < 0 || static_cast<size_t>(p) >= programs)
+        throw std::invalid_argument("BatchAssembler: a chunk of program " + std::to_string(p) +
+                                    " without program weights");
+      std::copy_n(programWeights_.begin() + static_cast<ptrdiff_t>(p * uarchs), uarchs,
+                  b.weights.begin() + static_cast<ptrdiff_t>(s * uarchs));
     }
   }
   return b;

@@ -206,6 +206,41 @@ class StatisticsAccumulator {
   int64_t rows_ = 0;
 };
 
+// Each program's mean label on every column (uarch x target), in label
+// units: what a loss that weighs programs by their relative error needs.
+class ProgramLabelMeans {
+ public:
+  ProgramLabelMeans() = default;
+  ProgramLabelMeans(size_t programs, int64_t labelWidth);
+  // Rows x labelWidth labels of `program` (throws std::invalid_argument when
+  // it is out of range).
+  void add(int32_t program, const float* labels, int64_t rows);
+  void add(const Chunk& chunk) { add(chunk.program, chunk.labels.data(), chunk.rows); }
+  size_t programs() const { return rows_.size(); }
+  int64_t labelWidth() const { return width_; }
+  int64_t rows(size_t program) const { return rows_[program]; }
+  // Mean of column `column` over the program's rows (0 with no rows).
+  double mean(size_t program, int64_t column) const;
+
+ private:
+  int64_t width_ = 0;
+  std::vector<double> sums_;
+  std::vector<int64_t> rows_;
+};
+
+// Loss weights that make every (program, microarchitecture) pair weigh by
+// its relative error rather than its time (docs: stages/train/README.md,
+// --relative-loss): program p on microarchitecture u gets
+// (mean time label of p on u)^-power, the mean first raised to at least
+// 1/1000 of the largest program's on u (a bound, as pv-tune --relative's),
+// then scaled so that the weights' mean over all rows on u is 1 (the loss
+// keeps its size, and so does the learning rate's effect). A program without
+// rows gets 1. `timeTarget` is the index of the time target (commit) among
+// the targets. Result: programs x uarchs. Throws std::invalid_argument on a
+// bad index or a negative power.
+std::vector<float> relativeLossWeights(const ProgramLabelMeans& means, int64_t uarchs, int64_t targets,
+                                       int64_t timeTarget, double power);
+
 // One pass over re-readable inputs for their exact statistics and sizes
 // (rows per program), one stream at a time, in bounded memory. Sets
 // `layout` from the first input when it is empty.
@@ -213,6 +248,7 @@ struct DataSurvey {
   DataStatistics statistics;
   std::vector<double> statisticSums;  // StatisticsAccumulator::sums()
   std::vector<int64_t> programRows;
+  ProgramLabelMeans programMeans;     // every program's mean labels
 };
 DataSurvey surveyInputs(const std::vector<StreamInput>& inputs, const LabelSelection& selection,
                         DataLayout& layout, int64_t maxRows = 0);
@@ -278,6 +314,9 @@ struct Batch {
   std::vector<float> inputs;  // B x (C + K) x F, normalised, zeros before row 0 and after the end
   std::vector<float> labels;  // B x K x labelWidth, divided by the target scales
   std::vector<float> mask;    // B x K: 1 for a real row, 0 past a program's end
+  // B x uarchs: the loss weight of each sequence's program on each
+  // microarchitecture (relativeLossWeights); empty: every weight is 1.
+  std::vector<float> weights;
   int64_t validRows() const;
 };
 
@@ -286,10 +325,17 @@ class BatchAssembler {
  public:
   BatchAssembler(int64_t window, int64_t chunk, int features, int64_t targets, int64_t uarchs,
                  const DataStatistics& statistics);
-  Batch assemble(const Chunk* chunks, int64_t count) const;
+  // With program weights set and `weighted`, the batch carries each chunk's
+  // program's weights (validation batches are scored without them, so that
+  // validation losses compare across runs).
+  Batch assemble(const Chunk* chunks, int64_t count, bool weighted = true) const;
+  // programs x uarchs (relativeLossWeights); empty: none. Throws
+  // std::invalid_argument when the size is not a multiple of the uarchs.
+  void setProgramWeights(std::vector<float> weights);
 
  private:
   int64_t window_, chunk_, f_, nt_, w_;
+  std::vector<float> programWeights_;
   std::vector<float> scale_, shift_;  // x * scale + shift = (x - mean) / std
   std::vector<float> targetInverse_;
 };

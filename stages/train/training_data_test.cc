@@ -219,6 +219,71 @@ TEST(BatchAssembler, ContextPaddingNormalisationAndMask) {
   EXPECT_EQ(b.validRows(), 6);
 }
 
+// --relative-loss's weights: each program's mean time, raised to -power and
+// scaled to a mean of 1 over the rows, from a pass over the files and from
+// the chunks alike; bounded for a program of no time; 1 without rows.
+TEST(RelativeLoss, ProgramsWeighByTheirMeanTime) {
+  ScratchDir dir;
+  const auto inputs = rampStreams(dir, {4, 2});
+  DataLayout layout;
+  const DataSurvey s = surveyInputs(inputs, {}, layout);
+  ASSERT_EQ(s.programMeans.programs(), 2u);
+  EXPECT_DOUBLE_EQ(s.programMeans.mean(0, 0), 3.0);  // commit 0 2 4 6
+  EXPECT_DOUBLE_EQ(s.programMeans.mean(1, 0), 1.0);  // commit 0 2
+  ProgramLabelMeans fromChunks(2, 2);
+  ChunkSource source(inputs, {}, 3, 3);
+  Chunk c;
+  while (source.next(c)) fromChunks.add(c);
+  for (size_t p = 0; p < 2; ++p)
+    for (int64_t col = 0; col < 2; ++col) EXPECT_DOUBLE_EQ(fromChunks.mean(p, col), s.programMeans.mean(p, col));
+
+  for (double power : {0.0, 1.0, 2.0}) {
+    const std::vector<float> w = relativeLossWeights(s.programMeans, 1, 2, 0, power);
+    ASSERT_EQ(w.size(), 2u);
+    EXPECT_NEAR(w[1] / w[0], std::pow(3.0, power), 1e-5) << power;  // (1 / 3)^-power
+    EXPECT_NEAR(4 * w[0] + 2 * w[1], 6.0, 1e-5) << power;           // a mean of 1 over the 6 rows
+  }
+
+  // Program 1 has no time: 1/1000 of program 0's mean (2) stands for it.
+  // Program 2 has no rows: weight 1.
+  ProgramLabelMeans m(3, 1);
+  const float two[] = {2.0f, 2.0f}, zero[] = {0.0f};
+  m.add(0, two, 2);
+  m.add(1, zero, 1);
+  const std::vector<float> w = relativeLossWeights(m, 1, 1, 0, 1.0);
+  EXPECT_NEAR(w[1] / w[0], 1000.0, 1e-2);
+  EXPECT_NEAR(2 * w[0] + w[1], 3.0, 1e-4);
+  EXPECT_EQ(w[2], 1.0f);
+  EXPECT_THROW(m.add(3, two, 1), std::invalid_argument);
+  EXPECT_THROW(relativeLossWeights(s.programMeans, 1, 2, 2, 2.0), std::invalid_argument);   // no such target
+  EXPECT_THROW(relativeLossWeights(s.programMeans, 2, 2, 0, 2.0), std::invalid_argument);   // another width
+  EXPECT_THROW(relativeLossWeights(s.programMeans, 1, 2, 0, -1.0), std::invalid_argument);  // a negative power
+}
+
+// A batch carries each chunk's program's weights, unless it is assembled
+// unweighted (validation); a chunk of a program without weights is refused.
+TEST(BatchAssembler, CarriesEachChunksProgramWeights) {
+  const ToyProgram p = ramp(8);
+  std::deque<Chunk> chunks;
+  for (int32_t program : {0, 1, 2}) {
+    ChunkCutter cutter(program, 2, 4, 2, 4);  // 2 uarchs x 2 targets
+    std::vector<float> labels(8 * 4, 1.0f);
+    cutter.add(p.features.data(), labels.data(), 8, chunks);
+  }
+  DataStatistics st;
+  st.mean = {0.0, 0.0};
+  st.stddev = {1.0, 1.0};
+  st.targetScales = {1.0, 1.0};
+  BatchAssembler a(2, 4, 2, 2, 2, st);
+  const Chunk some[] = {chunks[2], chunks[0]};  // program 1, program 0
+  EXPECT_TRUE(a.assemble(some, 2).weights.empty());
+  a.setProgramWeights({0.5f, 1.5f, 2.0f, 3.0f});  // program 0: 0.5 and 1.5 on the two uarchs; program 1: 2, 3
+  EXPECT_EQ(a.assemble(some, 2).weights, (std::vector<float>{2.0f, 3.0f, 0.5f, 1.5f}));
+  EXPECT_TRUE(a.assemble(some, 2, /*weighted=*/false).weights.empty());
+  EXPECT_THROW(a.assemble(&chunks[4], 1), std::invalid_argument);  // program 2
+  EXPECT_THROW(a.setProgramWeights({1.0f, 2.0f, 3.0f}), std::invalid_argument);
+}
+
 // A real labelled feature stream through the runtime (a file), selection of
 // targets and microarchitectures, and the errors for wrong inputs.
 TEST(LabelledStream, ReadsAndSelects) {

@@ -52,6 +52,7 @@ std::string runKey(const RunIdentity& r, const TrainerConfig& config) {
       config.weightDecay, config.clipNorm, r.world, config.nonNegativeTable);
   // Appended only when set, so that the checkpoints of runs without it resume.
   if (config.chunkSumWeight > 0) s += fmt::format(" chunksum {}", config.chunkSumWeight);
+  if (r.relativeLoss > 0) s += fmt::format(" relative {}", r.relativeLoss);
   for (const auto& v : r.validationPrograms) s += " v:" + v;
   for (const auto& t : r.layout.targets) s += " t:" + t;
   for (const auto& c : r.layout.featureColumns) s += " f:" + c;
@@ -80,8 +81,8 @@ uint64_t checkpointStep(const std::string& checkpoint, const std::string& key) {
 RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions& o, GradientReducer& reducer) {
   const int rank = reducer.rank(), world = reducer.world();
   const bool lead = rank == 0;
-  const BatchAssembler assembler(o.window, o.chunk, config.encoder.features, config.targets, config.uarchs,
-                                 o.statistics);
+  BatchAssembler assembler(o.window, o.chunk, config.encoder.features, config.targets, config.uarchs, o.statistics);
+  assembler.setProgramWeights(o.programWeights);
   Trainer trainer(config);
 
   RunResult result;
@@ -166,7 +167,7 @@ RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions
       double sum = 0, rows = 0;
       for (int64_t first = 0; first < count; first += 64) {
         const int64_t n = std::min<int64_t>(64, count - first);
-        auto [s, r] = trainer.lossSum(assembler.assemble(chunks.data() + first, n));
+        auto [s, r] = trainer.lossSum(assembler.assemble(chunks.data() + first, n, /*weighted=*/false));
         sum += s;
         rows += static_cast<double>(r);
       }

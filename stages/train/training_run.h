@@ -22,6 +22,7 @@ struct WorkerOptions {
   int64_t window = 64;             // W
   int64_t chunk = 192;             // K (1: exact mode)
   DataStatistics statistics;       // normalisation (the same in every worker)
+  std::vector<float> programWeights;  // programs x uarchs loss weights (--relative-loss); empty: none
   std::string runKey;              // see runKey()
   std::string checkpoint;          // "" = none
   uint64_t totalSteps = 0;         // for progress (0: unknown)
@@ -62,6 +63,7 @@ struct RunIdentity {
   int64_t window = 0, chunk = 0, batch = 0;
   uint64_t totalSteps = 0, dataSeed = 0;
   double epochs = 0, validationFraction = 0;
+  double relativeLoss = 0;  // --relative-loss's power (0: off)
   size_t shuffleChunks = 0, validationChunks = 0;
   Schedule schedule;
   int world = 1;

@@ -10,6 +10,7 @@
 #  - pv-train killed (SIGKILL) mid-run and restarted resumes from its last
 #    checkpoint and ends with the bytes of an uninterrupted run;
 #  - two local workers (c10d Gloo) train and write the model;
+#  - --relative-loss weighs the slower program less, and needs the commit target;
 #  - M_u >= 0 by default; pv-tune --non-negative makes a --signed-uarchs
 #    model non-negative (with --refit) and refuses it without.
 set -uo pipefail
@@ -200,6 +201,23 @@ grep -q "would validate on training data" "$tmp/err.txt" || { cat "$tmp/err.txt"
 grep -q "note: 2 inputs are read 1 at a time, so each batch mixes about 1 program; --open-streams 2 mixes them all" \
   "$tmp/open.log" || { cat "$tmp/open.log"; fail "--open-streams 1: no note"; }
 echo "splits: pv-train validates on the validation split, pv-eval reports one split"
+
+# --relative-loss weighs each program by its mean time^-P: chase (a pointer
+# chase through 32 MiB) is the slower program on both trained
+# configurations, so its weights are the smaller, by far more than the
+# 4 times of a program only twice as slow. Without the commit target (the
+# time) it is refused.
+"$OUT/pv-train" "$ds/matmul.r1.pvs.zst" "$ds/chase.r1.pvs.zst" "${train[@]}" --relative-loss 2 --max-steps 2 \
+  --no-checkpoint -o "$tmp/rel.pvm" 2> "$tmp/rel.log" || { cat "$tmp/rel.log"; fail "--relative-loss 2"; }
+range=$(sed -n 's/^pv-train: relative loss (power 2): program weights from \([0-9.e+-]*\) to \([0-9.e+-]*\), median.*/\1 \2/p' \
+  "$tmp/rel.log")
+[ -n "$range" ] || { cat "$tmp/rel.log"; fail "--relative-loss: no line with the weights"; }
+awk -v r="$range" 'BEGIN { split(r, a, " "); print "relative loss: weights from " a[1] " to " a[2]; exit !(a[2] > 4 * a[1]) }' \
+  || fail "--relative-loss: chase and matmul weigh alike ($range)"
+"$OUT/pv-train" "$ds/matmul.r1.pvs.zst" --uarch-dir "$ds/uarchs" --targets fetch --relative-loss 2 --max-steps 1 \
+  --no-checkpoint -o "$tmp/x.pvm" 2> "$tmp/err.txt"
+rc=$?; [ $rc -eq 2 ] || { cat "$tmp/err.txt"; fail "--relative-loss without the commit target: exit $rc, not 2"; }
+grep -q "relative-loss.*needs the commit target" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "--relative-loss without commit: unclear error"; }
 
 # Bad inputs: an unlabelled stream, a missing target.
 "$OUT/pv-synth-gem5" -n 500 --seed 2 --out-dir "$tmp/run" >/dev/null || fail "synthetic trace"
