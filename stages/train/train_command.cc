@@ -421,7 +421,7 @@ int runTrain(TrainOptions o) {
     if (!o.quiet)
       std::fprintf(stderr, "pv-train: reading %zu stream%s for the normalisation statistics\n", readHere.size(),
                    readHere.size() == 1 ? "" : "s");
-    DataSurvey survey = surveyInputs(readHere, selection, plan.layout, o.maxRows);
+    DataSurvey survey = surveyInputs(readHere, selection, plan.layout, o.maxRows, o.relativeLoss > 0);
     plan.statistics = survey.statistics;
     programRows = survey.programRows;
     statisticSums = survey.statisticSums;
@@ -481,11 +481,12 @@ int runTrain(TrainOptions o) {
       for (const auto& c : batches.validation()) acc.add(c);
     plan.statistics = acc.result();
     statisticSums = acc.sums();
-    // A live stream's programs' mean times: from the same first fill.
-    programMeans = ProgramLabelMeans(readHere.size(), layout.labelWidth());
-    for (const auto& c : batches.buffered()) programMeans.add(c);
-    if (o.validationStreams.empty())
-      for (const auto& c : batches.validation()) programMeans.add(c);
+    if (o.relativeLoss > 0) {  // a live stream's programs' mean times: from the same first fill
+      programMeans = ProgramLabelMeans(readHere.size(), layout.labelWidth());
+      for (const auto& c : batches.buffered()) programMeans.add(c);
+      if (o.validationStreams.empty())
+        for (const auto& c : batches.validation()) programMeans.add(c);
+    }
     if (!o.quiet)
       std::fprintf(stderr, "pv-train: normalisation statistics from the first %lld rows (the shuffle buffer's first fill)\n",
                    static_cast<long long>(plan.statistics.rows));

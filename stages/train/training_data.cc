@@ -418,7 +418,7 @@ std::vector<float> relativeLossWeights(const ProgramLabelMeans& means, int64_t u
 }
 
 DataSurvey surveyInputs(const std::vector<StreamInput>& inputs, const LabelSelection& selection,
-                        DataLayout& layout, int64_t maxRows) {
+                        DataLayout& layout, int64_t maxRows, bool programMeans) {
   DataSurvey survey;
   std::optional<StatisticsAccumulator> stats;
   std::vector<float> features, labels;
@@ -426,13 +426,13 @@ DataSurvey surveyInputs(const std::vector<StreamInput>& inputs, const LabelSelec
     LabelledStream stream(in, selection, layout, maxRows);
     if (!stats) stats.emplace(layout.features(), static_cast<int64_t>(layout.targets.size()),
                               static_cast<int64_t>(layout.uarchs.size()));
-    if (survey.programMeans.programs() == 0)
+    if (programMeans && survey.programMeans.programs() == 0)
       survey.programMeans = ProgramLabelMeans(inputs.size(), layout.labelWidth());
     const int32_t program = static_cast<int32_t>(survey.programRows.size());
     int64_t rows = 0;
     while (stream.next(features, labels, rows)) {
       stats->add(features.data(), labels.data(), rows);
-      survey.programMeans.add(program, labels.data(), rows);
+      if (programMeans) survey.programMeans.add(program, labels.data(), rows);
     }
     survey.programRows.push_back(stream.rowsRead());
   }

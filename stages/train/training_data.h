@@ -242,16 +242,17 @@ std::vector<float> relativeLossWeights(const ProgramLabelMeans& means, int64_t u
                                        int64_t timeTarget, double power);
 
 // One pass over re-readable inputs for their exact statistics and sizes
-// (rows per program), one stream at a time, in bounded memory. Sets
+// (rows per program), one stream at a time, in bounded memory, and with
+// `programMeans` each program's mean labels (--relative-loss's weights). Sets
 // `layout` from the first input when it is empty.
 struct DataSurvey {
   DataStatistics statistics;
   std::vector<double> statisticSums;  // StatisticsAccumulator::sums()
   std::vector<int64_t> programRows;
-  ProgramLabelMeans programMeans;     // every program's mean labels
+  ProgramLabelMeans programMeans;     // every program's mean labels (when asked for)
 };
 DataSurvey surveyInputs(const std::vector<StreamInput>& inputs, const LabelSelection& selection,
-                        DataLayout& layout, int64_t maxRows = 0);
+                        DataLayout& layout, int64_t maxRows = 0, bool programMeans = false);
 
 // True when chunk `index` of `program` is held out for validation: a fixed
 // pseudo-random `fraction` of the chunks, by a hash of (seed, program,

@@ -226,7 +226,8 @@ TEST(RelativeLoss, ProgramsWeighByTheirMeanTime) {
   ScratchDir dir;
   const auto inputs = rampStreams(dir, {4, 2});
   DataLayout layout;
-  const DataSurvey s = surveyInputs(inputs, {}, layout);
+  EXPECT_EQ(surveyInputs(inputs, {}, layout).programMeans.programs(), 0u);  // only when asked for
+  const DataSurvey s = surveyInputs(inputs, {}, layout, 0, /*programMeans=*/true);
   ASSERT_EQ(s.programMeans.programs(), 2u);
   EXPECT_DOUBLE_EQ(s.programMeans.mean(0, 0), 3.0);  // commit 0 2 4 6
   EXPECT_DOUBLE_EQ(s.programMeans.mean(1, 0), 1.0);  // commit 0 2
