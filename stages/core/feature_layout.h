@@ -69,6 +69,21 @@ inline bool isLocalityColumn(const std::string& name) {
   return false;
 }
 
+// Register-dataflow columns (pv-dependency), appended after the columns a
+// stream has (the 51, or the 55 with locality); stages/feature-lib/dependency.h
+// defines them.
+inline std::vector<std::string> dependencyColumnNames() {
+  return {"dep_distance_log2", "dep_depth", "dep_on_load", "load_chain_depth"};
+}
+
+// Whether `name` is one of the dependency columns (a model that has one
+// needs pv-dependency in its pipeline).
+inline bool isDependencyColumn(const std::string& name) {
+  for (const auto& c : dependencyColumnNames())
+    if (c == name) return true;
+  return false;
+}
+
 inline std::vector<std::string> columnNames() {
   std::vector<std::string> names = {
       "fault",           "op_class",         "sq_store",

@@ -37,6 +37,8 @@ StreamHeader WindowChunker::describe(const StreamHeader& in) {
                              std::to_string(in.featureColumns.size()) + ")" +
                              (features::isLocalityColumn(name)
                                   ? ": the model was trained with the locality columns (pv-reuse-distance --locality)"
+                              : features::isDependencyColumn(name)
+                                  ? ": the model was trained with the dependency columns (pv-dependency)"
                                   : ""));
       pick_.push_back(static_cast<uint32_t>(it - in.featureColumns.begin()));
     }

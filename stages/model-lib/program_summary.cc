@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "stages/core/feature_batch.h"
+#include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
 #include "stages/model-lib/model_encoder.h"
 #include "stages/runtime/stream.h"
@@ -38,7 +39,9 @@ ProgramSummary summarize(const Model& model, const encode::InstructionEncoder& e
       throw StageError(spec, "header",
                        fmt::format("no feature column '{}' (the stream has {}, the model {}){}", name,
                                    h.featureColumns.size(), model.featureColumns.size(),
-                                   model.featureColumns.size() > h.featureColumns.size()
+                                   features::isDependencyColumn(name)
+                                       ? ": the model was trained on the dependency columns (pv-dependency)"
+                                   : model.featureColumns.size() > h.featureColumns.size()
                                        ? ": the model was trained on the locality columns (pv-dataset --locality)"
                                        : ""));
     pick.push_back(static_cast<size_t>(it - h.featureColumns.begin()));

@@ -65,8 +65,9 @@ std::vector<std::string> expandFeatureGroups(const std::vector<std::string>& wor
   std::vector<std::string> out;
   for (const auto& w : words) {
     std::vector<std::string> add = w == "perfvec"    ? features::columnNames()
-                                   : w == "locality" ? features::localityColumnNames()
-                                                     : std::vector<std::string>{w};
+                                   : w == "locality"   ? features::localityColumnNames()
+                                   : w == "dependency" ? features::dependencyColumnNames()
+                                                       : std::vector<std::string>{w};
     for (auto& name : add) {
       if (std::find(out.begin(), out.end(), name) != out.end())
         throw StageError("--features", name, "the column is chosen twice");

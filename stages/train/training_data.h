@@ -46,14 +46,15 @@ struct LabelSelection {
   std::vector<std::string> excludeUarchs;  // held out by name
   int holdoutLast = 0;                     // and the last N of the rest
   // Feature columns to train on, in this order (empty: every column of the
-  // streams): names, or the groups "perfvec" (the 51) and "locality" (the 4
-  // of pv-reuse-distance --locality); see expandFeatureGroups.
+  // streams): names, or the groups "perfvec" (the 51), "locality" (the 4
+  // of pv-reuse-distance --locality) and "dependency" (the 4 of
+  // pv-dependency); see expandFeatureGroups.
   std::vector<std::string> features;
 };
 
-// Column names for a --features list: "perfvec" and "locality" expand to
-// their columns, other words are column names. StageError naming the
-// option on a name given twice.
+// Column names for a --features list: "perfvec", "locality" and
+// "dependency" expand to their columns, other words are column names.
+// StageError naming the option on a name given twice.
 std::vector<std::string> expandFeatureGroups(const std::vector<std::string>& words);
 
 // One input: a stream endpoint (file, .zst, "-", a named pipe, ipc://...)

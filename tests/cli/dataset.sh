@@ -128,6 +128,37 @@ fi
 grep -q "no feature column 'pc_stride_lines_log2'.*pv-reuse-distance --locality" "$tmp/w.err" \
   || { cat "$tmp/w.err"; fail "55-column model on 51 columns: unclear error"; }
 
+# pv-dependency appends its 4 columns to a labelled dataset file: the 55 and
+# the labels unchanged, the values within their ranges, and a model trained
+# on them (--features perfvec,dependency) names the stage when a stream
+# lacks them.
+"$OUT/pv-dependency" -q "$tmp/l/matmul.r1.pvs.zst" -o "$tmp/dep.pvs.zst" || fail "pv-dependency on a dataset file"
+"$OUT/pv-cat" --format csv "$tmp/dep.pvs.zst" > "$tmp/dep.csv"
+cmp -s <("$OUT/pv-cat" --labels "$tmp/l/matmul.r1.pvs.zst") <("$OUT/pv-cat" --labels "$tmp/dep.pvs.zst") \
+  || fail "pv-dependency changed the labels"
+python3 - "$tmp/loc.csv" "$tmp/dep.csv" <<'EOF2' || fail "pv-dependency: the 55 columns changed or the 4 are wrong"
+import csv, math, sys
+loc = list(csv.reader(open(sys.argv[1])))
+dep = list(csv.reader(open(sys.argv[2])))
+assert len(loc) == len(dep) > 1000, (len(loc), len(dep))
+assert dep[0][56:] == ["dep_distance_log2", "dep_depth", "dep_on_load", "load_chain_depth"], dep[0]
+assert all(len(b) == 60 and b[:56] == a for a, b in zip(loc, dep))
+rows = [[float(v) for v in r[56:]] for r in dep[1:]]
+far = math.log2(1025)
+assert all(0 < d <= far + 1e-4 and 1 <= h <= 64 and o in (0, 1) and 0 <= c <= h for d, h, o, c in rows)
+near = sum(d <= 2 for d, *_ in rows)  # operands from the last 3 instructions
+assert near > 0.3 * len(rows), near
+assert max(h for _, h, *_ in rows) > 4 and sum(o for *_, o, _ in rows) > 0
+print(f"pv-dependency: {len(rows)} rows; operands within 3 instructions in {near}")
+EOF2
+"$OUT/pv-train" "$tmp/dep.pvs.zst" "${small[@]}" --features perfvec,dependency -o "$tmp/mdep.pvm" || fail "--features perfvec,dependency"
+"$OUT/pv-model" info "$tmp/mdep.pvm" | contains "^features     55$" || fail "--features perfvec,dependency: 55 columns expected"
+if "$OUT/pv-window" -m "$tmp/mdep.pvm" "$tmp/l/matmul.r1.pvs.zst" > /dev/null 2> "$tmp/w.err"; then
+  fail "a model of the dependency columns windowed a stream without them"
+fi
+grep -q "no feature column 'dep_distance_log2'.*pv-dependency" "$tmp/w.err" \
+  || { cat "$tmp/w.err"; fail "dependency model on a stream without them: unclear error"; }
+
 # --- killed after the first workload, then resumed ---
 "$OUT/pv-dataset" -o "$tmp/b" "${args[@]}" 2> "$tmp/b1.err" &
 pid=$!

@@ -41,7 +41,7 @@ for exe in "$OUT"/pv-*; do
   fi
 done
 # The executables of the README's table and the tools beside them.
-for name in pv-trace-tap pv-feature pv-reuse-distance pv-window pv-encode pv-aggregate pv-dot-predict \
+for name in pv-trace-tap pv-feature pv-reuse-distance pv-dependency pv-window pv-encode pv-aggregate pv-dot-predict \
             pv-dse pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune pv-dataset pv-kernels \
             pv-science pv-loops pv-numeric pv-workload-inputs pv-synth-gem5; do
   [ -x "$OUT/$name" ] || { echo "$name is not built in $OUT"; fail=1; }

@@ -27,6 +27,7 @@ done <<'LIST'
 pv-trace-tap
 pv-feature
 pv-reuse-distance
+pv-dependency
 pv-window
 pv-encode -m MODEL
 pv-train -o TMP/x.pvm
