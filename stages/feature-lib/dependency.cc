@@ -36,7 +36,6 @@ void DependencyStage::fill(FeatureBatch& batch) {
   const size_t rows = batch.rows();
   const uint32_t width = inputColumns_ + kDependencyCount;
   std::vector<float> out(rows * width);
-  const float farLog = std::log2(1.0f + static_cast<float>(kDependencyCap));
   for (size_t r = 0; r < rows; ++r, ++rowsSeen_) {
     const float* in = batch.row(r);
     float* o = out.data() + r * width;
@@ -62,8 +61,7 @@ void DependencyStage::fill(FeatureBatch& batch) {
     }
     const bool load = in[f::kLoad] > 0.5f;
     Producer self{rowsSeen_, static_cast<uint16_t>(depth + 1), static_cast<uint16_t>(loadDepth + (load ? 1 : 0)), load};
-    o[inputColumns_ + 0] = std::log2(1.0f + static_cast<float>(nearest));
-    if (nearest >= kDependencyCap) o[inputColumns_ + 0] = farLog;
+    o[inputColumns_ + 0] = std::log2(1.0f + static_cast<float>(nearest));  // nearest <= the cap
     o[inputColumns_ + 1] = static_cast<float>(self.depth);
     o[inputColumns_ + 2] = onLoad ? 1.0f : 0.0f;
     o[inputColumns_ + 3] = static_cast<float>(self.loadDepth);
