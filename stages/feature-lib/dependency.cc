@@ -11,6 +11,22 @@ namespace pv {
 
 namespace f = pv::features;
 
+namespace {
+
+// A register's (class + 1, index + 1) pair as one key; StageError naming the
+// record when the pair is not two small whole numbers.
+uint32_t registerKey(const float* pair, uint64_t record) {
+  const float cls = pair[0], index = pair[1];
+  if (!(cls >= 1 && cls < 4096 && index >= 0 && index < (1 << 20)) || cls != std::floor(cls) ||
+      index != std::floor(index))
+    throw StageError("", "record " + std::to_string(record),
+                     "register (" + std::to_string(cls) + ", " + std::to_string(index) +
+                         ") is not a (class + 1, index + 1) pair of whole numbers");
+  return (static_cast<uint32_t>(cls) << 20) | static_cast<uint32_t>(index);
+}
+
+}  // namespace
+
 StreamHeader DependencyStage::describe(const StreamHeader& in) {
   if (in.payload != PayloadKind::kFeatures)
     throw StageError("", "", "expected a feature stream, got instructions (run pv-feature first)");
@@ -45,10 +61,8 @@ void DependencyStage::fill(FeatureBatch& batch) {
     uint16_t depth = 0, loadDepth = 0;
     bool onLoad = false;
     for (int s = 0; s < 8; ++s) {
-      const float cls = in[f::kFirstSrc + 2 * s];
-      if (cls <= 0) continue;
-      const uint32_t key = (static_cast<uint32_t>(cls) << 20) | static_cast<uint32_t>(in[f::kFirstSrc + 2 * s + 1]);
-      const auto it = registers_.find(key);
+      if (!(in[f::kFirstSrc + 2 * s] > 0)) continue;  // 0: no register
+      const auto it = registers_.find(registerKey(in + f::kFirstSrc + 2 * s, batch.firstIndex + r));
       if (it == registers_.end()) continue;
       const Producer& p = it->second;
       const uint64_t distance = rowsSeen_ - p.row;
@@ -66,10 +80,8 @@ void DependencyStage::fill(FeatureBatch& batch) {
     o[inputColumns_ + 2] = onLoad ? 1.0f : 0.0f;
     o[inputColumns_ + 3] = static_cast<float>(self.loadDepth);
     for (int d = 0; d < 6; ++d) {
-      const float cls = in[f::kFirstDst + 2 * d];
-      if (cls <= 0) continue;
-      const uint32_t key = (static_cast<uint32_t>(cls) << 20) | static_cast<uint32_t>(in[f::kFirstDst + 2 * d + 1]);
-      registers_[key] = self;
+      if (!(in[f::kFirstDst + 2 * d] > 0)) continue;
+      registers_[registerKey(in + f::kFirstDst + 2 * d, batch.firstIndex + r)] = self;
     }
   }
   batch.values = std::move(out);

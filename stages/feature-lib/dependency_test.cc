@@ -155,6 +155,17 @@ TEST(DependencyStage, RefusesWhatItCannotExtend) {
   narrow.columns = 50;
   narrow.values.resize(50);
   EXPECT_THROW(c.fill(narrow), StageError);
+  // A register that is not a pair of whole numbers names its record.
+  DependencyStage d;
+  d.describe(featureHeader());
+  FeatureBatch bad = batchOf({{{0}, {1}, false}, {{1}, {2}, false}}, 40);
+  bad.row(1)[f::kFirstSrc + 1] = std::nanf("");
+  try {
+    d.fill(bad);
+    FAIL() << "a NaN register was accepted";
+  } catch (const StageError& e) {
+    EXPECT_NE(std::string(e.what()).find("record 41"), std::string::npos) << e.what();
+  }
 }
 
 RC_GTEST_PROP(DependencyStage, OutputDoesNotDependOnHowTheInputIsSplit, ()) {
