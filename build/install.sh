@@ -33,6 +33,7 @@ declare -A README=(
   [pv-trace-tap]=stages/trace-tap/README.md
   [pv-feature]=stages/feature/README.md
   [pv-reuse-distance]=stages/reuse-distance/README.md
+  [pv-dependency]=stages/dependency/README.md
   [pv-window]=stages/window/README.md
   [pv-encode]=stages/encode/README.md
   [pv-aggregate]=stages/aggregate/README.md
@@ -52,7 +53,7 @@ declare -A README=(
   [pv-numeric]=examples/workloads/kernels/README.md
   [pv-workload-inputs]=
 )
-EXECUTABLES=(pv-trace-tap pv-feature pv-reuse-distance pv-window pv-encode pv-aggregate
+EXECUTABLES=(pv-trace-tap pv-feature pv-reuse-distance pv-dependency pv-window pv-encode pv-aggregate
              pv-dot-predict pv-dse pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune
              pv-dataset pv-kernels pv-science pv-loops pv-numeric pv-workload-inputs)
 
