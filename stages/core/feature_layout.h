@@ -4,6 +4,7 @@
 // pv-reuse-distance fills; the header's pendingColumns says which are open.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -61,28 +62,27 @@ inline std::vector<std::string> localityColumnNames() {
   return {"pc_stride_lines_log2", "pc_stride_repeats", "pc_stride_direction", "neighbour_line_reuse_log2"};
 }
 
+// Whether `name` is one of `group`'s columns.
+inline bool isColumnOf(const std::vector<std::string>& group, const std::string& name) {
+  return std::find(group.begin(), group.end(), name) != group.end();
+}
+
 // Whether `name` is one of the locality columns (a model that has one needs
 // pv-reuse-distance --locality).
-inline bool isLocalityColumn(const std::string& name) {
-  for (const auto& c : localityColumnNames())
-    if (c == name) return true;
-  return false;
-}
+inline bool isLocalityColumn(const std::string& name) { return isColumnOf(localityColumnNames(), name); }
 
 // Register-dataflow columns (pv-dependency), appended after the columns a
 // stream has (the 51, or the 55 with locality); stages/feature-lib/dependency.h
 // defines them.
+inline constexpr int kDependencyCount = 4;
+
 inline std::vector<std::string> dependencyColumnNames() {
   return {"dep_distance_log2", "dep_depth", "dep_on_load", "load_chain_depth"};
 }
 
 // Whether `name` is one of the dependency columns (a model that has one
 // needs pv-dependency in its pipeline).
-inline bool isDependencyColumn(const std::string& name) {
-  for (const auto& c : dependencyColumnNames())
-    if (c == name) return true;
-  return false;
-}
+inline bool isDependencyColumn(const std::string& name) { return isColumnOf(dependencyColumnNames(), name); }
 
 inline std::vector<std::string> columnNames() {
   std::vector<std::string> names = {

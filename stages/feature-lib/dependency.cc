@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
@@ -50,7 +52,7 @@ void DependencyStage::fill(FeatureBatch& batch) {
                      "expected " + std::to_string(inputColumns_) + " feature columns, got " +
                          std::to_string(batch.columns));
   const size_t rows = batch.rows();
-  const uint32_t width = inputColumns_ + kDependencyCount;
+  const uint32_t width = inputColumns_ + f::kDependencyCount;
   std::vector<float> out(rows * width);
   for (size_t r = 0; r < rows; ++r, ++rowsSeen_) {
     const float* in = batch.row(r);

@@ -17,20 +17,18 @@
 //
 // Rows are counted from the first this stage sees, so the result does not
 // depend on batch boundaries. Labels and side columns pass through. The
-// column names: features::dependencyColumnNames() (feature_layout.h).
+// column names and their count: features::dependencyColumnNames() and
+// features::kDependencyCount (feature_layout.h).
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <unordered_map>
-#include <vector>
 
 #include "stages/core/feature_batch.h"
 #include "stages/core/transform.h"
 
 namespace pv {
 
-inline constexpr int kDependencyCount = 4;
 inline constexpr int kDependencyBlock = 64;
 inline constexpr uint64_t kDependencyCap = 1024;
 

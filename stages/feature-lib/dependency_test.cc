@@ -61,14 +61,14 @@ std::vector<float> appended(const FeatureBatch& b, size_t r) {
 TEST(DependencyStage, HeaderNamesTheFourColumnsAfterTheStreams) {
   DependencyStage stage;
   StreamHeader out = stage.describe(featureHeader());
-  ASSERT_EQ(out.featureColumns.size(), static_cast<size_t>(f::kCount + kDependencyCount));
+  ASSERT_EQ(out.featureColumns.size(), static_cast<size_t>(f::kCount + f::kDependencyCount));
   EXPECT_EQ(std::vector<std::string>(out.featureColumns.end() - 4, out.featureColumns.end()),
             f::dependencyColumnNames());
   // After the locality columns too.
   StreamHeader wide = featureHeader();
   for (const auto& n : f::localityColumnNames()) wide.featureColumns.push_back(n);
   DependencyStage second;
-  EXPECT_EQ(second.describe(wide).featureColumns.size(), static_cast<size_t>(f::kCount + 4 + kDependencyCount));
+  EXPECT_EQ(second.describe(wide).featureColumns.size(), static_cast<size_t>(f::kCount + f::kLocalityCount + f::kDependencyCount));
 }
 
 TEST(DependencyStage, ColumnsFollowTheDataflow) {
@@ -83,7 +83,7 @@ TEST(DependencyStage, ColumnsFollowTheDataflow) {
   stage.describe(featureHeader());
   FeatureBatch b = batchOf(insns);
   stage.fill(b);
-  ASSERT_EQ(b.columns, static_cast<uint32_t>(f::kCount + kDependencyCount));
+  ASSERT_EQ(b.columns, static_cast<uint32_t>(f::kCount + f::kDependencyCount));
   ASSERT_EQ(b.rows(), 4u);
   const float far = std::log2(1.0f + static_cast<float>(kDependencyCap));
   // No producer: the far distance, depth 1; a load counts itself.
