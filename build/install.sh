@@ -27,35 +27,39 @@ for tool in help2man lowdown; do
   command -v "$tool" >/dev/null || { echo "install.sh: $tool is missing (./dev.sh installs it)" >&2; exit 1; }
 done
 
-# The executables and their man pages' README.md (none: the --help alone).
-# pv-synth-gem5 (a test tool) and pv-bench-* (benchmarks) stay out.
-declare -A README=(
-  [pv-trace-tap]=stages/trace-tap/README.md
-  [pv-feature]=stages/feature/README.md
-  [pv-reuse-distance]=stages/reuse-distance/README.md
-  [pv-dependency]=stages/dependency/README.md
-  [pv-window]=stages/window/README.md
-  [pv-encode]=stages/encode/README.md
-  [pv-aggregate]=stages/aggregate/README.md
-  [pv-dot-predict]=stages/dot-predict/README.md
-  [pv-dse]=stages/dse/README.md
-  [pv-model]=stages/model/README.md
-  [pv-uarch]=stages/uarch/README.md
-  [pv-cat]=stages/cat/README.md
-  [pv-train]=stages/train/README.md
-  [pv-eval]=stages/eval/README.md
-  [pv-tune]=stages/tune/README.md
-  [pv-launch]=launcher/README.md
-  [pv-dataset]=dataset/README.md
-  [pv-kernels]=examples/workloads/kernels/README.md
-  [pv-science]=examples/workloads/kernels/README.md
-  [pv-loops]=examples/workloads/kernels/README.md
-  [pv-numeric]=examples/workloads/kernels/README.md
-  [pv-workload-inputs]=
+# The executables in install order, each with its man page's README.md
+# (none after the colon: the --help alone). One list, so that a new stage is
+# named once. pv-synth-gem5 (a test tool) and pv-bench-* (benchmarks) stay out.
+MANIFEST=(
+  pv-trace-tap:stages/trace-tap/README.md
+  pv-feature:stages/feature/README.md
+  pv-reuse-distance:stages/reuse-distance/README.md
+  pv-dependency:stages/dependency/README.md
+  pv-window:stages/window/README.md
+  pv-encode:stages/encode/README.md
+  pv-aggregate:stages/aggregate/README.md
+  pv-dot-predict:stages/dot-predict/README.md
+  pv-dse:stages/dse/README.md
+  pv-model:stages/model/README.md
+  pv-uarch:stages/uarch/README.md
+  pv-cat:stages/cat/README.md
+  pv-launch:launcher/README.md
+  pv-train:stages/train/README.md
+  pv-eval:stages/eval/README.md
+  pv-tune:stages/tune/README.md
+  pv-dataset:dataset/README.md
+  pv-kernels:examples/workloads/kernels/README.md
+  pv-science:examples/workloads/kernels/README.md
+  pv-loops:examples/workloads/kernels/README.md
+  pv-numeric:examples/workloads/kernels/README.md
+  pv-workload-inputs:
 )
-EXECUTABLES=(pv-trace-tap pv-feature pv-reuse-distance pv-dependency pv-window pv-encode pv-aggregate
-             pv-dot-predict pv-dse pv-model pv-uarch pv-cat pv-launch pv-train pv-eval pv-tune
-             pv-dataset pv-kernels pv-science pv-loops pv-numeric pv-workload-inputs)
+EXECUTABLES=()
+declare -A README=()
+for entry in "${MANIFEST[@]}"; do
+  EXECUTABLES+=("${entry%%:*}")
+  README[${entry%%:*}]=${entry#*:}
+done
 
 for exe in "${EXECUTABLES[@]}"; do
   [ -x "$out/$exe" ] || { echo "install.sh: $out/$exe is not built" >&2; exit 1; }
