@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.schedule.warmupSteps, "Linear warm-up steps")->capture_default_str();
   app.add_option("--clip-norm", o.clipNorm, "Gradient norm limit (0: none)")->capture_default_str();
   app.add_option("--weight-decay", o.weightDecay, "Decoupled weight decay")->capture_default_str();
+  app.add_option("--dropout", o.dropout,
+                 "Dropout probability of training steps (0: off): on each RNN layer's outputs where they enter "
+                 "the next layer, and on R_i where it meets M_u; none at validation or inference")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.9));
   app.add_option("--chunk-sum-weight", o.chunkSumWeight,
                  "Weight of a loss term on each chunk's summed error (K instructions of a program; 0: off): a bias "
                  "that adds up over a chunk, as over a program's time, costs more than errors that cancel")

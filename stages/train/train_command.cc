@@ -93,6 +93,7 @@ TrainerConfig trainerConfig(const TrainOptions& o, const DataLayout& layout) {
   config.clipNorm = o.clipNorm;
   config.weightDecay = o.weightDecay;
   config.chunkSumWeight = o.chunkSumWeight;
+  config.dropout = o.dropout;
   config.nonNegativeTable = !o.signedUarchs;
   config.seed = o.seed;
   config.targetWeights.assign(config.targets, 1.0f);

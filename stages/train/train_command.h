@@ -54,7 +54,7 @@ struct TrainOptions {
   uint64_t seed = 1;
   uint64_t checkpointEvery = 200;
   double checkpointSeconds = 300;
-  double clipNorm = 1.0, weightDecay = 0, chunkSumWeight = 0;
+  double clipNorm = 1.0, weightDecay = 0, chunkSumWeight = 0, dropout = 0;
   // Weigh each program's rows by (its mean time on the microarchitecture)^-P
   // (relativeLossWeights; 0: off, 2: by relative error).
   double relativeLoss = 0;

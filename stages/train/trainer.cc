@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include "stages/core/splitmix64.h"
 
@@ -51,26 +52,61 @@ struct Trainer::Impl {
 
   int64_t hidden() const { return config.encoder.hidden; }
 
+  // One step's dropout masks (TrainerConfig::dropout), batch-major:
+  // between[l] [B, T, H] multiplies layer l's outputs where they enter layer
+  // l + 1, output [B * K, H] multiplies R. Each element is 0 or the scale
+  // that keeps its mean 1, from 16 bits of a SplitMix64 stream keyed by
+  // (seed, step, rank), so that the own and the autograd path draw the same.
+  struct DropoutMasks {
+    std::vector<at::Tensor> between;
+    at::Tensor output;
+  };
+  std::optional<DropoutMasks> dropoutMasks(const Batch& b, uint64_t step, int rank) const {
+    if (!(config.dropout > 0) || b.sequences == 0) return std::nullopt;
+    const auto& e = config.encoder;
+    SplitMix64 random(SplitMix64::hash(SplitMix64::hash(config.seed + 0x64726f706f7574ull) + step) + rank);
+    const uint32_t dropBelow = static_cast<uint32_t>(std::lround(config.dropout * 65536.0));
+    const float keptScale = static_cast<float>(65536.0 / (65536.0 - dropBelow));
+    auto draw = [&](at::IntArrayRef shape) {
+      at::Tensor mask = at::empty(shape, at::kFloat);
+      float* x = mask.data_ptr<float>();
+      uint64_t bits = 0;
+      for (int64_t i = 0, n = mask.numel(); i < n; ++i) {
+        if (i % 4 == 0) bits = random.next();
+        x[i] = (bits & 0xffff) >= dropBelow ? keptScale : 0.0f;
+        bits >>= 16;
+      }
+      return onCpu() ? mask : mask.to(device);
+    };
+    DropoutMasks masks;
+    for (int64_t l = 0; l + 1 < e.layers; ++l) masks.between.push_back(draw({b.sequences, b.steps, e.hidden}));
+    masks.output = draw({b.sequences * b.outputs, e.hidden});
+    return masks;
+  }
+
   void checkWeights(const Batch& b) const {
     if (!b.weights.empty() && b.weights.size() != static_cast<size_t>(b.sequences * config.uarchs))
       throw std::invalid_argument("Trainer: a batch's program weights are not sequences x uarchs");
   }
 
-  at::Tensor forwardLossSum(const Batch& b) {
+  at::Tensor forwardLossSum(const Batch& b, const DropoutMasks* masks) {
     checkWeights(b);
     const auto& e = config.encoder;
     auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
     at::Tensor x = onDevice(b.inputs.data(), {b.sequences, b.steps, b.features});
-    std::vector<at::Tensor> weights(params.begin(), params.end() - 1);
-    at::Tensor h0 = at::zeros({e.layers, b.sequences, e.hidden}, opts);
-    at::Tensor out;
-    if (e.arch == encode::Arch::kLstm) {
-      at::Tensor c0 = at::zeros({e.layers, b.sequences, e.hidden}, opts);
-      out = std::get<0>(at::lstm(x, {h0, c0}, weights, true, e.layers, 0.0, true, false, true));
-    } else {
-      out = std::get<0>(at::gru(x, h0, weights, true, e.layers, 0.0, true, false, true));
+    const bool lstm = e.arch == encode::Arch::kLstm;
+    // The stack in one call, or (with dropout masks) a layer at a time.
+    const int64_t perCall = masks ? 1 : e.layers;
+    at::Tensor out = x;
+    for (int64_t l = 0; l < e.layers; l += perCall) {
+      std::vector<at::Tensor> weights(params.begin() + 4 * l, params.begin() + 4 * (l + perCall));
+      at::Tensor h0 = at::zeros({perCall, b.sequences, e.hidden}, opts);
+      out = lstm ? std::get<0>(at::lstm(out, {h0, h0}, weights, true, perCall, 0.0, true, false, true))
+                 : std::get<0>(at::gru(out, h0, weights, true, perCall, 0.0, true, false, true));
+      if (masks && l + 1 < e.layers) out = out * masks->between[l];
     }
     at::Tensor r = at::relu(out.narrow(1, b.steps - b.outputs, b.outputs)).reshape({b.sequences * b.outputs, e.hidden});
+    if (masks) r = r * masks->output;
     const at::Tensor& table = params.back();  // [U, T, H]
     at::Tensor pred = at::matmul(r, table.reshape({config.uarchs * config.targets, e.hidden}).t());
     at::Tensor y = onDevice(b.labels.data(), {b.sequences * b.outputs, b.labelWidth});
@@ -103,12 +139,15 @@ struct Trainer::Impl {
   // loss in three GEMMs and one loop. Autograd records a graph of ~15 small
   // operations per step and layer; this is the same arithmetic without it.
   // Layout: time-major [T, B, ...] inside; gates in PyTorch's order i, f, g, o.
-  double fusedLossSum(const Batch& b, double globalRows, std::vector<at::Tensor>* grads) {
+  double fusedLossSum(const Batch& b, double globalRows, std::vector<at::Tensor>* grads, const DropoutMasks* masks) {
     checkWeights(b);
     const auto& e = config.encoder;
     const int64_t B = b.sequences, T = b.steps, K = b.outputs, H = e.hidden, L = e.layers, G = 4 * H;
     const int64_t UT = config.uarchs * config.targets, N = B * K;
     auto opts = at::TensorOptions().dtype(at::kFloat);
+    std::vector<at::Tensor> betweenMask;  // the dropout masks between layers, time-major
+    if (masks)
+      for (const at::Tensor& m : masks->between) betweenMask.push_back(m.transpose(0, 1).contiguous());
     // Layer inputs (time-major), activated gates, cell states, hidden states.
     std::vector<at::Tensor> in(L), gates(L), cell(L), hid(L), tanhCell(L);
     in[0] = at::from_blob(const_cast<float*>(b.inputs.data()), {B, T, b.features}, opts).transpose(0, 1).contiguous();
@@ -142,10 +181,11 @@ struct Trainer::Impl {
         for (int64_t s = 0; s < B; ++s)
           for (int64_t j = 0; j < H; ++j) hNext[s * H + j] = gp[s * G + 3 * H + j] * tcp[s * H + j];
       }
-      if (l + 1 < L) in[l + 1] = hid[l].narrow(0, 1, T);
+      if (l + 1 < L) in[l + 1] = masks ? hid[l].narrow(0, 1, T) * betweenMask[l] : hid[l].narrow(0, 1, T);
     }
     // Output: R = relu(h) of the last K steps, batch-major rows (b, k).
     const at::Tensor R = hid[L - 1].narrow(0, T - K + 1, K).transpose(0, 1).contiguous().reshape({N, H}).clamp_min_(0);
+    if (masks) R.mul_(masks->output);
     const at::Tensor M = params.back().detach().reshape({UT, H});
     const at::Tensor pred = at::mm(R, M.t());
     const float* pp = pred.data_ptr<float>();
@@ -200,6 +240,7 @@ struct Trainer::Impl {
     grads->assign(params.size(), at::Tensor());
     grads->back() = at::mm(dpred.t(), R).reshape(params.back().sizes());
     at::Tensor dR = at::mm(dpred, M);  // [N, H]
+    if (masks) dR.mul_(masks->output);
     {
       float* d = dR.data_ptr<float>();
       const float* r = R.data_ptr<float>();
@@ -244,7 +285,10 @@ struct Trainer::Impl {
       (*grads)[4 * l + 1] = at::mm(dA2.narrow(0, B, (T - 1) * B).t(), hid[l].narrow(0, 1, T - 1).reshape({(T - 1) * B, H}));
       (*grads)[4 * l + 2] = dA2.sum(0);
       (*grads)[4 * l + 3] = (*grads)[4 * l + 2].clone();
-      if (l > 0) dhAbove = at::mm(dA2, wih.detach()).reshape({T, B, fin});
+      if (l > 0) {
+        dhAbove = at::mm(dA2, wih.detach()).reshape({T, B, fin});
+        if (masks) dhAbove.mul_(betweenMask[l - 1]);
+      }
     }
     return total / U;
   }
@@ -287,6 +331,8 @@ Trainer::Trainer(const TrainerConfig& config) : impl_(std::make_unique<Impl>()) 
     total += w;
   }
   if (total <= 0) throw std::invalid_argument("Trainer: the loss weights are all 0");
+  if (!(config.dropout >= 0 && config.dropout <= 0.9))
+    throw std::invalid_argument("Trainer: dropout " + std::to_string(config.dropout) + " is outside [0, 0.9]");
   std::vector<float> columns(config.uarchs * config.targets);
   for (size_t i = 0; i < columns.size(); ++i)
     columns[i] = static_cast<float>(d.config.targetWeights[i % config.targets] / total);
@@ -327,12 +373,15 @@ StepResult Trainer::step(const Batch& batch, int64_t globalRows, double lr, Grad
   if (globalRows <= 0) throw std::invalid_argument("Trainer::step: a global batch without rows");
   StepResult result;
   std::vector<at::Tensor> grads(d.params.size());
+  const auto masks = d.dropoutMasks(batch, d.steps, reducer ? reducer->rank() : 0);
+  const Impl::DropoutMasks* dropout = masks ? &*masks : nullptr;
   if (batch.sequences > 0 && d.fused()) {
     c10::NoGradGuard noGrad;
-    result.loss = d.fusedLossSum(batch, static_cast<double>(globalRows), &grads) / static_cast<double>(globalRows);
+    result.loss =
+        d.fusedLossSum(batch, static_cast<double>(globalRows), &grads, dropout) / static_cast<double>(globalRows);
   } else if (batch.sequences > 0) {
     for (auto& p : d.params) p.mutable_grad() = at::Tensor();
-    at::Tensor loss = d.forwardLossSum(batch) / static_cast<double>(globalRows);
+    at::Tensor loss = d.forwardLossSum(batch, dropout) / static_cast<double>(globalRows);
     loss.backward();
     result.loss = loss.item<double>();
     for (size_t i = 0; i < d.params.size(); ++i) grads[i] = d.params[i].grad();
@@ -376,19 +425,21 @@ StepResult Trainer::step(const Batch& batch, int64_t globalRows, double lr, Grad
 std::pair<double, int64_t> Trainer::lossSum(const Batch& batch) {
   if (batch.sequences == 0) return {0.0, 0};
   c10::NoGradGuard noGrad;
-  if (impl_->fused()) return {impl_->fusedLossSum(batch, 1.0, nullptr), batch.validRows()};
-  return {impl_->forwardLossSum(batch).item<double>(), batch.validRows()};
+  if (impl_->fused()) return {impl_->fusedLossSum(batch, 1.0, nullptr, nullptr), batch.validRows()};
+  return {impl_->forwardLossSum(batch, nullptr).item<double>(), batch.validRows()};
 }
 
 std::vector<NamedTensor> Trainer::gradients(const Batch& batch, int64_t globalRows) {
   Impl& d = *impl_;
   std::vector<at::Tensor> grads(d.params.size());
+  const auto masks = d.dropoutMasks(batch, d.steps, 0);
+  const Impl::DropoutMasks* dropout = masks ? &*masks : nullptr;
   if (d.fused()) {
     c10::NoGradGuard noGrad;
-    d.fusedLossSum(batch, static_cast<double>(globalRows), &grads);
+    d.fusedLossSum(batch, static_cast<double>(globalRows), &grads, dropout);
   } else {
     for (auto& p : d.params) p.mutable_grad() = at::Tensor();
-    (d.forwardLossSum(batch) / static_cast<double>(globalRows)).backward();
+    (d.forwardLossSum(batch, dropout) / static_cast<double>(globalRows)).backward();
     for (size_t i = 0; i < d.params.size(); ++i) grads[i] = d.params[i].grad();
   }
   std::vector<NamedTensor> out;

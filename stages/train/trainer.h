@@ -58,6 +58,13 @@ struct TrainerConfig {
   // on every row, which adds up over the chunk as over a program's whole
   // time (what pv-eval scores), costs it b^2 a row. 0: off.
   double chunkSumWeight = 0;
+  // Dropout probability P of training steps (0: off): each output of every
+  // RNN layer but the last, as it enters the next layer (nn.LSTM's dropout),
+  // and each element of R_i, as it meets M, is zeroed with probability P and
+  // the rest scaled by 1/(1-P), so that inference (no dropout) sees the
+  // expected values. The masks follow from (seed, step, worker rank), on
+  // every path alike, so a run is reproducible. Validation uses none.
+  double dropout = 0;
   double clipNorm = 0;     // global gradient norm limit; 0 = none
   uint64_t seed = 1;       // initial weights
   // An LSTM's gradients by autograd (at::lstm) instead of perfvec's own
@@ -98,7 +105,8 @@ class Trainer {
   // Sum and count of the loss over a batch (to average over many batches).
   std::pair<double, int64_t> lossSum(const Batch& batch);
 
-  // The gradients of a batch's loss sum / globalRows, by parameter (no step).
+  // The gradients of a batch's loss sum / globalRows, by parameter (no step;
+  // with dropout, under the masks the next step would draw on rank 0).
   std::vector<NamedTensor> gradients(const Batch& batch, int64_t globalRows);
 
   uint64_t steps() const;

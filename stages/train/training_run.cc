@@ -52,6 +52,7 @@ std::string runKey(const RunIdentity& r, const TrainerConfig& config) {
       config.weightDecay, config.clipNorm, r.world, config.nonNegativeTable);
   // Appended only when set, so that the checkpoints of runs without it resume.
   if (config.chunkSumWeight > 0) s += fmt::format(" chunksum {}", config.chunkSumWeight);
+  if (config.dropout > 0) s += fmt::format(" dropout {}", config.dropout);
   if (r.relativeLoss > 0) s += fmt::format(" relative {}", r.relativeLoss);
   for (const auto& v : r.validationPrograms) s += " v:" + v;
   for (const auto& t : r.layout.targets) s += " t:" + t;
