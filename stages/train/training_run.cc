@@ -125,9 +125,11 @@ RunResult runWorker(int workFd, const TrainerConfig& config, const WorkerOptions
     if (!lead || !o.progress) return;
     const double t = seconds(started, Clock::now());
     const std::string of = o.totalSteps ? fmt::format("/{}", o.totalSteps) : "";
-    std::fprintf(stderr, "%s: step %llu%s loss %.4f val %.4f lr %.2e %.0f samples/s%s\n", o.stageName.c_str(),
-                 static_cast<unsigned long long>(step), of.c_str(), loss, validation, lr, t > 0 ? rowsDone / t : 0.0,
-                 final ? " (done)" : "");
+    // The validation loss once there is one (--validate-every, or the end).
+    const std::string val = std::isnan(validation) ? "" : fmt::format(" val {:.4f}", validation);
+    std::fprintf(stderr, "%s: step %llu%s loss %.4f%s lr %.2e %.0f samples/s%s\n", o.stageName.c_str(),
+                 static_cast<unsigned long long>(step), of.c_str(), loss, val.c_str(), lr,
+                 t > 0 ? rowsDone / t : 0.0, final ? " (done)" : "");
   };
 
   WorkHeader h;
