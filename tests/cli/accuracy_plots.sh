@@ -9,9 +9,10 @@ set -uo pipefail
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# The shipped model's CSVs (all workloads, the test split), v2's, v1.1's and
+# The shipped model's CSVs (all workloads, the test split), v2.1's, v2's, v1.1's and
 # the v2 candidates' (docs/accuracy.md).
-for csv in docs/accuracy-pairs.csv docs/accuracy-v2.1-test-pairs.csv docs/accuracy-v2-pairs.csv \
+for csv in docs/accuracy-pairs.csv docs/accuracy-v2.2-test-pairs.csv docs/accuracy-v2.1-pairs.csv \
+    docs/accuracy-v2.1-test-pairs.csv docs/accuracy-v2-pairs.csv \
     docs/accuracy-v2-test-pairs.csv docs/accuracy-v1.1-pairs.csv docs/accuracy-v2-candidate-test-pairs.csv \
     docs/accuracy-v2-L-test-pairs.csv; do
   name=$(basename "$csv" .csv)
