@@ -105,4 +105,14 @@ inline std::vector<std::string> columnNames() {
   return names;
 }
 
+// The 51 with the four reuse columns (fetch, load and store line reuse
+// distances, the exact-address distance) as "log2(NAME)": what a model
+// trained with pv-train --features perfvec-log reads (column_picker.h says
+// why). The stream keeps the 51.
+inline std::vector<std::string> logReuseColumnNames() {
+  std::vector<std::string> names = columnNames();
+  for (int c : kReuseColumns) names[c] = "log2(" + names[c] + ")";
+  return names;
+}
+
 }  // namespace pv::features

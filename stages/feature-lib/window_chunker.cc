@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "stages/core/column_picker.h"
 #include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
 
@@ -27,21 +28,21 @@ StreamHeader WindowChunker::describe(const StreamHeader& in) {
   out.window = window_;
   out.chunk = chunk_;
   inColumns_ = static_cast<uint32_t>(in.featureColumns.size());
-  pick_.clear();
+  picker_ = features::ColumnPicker(in.featureColumns.size());
   if (!wanted_.empty() && wanted_ != in.featureColumns) {
-    for (const auto& name : wanted_) {
-      auto it = std::find(in.featureColumns.begin(), in.featureColumns.end(), name);
-      if (it == in.featureColumns.end())
-        throw StageError("", "",
-                         "the stream has no feature column '" + name + "' (it has " +
-                             std::to_string(in.featureColumns.size()) + ")" +
-                             (features::isLocalityColumn(name)
-                                  ? ": the model was trained with the locality columns (pv-reuse-distance --locality)"
-                              : features::isDependencyColumn(name)
-                                  ? ": the model was trained with the dependency columns (pv-dependency)"
-                                  : ""));
-      pick_.push_back(static_cast<uint32_t>(it - in.featureColumns.begin()));
+    const std::string missing = features::ColumnPicker::firstMissing(in.featureColumns, wanted_);
+    if (!missing.empty()) {
+      const std::string name = features::sourceColumn(missing);
+      throw StageError("", "",
+                       "the stream has no feature column '" + name + "' (it has " +
+                           std::to_string(in.featureColumns.size()) + ")" +
+                           (features::isLocalityColumn(name)
+                                ? ": the model was trained with the locality columns (pv-reuse-distance --locality)"
+                            : features::isDependencyColumn(name)
+                                ? ": the model was trained with the dependency columns (pv-dependency)"
+                                : ""));
     }
+    picker_ = features::ColumnPicker(in.featureColumns, wanted_);
     out.featureColumns = wanted_;
   }
   columns_ = static_cast<uint32_t>(out.featureColumns.size());
@@ -54,14 +55,12 @@ void WindowChunker::process(FeatureBatch&& batch, const Emit<FeatureBatch>& emit
   if (batch.columns != inColumns_ || batch.contextRows != 0)
     throw StageError("", "", "batch of " + std::to_string(batch.columns) + " columns, expected " +
                                  std::to_string(inColumns_));
-  if (pick_.empty()) {
+  if (picker_.identity()) {
     pending_.insert(pending_.end(), batch.values.begin(), batch.values.end());
   } else {
-    const size_t rows = batch.rows();
-    for (size_t r = 0; r < rows; ++r) {
-      const float* row = batch.row(r);
-      for (uint32_t c : pick_) pending_.push_back(row[c]);
-    }
+    const size_t rows = batch.rows(), at = pending_.size();
+    pending_.resize(at + rows * columns_);
+    for (size_t r = 0; r < rows; ++r) picker_.pick(batch.row(r), pending_.data() + at + r * columns_);
   }
   labels_.insert(labels_.end(), batch.labels.begin(), batch.labels.end());
   const size_t perBatch = size_t{chunk_} * chunksPerBatch_;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "stages/core/column_picker.h"
 #include "stages/core/feature_batch.h"
 #include "stages/core/transform.h"
 
@@ -31,8 +32,9 @@ class WindowChunker : public Transform<FeatureBatch, FeatureBatch> {
   StreamHeader describe(const StreamHeader& in) override;
   // Emit only these columns, in this order, picked by name from the input's
   // (a model's columns from a stream that may have more, e.g. the locality
-  // columns for a PerfVec-style model). describe() throws StageError naming
-  // a column the stream lacks. Call before describe().
+  // columns for a PerfVec-style model; "log2(NAME)" is made from NAME:
+  // stages/core/column_picker.h). describe() throws StageError naming a
+  // column the stream lacks. Call before describe().
   void selectColumns(std::vector<std::string> names) { wanted_ = std::move(names); }
   void process(FeatureBatch&& batch, const Emit<FeatureBatch>& emit) override;
   void finish(const Emit<FeatureBatch>& emit) override;
@@ -44,7 +46,7 @@ class WindowChunker : public Transform<FeatureBatch, FeatureBatch> {
   uint32_t columns_ = 0;           // output columns
   uint32_t inColumns_ = 0;         // input columns
   std::vector<std::string> wanted_;
-  std::vector<uint32_t> pick_;     // input column of each output column; empty: all
+  features::ColumnPicker picker_;  // the output columns out of the input's
   size_t labelWidth_ = 0;
   uint64_t nextIndex_ = 0;        // stream index of pending_'s first row
   std::vector<float> context_;    // the W-1 rows before pending_

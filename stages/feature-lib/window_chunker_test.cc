@@ -5,6 +5,8 @@
 
 #include "stages/feature-lib/window_chunker.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -91,6 +93,37 @@ TEST(WindowChunker, refusesFeaturesWithPendingColumns) {
   EXPECT_EQ(ok.payload, PayloadKind::kWindows);
   EXPECT_EQ(ok.window, 4u);
   EXPECT_EQ(ok.chunk, 2u);
+}
+
+// A model's columns picked by name, a log2 column made from its source:
+// each own row is (log2(1 + max(0, c)), a), and a column the stream lacks
+// is refused by its source's name.
+TEST(WindowChunker, PicksColumnsByNameAndMakesLogColumns) {
+  WindowChunker w(2, 1, 4);
+  w.selectColumns({"log2(c)", "a"});
+  StreamHeader h = w.describe(featureHeader());
+  EXPECT_EQ(h.featureColumns, (std::vector<std::string>{"log2(c)", "a"}));
+  std::vector<FeatureBatch> out;
+  FeatureBatch b;
+  b.columns = kColumns;
+  b.values = {1, 2, 0, 5, 6, 7, 9, 9, 1e8f, -3, 0, -1};
+  b.labels = {0, 1, 2, 3};
+  w.process(std::move(b), [&](FeatureBatch&& o) { out.push_back(std::move(o)); });
+  w.finish([&](FeatureBatch&& o) { out.push_back(std::move(o)); });
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].columns, 2u);
+  const std::vector<float> own(out[0].row(0), out[0].row(0) + 8);
+  EXPECT_EQ(own, (std::vector<float>{0.0f, 1.0f, 3.0f, 5.0f, static_cast<float>(std::log2(1.0 + 1e8)), 9.0f,
+                                     0.0f, -3.0f}));
+
+  WindowChunker missing(2, 1, 4);
+  missing.selectColumns({"a", "log2(load_reuse)"});
+  try {
+    missing.describe(featureHeader());
+    FAIL() << "a missing source column was accepted";
+  } catch (const StageError& e) {
+    EXPECT_NE(std::string(e.what()).find("'load_reuse'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "stages/core/column_picker.h"
 #include "stages/core/feature_batch.h"
 #include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
@@ -31,23 +32,20 @@ ProgramSummary summarize(const Model& model, const encode::InstructionEncoder& e
     throw StageError(spec, "header", "not a feature stream (pv-eval and pv-tune read pv-dataset files)");
   if (!h.pendingColumns.empty()) throw StageError(spec, "header", "feature columns still to be filled (pv-reuse-distance)");
   // The model's columns, picked by name (a stream may have more: the
-  // locality columns for a PerfVec-style model).
-  std::vector<size_t> pick;
-  for (const auto& name : model.featureColumns) {
-    auto it = std::find(h.featureColumns.begin(), h.featureColumns.end(), name);
-    if (it == h.featureColumns.end())
-      throw StageError(spec, "header",
-                       fmt::format("no feature column '{}' (the stream has {}, the model {}){}", name,
-                                   h.featureColumns.size(), model.featureColumns.size(),
-                                   features::isDependencyColumn(name)
-                                       ? ": the model was trained on the dependency columns (pv-dependency)"
-                                   : model.featureColumns.size() > h.featureColumns.size()
-                                       ? ": the model was trained on the locality columns (pv-dataset --locality)"
-                                       : ""));
-    pick.push_back(static_cast<size_t>(it - h.featureColumns.begin()));
-  }
-  const bool allColumns = h.featureColumns == model.featureColumns;
-  const size_t streamColumns = h.featureColumns.size();
+  // locality columns for a PerfVec-style model; a log2 column is made here).
+  const std::string missing = features::ColumnPicker::firstMissing(h.featureColumns, model.featureColumns);
+  if (!missing.empty())
+    throw StageError(spec, "header",
+                     fmt::format("no feature column '{}' (the stream has {}, the model {}){}",
+                                 features::sourceColumn(missing), h.featureColumns.size(),
+                                 model.featureColumns.size(),
+                                 features::isDependencyColumn(features::sourceColumn(missing))
+                                     ? ": the model was trained on the dependency columns (pv-dependency)"
+                                 : features::isLocalityColumn(features::sourceColumn(missing))
+                                     ? ": the model was trained on the locality columns (pv-dataset --locality)"
+                                     : ""));
+  const features::ColumnPicker picker(h.featureColumns, model.featureColumns);
+  const bool allColumns = picker.identity();
   const auto& cfg = encoder.config();
   const int64_t f = cfg.features, c = cfg.context(), hdim = cfg.hidden;
   const int64_t k = model.architecture.chunk ? model.architecture.chunk : 4096;
@@ -73,8 +71,8 @@ ProgramSummary summarize(const Model& model, const encode::InstructionEncoder& e
     if (allColumns) {
       rows.insert(rows.end(), batch.values.begin(), batch.values.begin() + take * f);
     } else {
-      for (size_t r = 0; r < take; ++r)
-        for (size_t col : pick) rows.push_back(batch.values[r * streamColumns + col]);
+      rows.resize(at + take * f);
+      for (size_t r = 0; r < take; ++r) picker.pick(batch.values.data() + r * picker.inColumns(), rows.data() + at + r * f);
     }
     normaliser.apply(rows.data() + at, static_cast<int64_t>(take));
     if (width && batch.labels.size() == batch.rows() * width) {

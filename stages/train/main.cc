@@ -83,9 +83,10 @@ int main(int argc, char** argv) {
                  "scores it); needs the commit target")
       ->capture_default_str()->check(CLI::Range(0.0, 4.0));
   app.add_option("--features", o.features,
-                 "Feature columns to train on, in order: column names, or the groups perfvec (the 51), "
-                 "locality (the 4 of pv-dataset --locality) and dependency (the 4 of pv-dependency); default: "
-                 "every column of the streams")
+                 "Feature columns to train on, in order: column names (log2(NAME): log2(1 + x) of column NAME, "
+                 "made by the model wherever it reads features), or the groups perfvec (the 51), perfvec-log (the "
+                 "51 with the four reuse distances as log2), locality (the 4 of pv-dataset --locality) and "
+                 "dependency (the 4 of pv-dependency); default: every column of the streams")
       ->delimiter(',');
   app.add_flag("--signed-uarchs", o.signedUarchs,
                "Leave M_u unconstrained, as the original PerfVec (default: M_u >= 0, so that with R_i >= 0 no "

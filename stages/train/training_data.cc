@@ -9,6 +9,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "stages/core/column_picker.h"
 #include "stages/core/feature_batch.h"
 #include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
@@ -37,12 +38,13 @@ std::vector<size_t> resolve(const std::vector<std::string>& have, const std::vec
   return out;
 }
 
-std::vector<size_t> resolveFeatures(const std::vector<std::string>& have, const std::vector<std::string>& wanted,
-                                    const std::string& input, bool& all) {
-  std::vector<size_t> out = resolve(have, wanted, "feature column", input);
-  all = out.size() == have.size();
-  for (size_t i = 0; all && i < out.size(); ++i) all = out[i] == i;
-  return out;
+// The picker of `wanted` out of `have` (all of `have` when `wanted` is
+// empty); a log2 name is made from its column (stages/core/column_picker.h).
+features::ColumnPicker resolveFeatures(const std::vector<std::string>& have, const std::vector<std::string>& wanted,
+                                       const std::string& input) {
+  const std::string missing = features::ColumnPicker::firstMissing(have, wanted);
+  if (!missing.empty()) resolve(have, {features::sourceColumn(missing)}, "feature column", input);  // throws
+  return features::ColumnPicker(have, wanted);
 }
 
 // A stateless, platform-independent hash of one word.
@@ -64,10 +66,11 @@ bool isRereadable(const std::string& spec) {
 std::vector<std::string> expandFeatureGroups(const std::vector<std::string>& words) {
   std::vector<std::string> out;
   for (const auto& w : words) {
-    std::vector<std::string> add = w == "perfvec"    ? features::columnNames()
-                                   : w == "locality"   ? features::localityColumnNames()
-                                   : w == "dependency" ? features::dependencyColumnNames()
-                                                       : std::vector<std::string>{w};
+    std::vector<std::string> add = w == "perfvec"       ? features::columnNames()
+                                   : w == "perfvec-log"  ? features::logReuseColumnNames()
+                                   : w == "locality"     ? features::localityColumnNames()
+                                   : w == "dependency"   ? features::dependencyColumnNames()
+                                                         : std::vector<std::string>{w};
     for (auto& name : add) {
       if (std::find(out.begin(), out.end(), name) != out.end())
         throw StageError("--features", name, "the column is chosen twice");
@@ -102,8 +105,9 @@ LabelledStream::LabelledStream(const StreamInput& input, const LabelSelection& s
     targetIndex_ = resolve(h.targetNames, selection.targets, "target", where_);
     const auto chosen = resolve(h.uarchNames, selection.uarchs, "microarchitecture", where_);
     DataLayout l;
-    featureIndex_ = resolveFeatures(h.featureColumns, expandFeatureGroups(selection.features), where_, allFeatures_);
-    for (size_t c : featureIndex_) l.featureColumns.push_back(h.featureColumns[c]);
+    const auto wanted = expandFeatureGroups(selection.features);
+    picker_ = resolveFeatures(h.featureColumns, wanted, where_);
+    l.featureColumns = wanted.empty() ? h.featureColumns : wanted;
     for (size_t t : targetIndex_) l.targets.push_back(h.targetNames[t]);
     for (size_t u : chosen) {
       const std::string& name = h.uarchNames[u];
@@ -130,7 +134,7 @@ LabelledStream::LabelledStream(const StreamInput& input, const LabelSelection& s
   targetIndex_ = resolve(h.targetNames, layout.targets, "target", where_);
   uarchIndex_ = resolve(h.uarchNames, layout.uarchs, "microarchitecture", where_);
   // Later streams need the chosen columns, not the same ones.
-  featureIndex_ = resolveFeatures(h.featureColumns, layout.featureColumns, where_, allFeatures_);
+  picker_ = resolveFeatures(h.featureColumns, layout.featureColumns, where_);
 }
 
 LabelledStream::~LabelledStream() = default;
@@ -165,13 +169,12 @@ bool LabelledStream::next(std::vector<float>& features, std::vector<float>& labe
       if (!std::isfinite(batch.values[i]))
         throw StageError(where_, fmt::format("record {}", batch.firstIndex + i / columns),
                          fmt::format("feature {} is not a finite number", featureColumns_[i % columns]));
-    if (allFeatures_) {
+    if (picker_.identity()) {
       features.assign(batch.values.begin(), batch.values.begin() + take * columns);
     } else {
-      features.resize(take * featureIndex_.size());
-      float* f = features.data();
-      for (size_t r = 0; r < take; ++r)
-        for (size_t c : featureIndex_) *f++ = batch.values[r * columns + c];
+      const size_t f = picker_.columns();
+      features.resize(take * f);
+      for (size_t r = 0; r < take; ++r) picker_.pick(batch.values.data() + r * columns, features.data() + r * f);
     }
     labels.resize(take * uarchIndex_.size() * targetIndex_.size());
     float* out = labels.data();

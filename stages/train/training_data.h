@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "stages/core/column_picker.h"
 #include "stages/core/feature_batch.h"
 #include "stages/core/splitmix64.h"
 #include "stages/core/stream_header.h"
@@ -46,13 +47,15 @@ struct LabelSelection {
   std::vector<std::string> excludeUarchs;  // held out by name
   int holdoutLast = 0;                     // and the last N of the rest
   // Feature columns to train on, in this order (empty: every column of the
-  // streams): names, or the groups "perfvec" (the 51), "locality" (the 4
+  // streams): names ("log2(NAME)": log2(1 + x) of column NAME), or the
+  // groups "perfvec" (the 51), "perfvec-log" (the 51 with the four reuse
+  // columns as log2(1 + x)), "locality" (the 4
   // of pv-reuse-distance --locality) and "dependency" (the 4 of
   // pv-dependency); see expandFeatureGroups.
   std::vector<std::string> features;
 };
 
-// Column names for a --features list: "perfvec", "locality" and
+// Column names for a --features list: "perfvec", "perfvec-log", "locality" and
 // "dependency" expand to their columns, other words are column names.
 // StageError naming the option on a name given twice.
 std::vector<std::string> expandFeatureGroups(const std::vector<std::string>& words);
@@ -104,8 +107,7 @@ class LabelledStream {
   FeatureBatch batch_;  // reused: its buffers keep their pages from message to message
   std::string spec_, name_, where_;  // where_: the input as messages name it ("<stdin>")
   std::vector<std::string> featureColumns_, targetNames_, uarchNames_;
-  std::vector<size_t> featureIndex_;  // the layout's columns in this stream
-  bool allFeatures_ = true;           // featureIndex_ is 0, 1, ..., n - 1
+  features::ColumnPicker picker_;  // the layout's columns out of this stream's
   std::vector<size_t> targetIndex_, uarchIndex_;
   int64_t maxRows_ = 0, rows_ = 0;
   bool ended_ = false;

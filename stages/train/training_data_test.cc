@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
 #include "stages/runtime/stream.h"
 #include "stages/train/dealer.h"
@@ -342,6 +343,54 @@ TEST(LabelledStream, ReadsAndSelects) {
     FAIL() << "an unknown target was accepted";
   } catch (const StageError& e) {
     EXPECT_NE(std::string(e.what()).find("retire"), std::string::npos) << e.what();
+  }
+}
+
+// --features with log2 columns: the layout keeps the model's names, the rows
+// are the picked columns with log2(1 + max(0, x)) made from the source, and
+// a second stream is read through the same names; "perfvec-log" is the 51
+// with the four reuse columns as log2.
+TEST(LabelledStream, MakesLogColumns) {
+  ScratchDir dir;
+  const std::string path = dir.path() + "/log.pvs.zst";
+  ToyProgram p;
+  p.featureColumns = {"a", "b"};
+  p.targets = {"commit"};
+  p.uarchs = {"x"};
+  p.rows = 3;
+  p.features = {1, 0, 2, 3, 3, 1e8f};
+  p.labels = {1, 2, 3};
+  writeToyStream(path, p);
+  DataLayout layout;
+  LabelSelection sel;
+  sel.features = {"log2(b)", "a"};
+  LabelledStream s({path, ""}, sel, layout);
+  EXPECT_EQ(layout.featureColumns, (std::vector<std::string>{"log2(b)", "a"}));
+  std::vector<float> f, l;
+  int64_t rows = 0;
+  ASSERT_TRUE(s.next(f, l, rows));
+  EXPECT_EQ(f, (std::vector<float>{0.0f, 1.0f, 2.0f, 2.0f, static_cast<float>(std::log2(1.0 + 1e8)), 3.0f}));
+  LabelledStream again({path, "again"}, sel, layout);
+  std::vector<float> f2;
+  ASSERT_TRUE(again.next(f2, l, rows));
+  EXPECT_EQ(f2, f);
+
+  const auto names = expandFeatureGroups({"perfvec-log"});
+  ASSERT_EQ(names.size(), 51u);
+  int logs = 0;
+  for (const auto& n : names) logs += features::isLogColumn(n);
+  EXPECT_EQ(logs, 4);
+  EXPECT_EQ(names[features::kLoadReuse], "log2(load_reuse)");
+  EXPECT_EQ(names[features::kOpClass], "op_class");
+
+  DataLayout bad;
+  LabelSelection missing;
+  missing.features = {"log2(c)"};
+  try {
+    LabelledStream b({path, ""}, missing, bad);
+    FAIL() << "a missing source column was accepted";
+  } catch (const StageError& e) {
+    EXPECT_NE(std::string(e.what()).find("'c'"), std::string::npos) << e.what();
   }
 }
 

@@ -127,6 +127,34 @@ if "$OUT/pv-window" -m "$tmp/m55.pvm" "$tmp/a/matmul.r1.pvs.zst" > /dev/null 2> 
 fi
 grep -q "no feature column 'pc_stride_lines_log2'.*pv-reuse-distance --locality" "$tmp/w.err" \
   || { cat "$tmp/w.err"; fail "55-column model on 51 columns: unclear error"; }
+# --features perfvec-log: the 51 with the reuse distances as log2(1 + x),
+# made by the model from the plain 51 wherever it reads them; the pipeline
+# (pv-window | pv-encode | pv-aggregate | pv-dot-predict) and pv-eval give
+# the same times, which differ from the plain model's.
+"$OUT/pv-train" "$tmp/a/matmul.r1.pvs.zst" "${small[@]}" --features perfvec-log -o "$tmp/mlog.pvm" \
+  || fail "--features perfvec-log"
+"$OUT/pv-model" info "$tmp/mlog.pvm" | contains "^features     51$" || fail "--features perfvec-log: 51 columns expected"
+for m in mlog m51; do
+  "$OUT/pv-window" -m "$tmp/$m.pvm" "$tmp/a/qsort.r1.pvs.zst" | "$OUT/pv-encode" -m "$tmp/$m.pvm" -t 1 \
+    | "$OUT/pv-aggregate" | "$OUT/pv-dot-predict" -m "$tmp/$m.pvm" --format csv > "$tmp/$m-pipe.csv" \
+    || fail "$m: the pipeline"
+  "$OUT/pv-eval" -m "$tmp/$m.pvm" "$tmp/a/qsort.r1.pvs.zst" --csv - -q -t 1 > "$tmp/$m-eval.csv" || fail "$m: pv-eval"
+done
+python3 - "$tmp/mlog-pipe.csv" "$tmp/mlog-eval.csv" "$tmp/m51-pipe.csv" <<'EOF2' || fail "perfvec-log: pipeline and pv-eval disagree"
+import csv, sys
+pipe = {r["uarch"]: float(r["time_ns"]) for r in csv.DictReader(open(sys.argv[1]))}
+ev = {r["uarch"]: float(r["predicted_ns"]) for r in csv.DictReader(open(sys.argv[2]))}
+plain = {r["uarch"]: float(r["time_ns"]) for r in csv.DictReader(open(sys.argv[3]))}
+assert len(pipe) == 2 and pipe.keys() == ev.keys() == plain.keys(), (pipe, ev, plain)
+for u in pipe:
+    assert abs(pipe[u] - ev[u]) <= 1e-4 * abs(ev[u]) + 1e-3, (u, pipe[u], ev[u])
+    assert abs(pipe[u] - plain[u]) > 1e-3 * abs(plain[u]), (u, pipe[u], plain[u])
+print("perfvec-log: pipeline == pv-eval", pipe)
+EOF2
+if "$OUT/pv-train" "$tmp/a/matmul.r1.pvs.zst" "${small[@]}" --features "log2(no_such)" -o "$tmp/x.pvm" 2> "$tmp/f.err"; then
+  fail "--features log2 of a missing column"
+fi
+grep -q "no feature column 'no_such' in this stream" "$tmp/f.err" || { cat "$tmp/f.err"; fail "--features log2: unclear error"; }
 
 # pv-dependency appends its 4 columns to a labelled dataset file: the 55 and
 # the labels unchanged, the values within their ranges, and a model trained
