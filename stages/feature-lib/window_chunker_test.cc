@@ -95,6 +95,44 @@ TEST(WindowChunker, refusesFeaturesWithPendingColumns) {
   EXPECT_EQ(ok.chunk, 2u);
 }
 
+// Picking columns commutes with windowing: the chunker's own rows with a
+// selection (any order, repeats, log2 columns) are the selection applied to
+// each input row, and every context row is the picked preceding row.
+RC_GTEST_PROP(WindowChunker, selectedColumnsAreThePickedInputRows, ()) {
+  const std::vector<std::string> have = {"a", "b", "c"};
+  const auto picks = *rc::gen::nonEmpty(rc::gen::container<std::vector<std::pair<int, bool>>>(
+      rc::gen::pair(rc::gen::inRange(0, 3), rc::gen::arbitrary<bool>())));
+  std::vector<std::string> wanted;
+  for (auto [c, log] : picks) wanted.push_back(log ? features::logColumn(have[c]) : have[c]);
+  const uint32_t window = *rc::gen::inRange<uint32_t>(1, 6);
+  const size_t n = *rc::gen::inRange<size_t>(1, 40);
+  std::vector<float> rows;
+  for (size_t i = 0; i < n * kColumns; ++i) rows.push_back(*rc::gen::inRange(-5, 100000) * 0.5f);
+  WindowChunker w(window, 3, 2);
+  w.selectColumns(wanted);
+  const auto out = run(w, rows, {});
+  const size_t f = wanted.size();
+  std::vector<float> own;
+  for (const auto& b : out) {
+    RC_ASSERT(b.columns == f);
+    for (uint32_t j = 0; j < b.contextRows; ++j) {
+      const int64_t index = int64_t(b.firstIndex) - b.contextRows + j;
+      for (size_t c = 0; c < f; ++c) {
+        const float raw = index < 0 ? 0.0f : rows[index * kColumns + picks[c].first];
+        const float expected = index < 0 ? 0.0f : picks[c].second ? features::logFeature(raw) : raw;
+        RC_ASSERT(b.values[j * f + c] == expected);
+      }
+    }
+    own.insert(own.end(), b.row(0), b.row(0) + b.rows() * f);
+  }
+  RC_ASSERT(own.size() == n * f);
+  for (size_t r = 0; r < n; ++r)
+    for (size_t c = 0; c < f; ++c) {
+      const float raw = rows[r * kColumns + picks[c].first];
+      RC_ASSERT(own[r * f + c] == (picks[c].second ? features::logFeature(raw) : raw));
+    }
+}
+
 // A model's columns picked by name, a log2 column made from its source:
 // each own row is (log2(1 + max(0, c)), a), and a column the stream lacks
 // is refused by its source's name.
