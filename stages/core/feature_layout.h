@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "stages/core/column_picker.h"
+
 namespace pv::features {
 
 inline constexpr int kFault = 0;
@@ -111,7 +113,7 @@ inline std::vector<std::string> columnNames() {
 // why). The stream keeps the 51.
 inline std::vector<std::string> logReuseColumnNames() {
   std::vector<std::string> names = columnNames();
-  for (int c : kReuseColumns) names[c] = "log2(" + names[c] + ")";
+  for (int c : kReuseColumns) names[c] = logColumn(names[c]);
   return names;
 }
 
