@@ -86,6 +86,20 @@ inline std::vector<std::string> dependencyColumnNames() {
 // needs pv-dependency in its pipeline).
 inline bool isDependencyColumn(const std::string& name) { return isColumnOf(dependencyColumnNames(), name); }
 
+// The one error text for a stream (of the columns `have`) that lacks the
+// model's or --features' column `name` (for "log2(X)", its column X), with
+// the stage that makes the column when it belongs to a group beyond the 51.
+inline std::string missingColumnError(const std::vector<std::string>& have, const std::string& name) {
+  const std::string column = sourceColumn(name);
+  std::string text = "no feature column '" + column + "' in this stream (it has " + std::to_string(have.size()) +
+                     " columns" + (have.empty() ? "" : ", '" + have.front() + "' to '" + have.back() + "'") + ")";
+  if (isLocalityColumn(column))
+    text += ": it is a locality column (pv-reuse-distance --locality; pv-dataset --locality)";
+  else if (isDependencyColumn(column))
+    text += ": it is a dependency column (pv-dependency)";
+  return text;
+}
+
 inline std::vector<std::string> columnNames() {
   std::vector<std::string> names = {
       "fault",           "op_class",         "sq_store",

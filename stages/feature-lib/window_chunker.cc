@@ -31,17 +31,7 @@ StreamHeader WindowChunker::describe(const StreamHeader& in) {
   picker_ = features::ColumnPicker(in.featureColumns.size());
   if (!wanted_.empty() && wanted_ != in.featureColumns) {
     const std::string missing = features::ColumnPicker::firstMissing(in.featureColumns, wanted_);
-    if (!missing.empty()) {
-      const std::string name = features::sourceColumn(missing);
-      throw StageError("", "",
-                       "the stream has no feature column '" + name + "' (it has " +
-                           std::to_string(in.featureColumns.size()) + ")" +
-                           (features::isLocalityColumn(name)
-                                ? ": the model was trained with the locality columns (pv-reuse-distance --locality)"
-                            : features::isDependencyColumn(name)
-                                ? ": the model was trained with the dependency columns (pv-dependency)"
-                                : ""));
-    }
+    if (!missing.empty()) throw StageError("", "", features::missingColumnError(in.featureColumns, missing));
     picker_ = features::ColumnPicker(in.featureColumns, wanted_);
     out.featureColumns = wanted_;
   }

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include "stages/core/feature_layout.h"
 #include "stages/core/stage_error.h"
 
 namespace pv {
@@ -161,6 +162,22 @@ TEST(WindowChunker, PicksColumnsByNameAndMakesLogColumns) {
     FAIL() << "a missing source column was accepted";
   } catch (const StageError& e) {
     EXPECT_NE(std::string(e.what()).find("'load_reuse'"), std::string::npos) << e.what();
+  }
+
+  // A column of a group beyond the 51 names the stage that makes it; the
+  // same text pv-train and pv-eval give (features::missingColumnError).
+  WindowChunker locality(2, 1, 4);
+  locality.selectColumns({"a", "log2(pc_stride_lines_log2)"});
+  try {
+    locality.describe(featureHeader());
+    FAIL() << "a missing locality column was accepted";
+  } catch (const StageError& e) {
+    const std::string text = e.what();
+    EXPECT_NE(text.find("no feature column 'pc_stride_lines_log2' in this stream (it has 3 columns, 'a' to 'c')"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("pv-reuse-distance --locality"), std::string::npos) << text;
+    EXPECT_EQ(text, StageError("", "", features::missingColumnError({"a", "b", "c"}, "pc_stride_lines_log2")).what());
   }
 }
 

@@ -34,16 +34,7 @@ ProgramSummary summarize(const Model& model, const encode::InstructionEncoder& e
   // The model's columns, picked by name (a stream may have more: the
   // locality columns for a PerfVec-style model; a log2 column is made here).
   const std::string missing = features::ColumnPicker::firstMissing(h.featureColumns, model.featureColumns);
-  if (!missing.empty())
-    throw StageError(spec, "header",
-                     fmt::format("no feature column '{}' (the stream has {}, the model {}){}",
-                                 features::sourceColumn(missing), h.featureColumns.size(),
-                                 model.featureColumns.size(),
-                                 features::isDependencyColumn(features::sourceColumn(missing))
-                                     ? ": the model was trained on the dependency columns (pv-dependency)"
-                                 : features::isLocalityColumn(features::sourceColumn(missing))
-                                     ? ": the model was trained on the locality columns (pv-dataset --locality)"
-                                     : ""));
+  if (!missing.empty()) throw StageError(spec, "header", features::missingColumnError(h.featureColumns, missing));
   const features::ColumnPicker picker(h.featureColumns, model.featureColumns);
   const bool allColumns = picker.identity();
   const auto& cfg = encoder.config();

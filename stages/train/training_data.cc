@@ -43,7 +43,7 @@ std::vector<size_t> resolve(const std::vector<std::string>& have, const std::vec
 features::ColumnPicker resolveFeatures(const std::vector<std::string>& have, const std::vector<std::string>& wanted,
                                        const std::string& input) {
   const std::string missing = features::ColumnPicker::firstMissing(have, wanted);
-  if (!missing.empty()) resolve(have, {features::sourceColumn(missing)}, "feature column", input);  // throws
+  if (!missing.empty()) throw StageError(input, "header", features::missingColumnError(have, missing));
   return features::ColumnPicker(have, wanted);
 }
 
