@@ -86,18 +86,22 @@ inline std::vector<std::string> dependencyColumnNames() {
 // needs pv-dependency in its pipeline).
 inline bool isDependencyColumn(const std::string& name) { return isColumnOf(dependencyColumnNames(), name); }
 
+// The stage that makes `column` when it belongs to a group beyond the 51
+// (for error messages); "" otherwise.
+inline std::string stageThatMakes(const std::string& column) {
+  if (isLocalityColumn(column)) return "pv-reuse-distance --locality; pv-dataset --locality";
+  if (isDependencyColumn(column)) return "pv-dependency";
+  return "";
+}
+
 // The one error text for a stream (of the columns `have`) that lacks the
-// model's or --features' column `name` (for "log2(X)", its column X), with
-// the stage that makes the column when it belongs to a group beyond the 51.
+// model's or --features' column `name` (for "log2(X)", its column X).
 inline std::string missingColumnError(const std::vector<std::string>& have, const std::string& name) {
   const std::string column = sourceColumn(name);
-  std::string text = "no feature column '" + column + "' in this stream (it has " + std::to_string(have.size()) +
-                     " columns" + (have.empty() ? "" : ", '" + have.front() + "' to '" + have.back() + "'") + ")";
-  if (isLocalityColumn(column))
-    text += ": it is a locality column (pv-reuse-distance --locality; pv-dataset --locality)";
-  else if (isDependencyColumn(column))
-    text += ": it is a dependency column (pv-dependency)";
-  return text;
+  const std::string maker = stageThatMakes(column);
+  return "no feature column '" + column + "' in this stream (it has " + std::to_string(have.size()) + " columns" +
+         (have.empty() ? "" : ", '" + have.front() + "' to '" + have.back() + "'") + ")" +
+         (maker.empty() ? "" : ": it is made by " + maker);
 }
 
 inline std::vector<std::string> columnNames() {

@@ -27,14 +27,15 @@ StreamHeader WindowStreamEncoder::describe(const StreamHeader& in) {
   if (in.featureColumns != cols) {
     size_t i = 0;
     while (i < in.featureColumns.size() && i < cols.size() && in.featureColumns[i] == cols[i]) ++i;
-    // A model trained on the locality columns needs them made the same way.
-    const bool needsLocality = i == in.featureColumns.size() && i < cols.size() && features::isLocalityColumn(cols[i]);
+    // A model trained on columns beyond the 51 needs them made the same way.
+    const std::string maker =
+        i == in.featureColumns.size() && i < cols.size() ? features::stageThatMakes(features::sourceColumn(cols[i])) : "";
     throw StageError("", "",
                      fmt::format("feature columns differ from the model's ({}): column {} is '{}' in "
                                  "the stream and '{}' in the model{}",
                                  modelName_, i, i < in.featureColumns.size() ? in.featureColumns[i] : "(none)",
                                  i < cols.size() ? cols[i] : "(none)",
-                                 needsLocality ? " (the model was trained with pv-reuse-distance --locality)" : ""));
+                                 maker.empty() ? "" : " (made by " + maker + ")"));
   }
   const auto& arch = model_.architecture;
   if (in.window != arch.window)

@@ -440,6 +440,18 @@ TEST(WindowStreamEncoder, RefusesStreamsAndModelsThatDoNotFit) {
               std::string::npos);
   }
   {
+    // A stream without the model's columns beyond the 51 names the stage
+    // that makes them.
+    const Model dep = randomModel({"a", "b", "c", "dep_distance_log2"}, {0, 0, 0, 0}, {1, 1, 1, 1}, Arch::kLstm, 4, 1,
+                                  4, 2, 1);
+    InstructionEncoder depEnc = loadEncoder(dep, "dep.pvm");
+    WindowStreamEncoder e(dep, depEnc, "dep.pvm", {});
+    const std::string text = errorOf([&] { e.describe(windowHeader(4, 2)); });
+    EXPECT_NE(text.find("column 3 is '(none)' in the stream and 'dep_distance_log2' in the model (made by pv-dependency)"),
+              std::string::npos)
+        << text;
+  }
+  {
     WindowStreamEncoder e(m, enc, "m.pvm", {});
     e.describe(windowHeader(4, 2));
     e.process(windowBatch(0, 3, 4), drop);
